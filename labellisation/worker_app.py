@@ -1,0 +1,29 @@
+"""Building the worker: which workflows and activities run on the task queue."""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+
+from temporalio.client import Client
+from temporalio.worker import Worker
+from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
+
+from activities.process_definitions import ProcessDefinitions
+from labellisation.contract import TASK_QUEUE
+from workflows.school_creation import SchoolCreationWorkflow
+
+WORKFLOWS = [SchoolCreationWorkflow]
+#: Pure libraries our models use while decoding payloads inside the sandbox.
+_RESTRICTIONS = SandboxRestrictions.default.with_passthrough_modules("email_validator", "idna", "yaml")
+
+
+def build_worker(client: Client, task_queue: str = TASK_QUEUE, *, executor: ThreadPoolExecutor | None = None) -> Worker:
+    definitions = ProcessDefinitions()
+    return Worker(
+        client,
+        task_queue=task_queue,
+        workflows=WORKFLOWS,
+        activities=[definitions.load_process_definition],
+        activity_executor=executor or ThreadPoolExecutor(max_workers=4),
+        workflow_runner=SandboxedWorkflowRunner(restrictions=_RESTRICTIONS),
+    )

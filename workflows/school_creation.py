@@ -1,0 +1,242 @@
+"""SchoolCreationWorkflow: one durable workflow per school project.
+
+A thin loop around the pure path model: wait for a message or the next
+deadline, apply, publish search attributes, repeat. No clock, environment or
+I/O here: time is `workflow.now()`, the process definition comes in the input
+or from an activity, whose result history keeps.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from temporalio import workflow
+from temporalio.common import RetryPolicy, SearchAttributeUpdate
+from temporalio.exceptions import ApplicationError
+
+with workflow.unsafe.imports_passed_through():
+    from labellisation.contract import (
+        ACTIVITY_LOAD_PROCESS,
+        QUERY_STATUS,
+        SA_NEXT_DUE_AT,
+        SA_REGION,
+        SA_STAGE,
+        SA_STATE,
+        SIGNAL_DECIDE,
+        WORKFLOW_NAME,
+        LoadProcess,
+        ProjectOutcome,
+        StartProject,
+        Update,
+    )
+    from labellisation.path.commands import (
+        AbandonProject,
+        Command,
+        DecideStep,
+        MoveDeadline,
+        PauseProject,
+        RecordCohort,
+        ResumeProject,
+        SubmitStep,
+    )
+    from labellisation.path.deadlines import next_deadline, next_wakeup
+    from labellisation.path.state import Project
+    from labellisation.path.status import ProjectStatus, StatusRequest, project_status
+    from labellisation.path.transitions import (
+        Refusal,
+        apply,
+        note_deadlines,
+        record_refused_signal,
+        start_project,
+    )
+    from labellisation.process import ProcessDefinition
+
+_UNSET = object()
+STARTING = "le projet est en cours de démarrage : réessayez dans un instant"
+
+
+def _refused(refusal: Refusal) -> ApplicationError:
+    return ApplicationError(refusal.message, type=refusal.code.value, non_retryable=True)
+
+
+@workflow.defn(name=WORKFLOW_NAME)
+class SchoolCreationWorkflow:
+    @workflow.init
+    def __init__(self, start: StartProject) -> None:
+        self._project: Project | None = start.project
+        if self._project is None and start.process is not None:
+            self._project = start_project(start.profile, start.process, workflow.now(), start.actor)
+        self._early_signals: list[DecideStep] = []
+        self._changed = False
+        self._published: dict[str, object] = {}
+
+    @workflow.run
+    async def run(self, start: StartProject) -> ProjectOutcome:
+        if self._project is None:
+            process = start.process or await self._load_process(start.process_id)
+            self._project = start_project(start.profile, process, workflow.now(), start.actor)
+            workflow.logger.info("project started", extra={"project_id": start.profile.project_id})
+        for signal in self._early_signals:
+            self.decide_signal(signal)
+        project = self._current()
+        while not project.finished:
+            self._project = project = note_deadlines(project, workflow.now())
+            self._publish(project)
+            if self._should_continue_as_new(start):
+                await workflow.wait_condition(workflow.all_handlers_finished)
+                workflow.continue_as_new(start.model_copy(update={"project": self._current(), "process": None}))
+            await self._wait_for_message_or(next_wakeup(project))
+            project = self._current()
+        self._publish(project)
+        await workflow.wait_condition(workflow.all_handlers_finished)
+        workflow.logger.info("project finished", extra={"state": project.state.value})
+        return ProjectOutcome(project_id=project.profile.project_id, state=project.state)
+
+    # -- updates: one validator and one handler per command ---------------------------
+
+    @workflow.update(name=Update.SUBMIT)
+    async def submit(self, command: SubmitStep) -> ProjectStatus:
+        return await self._accept(command)
+
+    @submit.validator
+    def _check_submit(self, command: SubmitStep) -> None:
+        self._check(command)
+
+    @workflow.update(name=Update.DECIDE)
+    async def decide(self, command: DecideStep) -> ProjectStatus:
+        return await self._accept(command)
+
+    @decide.validator
+    def _check_decide(self, command: DecideStep) -> None:
+        self._check(command)
+
+    @workflow.update(name=Update.MOVE_DEADLINE)
+    async def move_deadline(self, command: MoveDeadline) -> ProjectStatus:
+        return await self._accept(command)
+
+    @move_deadline.validator
+    def _check_move_deadline(self, command: MoveDeadline) -> None:
+        self._check(command)
+
+    @workflow.update(name=Update.PAUSE)
+    async def pause(self, command: PauseProject) -> ProjectStatus:
+        return await self._accept(command)
+
+    @pause.validator
+    def _check_pause(self, command: PauseProject) -> None:
+        self._check(command)
+
+    @workflow.update(name=Update.RESUME)
+    async def resume(self, command: ResumeProject) -> ProjectStatus:
+        return await self._accept(command)
+
+    @resume.validator
+    def _check_resume(self, command: ResumeProject) -> None:
+        self._check(command)
+
+    @workflow.update(name=Update.ABANDON)
+    async def abandon(self, command: AbandonProject) -> ProjectStatus:
+        return await self._accept(command)
+
+    @abandon.validator
+    def _check_abandon(self, command: AbandonProject) -> None:
+        self._check(command)
+
+    @workflow.update(name=Update.RECORD_COHORT)
+    async def record_cohort(self, command: RecordCohort) -> ProjectStatus:
+        return await self._accept(command)
+
+    @record_cohort.validator
+    def _check_record_cohort(self, command: RecordCohort) -> None:
+        self._check(command)
+
+    # -- the decision as a signal, and the status query ----------------------------------
+
+    @workflow.signal(name=SIGNAL_DECIDE)
+    def decide_signal(self, command: DecideStep) -> None:
+        """Same rules as the update; a refusal is kept in the history, nothing else changes."""
+        if self._project is None:
+            self._early_signals.append(command)
+            return
+        result = apply(self._project, command, workflow.now())
+        if isinstance(result, Refusal):
+            workflow.logger.info("signal refused", extra={"step": command.step, "reason": result.message})
+            result = record_refused_signal(self._project, command, result, workflow.now())
+        self._project = result
+        self._changed = True
+
+    @workflow.query(name=QUERY_STATUS)
+    def status(self, request: StatusRequest | None = None) -> ProjectStatus:
+        if self._project is None:
+            raise ApplicationError(STARTING, type="conflict", non_retryable=True)
+        include = request.include_history if request else False
+        return project_status(self._project, workflow.now(), include_history=include)
+
+    # -- helpers --------------------------------------------------------------------------
+
+    def _current(self) -> Project:
+        assert self._project is not None
+        return self._project
+
+    def _check(self, command: Command) -> None:
+        if self._project is None:
+            return  # still loading its definition: the handler waits, then checks
+        result = apply(self._project, command, workflow.now())
+        if isinstance(result, Refusal):
+            raise _refused(result)
+
+    async def _accept(self, command: Command) -> ProjectStatus:
+        await workflow.wait_condition(lambda: self._project is not None)
+        result = apply(self._current(), command, workflow.now())
+        if isinstance(result, Refusal):  # only when it arrived while the project was starting
+            raise _refused(result)
+        self._project = result
+        self._changed = True
+        workflow.logger.info("command accepted", extra={"command": type(command).__name__})
+        return project_status(result, workflow.now())
+
+    async def _load_process(self, process_id: str) -> ProcessDefinition:
+        definition: ProcessDefinition = await workflow.execute_activity(
+            ACTIVITY_LOAD_PROCESS,
+            LoadProcess(process_id=process_id),
+            result_type=ProcessDefinition,
+            start_to_close_timeout=timedelta(seconds=30),
+            retry_policy=RetryPolicy(maximum_attempts=5),
+        )
+        return definition
+
+    async def _wait_for_message_or(self, wake_at: datetime | None) -> None:
+        """Sleep until a message changes the project or the next deadline passes."""
+        self._changed = False
+        timeout = None if wake_at is None else max(wake_at - workflow.now(), timedelta(seconds=1))
+        try:
+            await workflow.wait_condition(lambda: self._changed, timeout=timeout)
+        except TimeoutError:
+            pass  # the deadline passed: the loop notes it
+
+    def _should_continue_as_new(self, start: StartProject) -> bool:
+        info = workflow.info()
+        if info.is_continue_as_new_suggested():
+            return True
+        limit = start.max_history_events
+        return limit is not None and info.get_current_history_length() >= limit
+
+    def _publish(self, project: Project) -> None:
+        """Upsert the search attributes that changed since the last upsert."""
+        updates: list[SearchAttributeUpdate[Any]] = []
+        keywords = {
+            SA_STAGE: project.current_stage_id(),
+            SA_REGION: project.profile.region,
+            SA_STATE: project.state.value,
+        }
+        for key, value in keywords.items():
+            if self._published.get(key.name, _UNSET) != value:
+                self._published[key.name] = value
+                updates.append(key.value_set(value))
+        due = next_deadline(project)
+        if self._published.get(SA_NEXT_DUE_AT.name, _UNSET) != due:
+            self._published[SA_NEXT_DUE_AT.name] = due
+            updates.append(SA_NEXT_DUE_AT.value_unset() if due is None else SA_NEXT_DUE_AT.value_set(due))
+        if updates:
+            workflow.upsert_search_attributes(updates)

@@ -170,8 +170,9 @@ class SchoolCreationWorkflow:
     def status(self, request: StatusRequest | None = None) -> ProjectStatus:
         if self._project is None:
             raise ApplicationError(STARTING, type="conflict", non_retryable=True)
-        include = request.include_history if request else False
-        return project_status(self._project, workflow.now(), include_history=include)
+        request = request or StatusRequest()
+        now = max(workflow.now(), request.as_of) if request.as_of else workflow.now()
+        return project_status(self._project, now, include_history=request.include_history)
 
     # -- helpers --------------------------------------------------------------------------
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from pydantic import BaseModel, Field
+from pydantic import AwareDatetime, BaseModel, Field
 
 from labellisation.path.deadlines import days_overdue, next_deadline
 from labellisation.path.state import Cohort, Event, Project, ProjectState, StepStatus
@@ -38,6 +38,9 @@ class StatusRequest(BaseModel):
     """Arguments of the `status` query; all optional."""
 
     include_history: bool = False
+    #: The caller's clock. A query sees the workflow's time of its last task, which
+    #: lags behind while nothing happens: days overdue are counted up to `as_of`.
+    as_of: AwareDatetime | None = None
 
 
 class ProjectStatus(BaseModel):

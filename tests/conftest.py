@@ -1,0 +1,58 @@
+"""Shared fixtures: a real time-skipping Temporal test server from PyPI.
+
+One server per test: the server stops skipping time while any workflow has a
+task no worker will pick up, so workflows left by another test would stall it.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+from datetime import date
+
+import pytest
+from temporalio.client import Client
+from temporalio.testing import WorkflowEnvironment
+
+from labellisation.converter import data_converter
+from labellisation.path.state import ProjectProfile
+from labellisation.search_attributes import register_search_attributes
+from labellisation.temporal import test_server_binary
+
+
+@pytest.fixture
+async def time_skipping_env() -> AsyncIterator[WorkflowEnvironment]:
+    env = await WorkflowEnvironment.start_time_skipping(
+        test_server_existing_path=str(test_server_binary()), data_converter=data_converter
+    )
+    await register_search_attributes(env.client)
+    try:
+        yield env
+    finally:
+        await env.shutdown()
+
+
+@pytest.fixture
+def client(time_skipping_env: WorkflowEnvironment) -> Client:
+    return time_skipping_env.client
+
+
+@pytest.fixture
+def task_queue() -> str:
+    return f"test-{uuid.uuid4().hex[:12]}"
+
+
+def make_profile(project_id: str | None = None, planned_opening: date = date(2028, 9, 1)) -> ProjectProfile:
+    return ProjectProfile(
+        project_id=project_id or f"edp-{uuid.uuid4().hex[:10]}",
+        name="École de Production de Belfort",
+        region="Bourgogne-Franche-Comté",
+        department="90",
+        city="Belfort",
+        academy="Besançon",
+        trades=["Usinage", "Chaudronnerie"],
+        diplomas=["CAP Conducteur d'installations de production"],
+        capacity=12,
+        holder={"name": "Association EdP Belfort", "email": "porteur@edp-belfort.fr"},
+        planned_opening=planned_opening,
+    )

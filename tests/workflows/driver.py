@@ -1,0 +1,79 @@
+"""A small driver that talks to a project workflow like a user would."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from temporalio.client import Client, WorkflowHandle
+from temporalio.worker import Worker
+
+from labellisation.contract import QUERY_STATUS, WORKFLOW_NAME, ProjectOutcome, StartProject, Update, workflow_id
+from labellisation.path.commands import DecideStep, SubmitStep
+from labellisation.path.state import Document, ProjectProfile
+from labellisation.path.status import ProjectStatus, StatusRequest
+from labellisation.process import load_process
+
+DOCUMENT = Document(title="Étude d'opportunité, version finale", url="https://docs.example.org/etude.pdf")
+
+
+@dataclass
+class ProjectDriver:
+    handle: WorkflowHandle[Any, Any]
+
+    @classmethod
+    async def start(
+        cls,
+        client: Client,
+        task_queue: str,
+        profile: ProjectProfile,
+        *,
+        process: str = "fnep",
+        snapshot: bool = True,
+        max_history_events: int | None = None,
+    ) -> ProjectDriver:
+        start = StartProject(
+            profile=profile,
+            process_id=process,
+            process=load_process(process) if snapshot else None,
+            max_history_events=max_history_events,
+        )
+        handle = await client.start_workflow(
+            WORKFLOW_NAME, start, id=workflow_id(profile.project_id), task_queue=task_queue, result_type=ProjectOutcome
+        )
+        return cls(handle)
+
+    async def update(self, name: Update, command: Any) -> ProjectStatus:
+        status: ProjectStatus = await self.handle.execute_update(name, command, result_type=ProjectStatus)
+        return status
+
+    async def submit(self, step: str, actor: str = "porteur@edp-belfort.fr") -> ProjectStatus:
+        return await self.update(Update.SUBMIT, SubmitStep(actor=actor, step=step, documents=[DOCUMENT]))
+
+    async def decide(
+        self, step: str, decision: str = "approve", comment: str = "", decision_id: str | None = None
+    ) -> ProjectStatus:
+        command = DecideStep(
+            actor="relecteur@fnep.fr", step=step, decision=decision, comment=comment, decision_id=decision_id
+        )
+        return await self.update(Update.DECIDE, command)
+
+    async def pass_step(self, step: str) -> ProjectStatus:
+        await self.submit(step)
+        return await self.decide(step, "approve")
+
+    async def status(self, include_history: bool = False, as_of: datetime | None = None) -> ProjectStatus:
+        request = StatusRequest(include_history=include_history, as_of=as_of)
+        status: ProjectStatus = await self.handle.query(QUERY_STATUS, request, result_type=ProjectStatus)
+        return status
+
+    async def history_length(self) -> int:
+        history = await self.handle.fetch_history()
+        return len(history.events)
+
+
+def running(client: Client, task_queue: str) -> Worker:
+    from labellisation.worker_app import build_worker
+
+    return build_worker(client, task_queue)

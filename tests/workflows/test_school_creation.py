@@ -1,0 +1,283 @@
+"""SchoolCreationWorkflow on the time-skipping test server: whole paths, refusals, idempotency."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Any
+
+import pytest
+from temporalio.api.enums.v1 import EventType
+from temporalio.client import Client, WorkflowUpdateFailedError
+from temporalio.exceptions import ApplicationError
+from temporalio.service import RPCError, RPCStatusCode
+from temporalio.testing import WorkflowEnvironment
+
+from labellisation.contract import SIGNAL_DECIDE, Update
+from labellisation.path.commands import (
+    AbandonProject,
+    DecideStep,
+    MoveDeadline,
+    PauseProject,
+    RecordCohort,
+    ResumeProject,
+    SubmitStep,
+)
+from labellisation.path.state import Cohort, EventKind, ProjectState, StepStatus
+from labellisation.process import load_process
+from tests.conftest import make_profile
+from tests.workflows.driver import DOCUMENT, ProjectDriver, running
+
+WORKFLOW_TASK_EVENTS = {
+    "EVENT_TYPE_WORKFLOW_TASK_SCHEDULED",
+    "EVENT_TYPE_WORKFLOW_TASK_STARTED",
+    "EVENT_TYPE_WORKFLOW_TASK_COMPLETED",
+}
+FNEP_STAGES = [stage.id for stage in load_process("fnep").stages]
+COHORT = Cohort(label="2028-2030", enrolled=12, dropouts=1, presented=11, passed=10, positive_exits=11, job_offers=55)
+
+
+async def today(env: WorkflowEnvironment) -> date:
+    """The test server's date: earlier tests have skipped its clock ahead."""
+    return (await env.get_current_time()).date()
+
+
+def step_of(status: Any, step_id: str) -> Any:
+    return next(step for step in status.steps if step.id == step_id)
+
+
+async def test_whole_fnep_path_from_opportunity_study_to_label(
+    client: Client, task_queue: str, time_skipping_env: WorkflowEnvironment
+) -> None:
+    months = timedelta(days=30)
+    async with running(client, task_queue):
+        project = await ProjectDriver.start(client, task_queue, make_profile(planned_opening=date(2028, 9, 1)))
+        for stage in load_process("fnep").stages:
+            await time_skipping_env.sleep(24 * months if stage.id == "seeding" else 3 * months)
+            if stage.id == "seeding":
+                await project.update(Update.RECORD_COHORT, RecordCohort(actor="directeur", cohort=COHORT))
+            for step in stage.steps:
+                status = await project.pass_step(step.id)
+        outcome = await project.handle.result()
+        history = (await project.status(include_history=True)).history or []
+
+    assert outcome.state is ProjectState.COMPLETED
+    assert status.state is ProjectState.COMPLETED
+    assert all(step.status is StepStatus.APPROVED for step in status.steps)
+    completed = [event.data["stage"] for event in history if event.kind is EventKind.STAGE_COMPLETED]
+    assert completed == FNEP_STAGES
+    assert history[-1].kind is EventKind.PROJECT_COMPLETED
+    assert history[-1].at - history[0].at > timedelta(days=3 * 365)
+    # 3 months per stage is late for the 2-month stages: their deadlines were noted as passed
+    passed = {event.step for event in history if event.kind is EventKind.DEADLINE_PASSED}
+    assert {"association", "pre_labellisation"} <= passed
+    assert "opportunity_study" not in passed
+
+
+async def test_project_loads_its_process_when_started_with_an_id_only(client: Client, task_queue: str) -> None:
+    async with running(client, task_queue):
+        project = await ProjectDriver.start(client, task_queue, make_profile(), process="demo", snapshot=False)
+        status = await project.submit("opportunity_study")
+    assert status.process == "demo"
+    assert step_of(status, "opportunity_study").status is StepStatus.SUBMITTED
+    due = step_of(status, "opportunity_study").due_at
+    started = step_of(status, "opportunity_study").started_at
+    assert due - started == timedelta(minutes=6)
+
+
+async def test_changes_requested_then_resubmitted(client: Client, task_queue: str) -> None:
+    async with running(client, task_queue):
+        project = await ProjectDriver.start(client, task_queue, make_profile())
+        await project.submit("opportunity_study")
+        status = await project.decide("opportunity_study", "request_changes", comment="Chiffrer les besoins")
+        assert step_of(status, "opportunity_study").status is StepStatus.CHANGES_REQUESTED
+        await project.submit("opportunity_study")
+        status = await project.decide("opportunity_study", "approve")
+        history = (await project.status(include_history=True)).history or []
+    assert step_of(status, "opportunity_study").status is StepStatus.APPROVED
+    assert status.current_stage == "association"
+    kinds = [event.kind for event in history if event.step == "opportunity_study"]
+    assert kinds == [
+        EventKind.STEP_STARTED,
+        EventKind.STEP_SUBMITTED,
+        EventKind.CHANGES_REQUESTED,
+        EventKind.STEP_SUBMITTED,
+        EventKind.STEP_APPROVED,
+    ]
+    assert next(e for e in history if e.kind is EventKind.CHANGES_REQUESTED).comment == "Chiffrer les besoins"
+
+
+async def test_reject_ends_the_project(client: Client, task_queue: str) -> None:
+    async with running(client, task_queue):
+        project = await ProjectDriver.start(client, task_queue, make_profile())
+        await project.submit("opportunity_study")
+        status = await project.decide("opportunity_study", "reject", comment="Pas de besoin avéré")
+        outcome = await project.handle.result()
+    assert status.state is ProjectState.REJECTED
+    assert outcome.state is ProjectState.REJECTED
+
+
+async def test_abandon_ends_the_project_and_keeps_the_reason(client: Client, task_queue: str) -> None:
+    async with running(client, task_queue):
+        project = await ProjectDriver.start(client, task_queue, make_profile())
+        status = await project.update(Update.ABANDON, AbandonProject(actor="coordination", reason="Porteur dissous"))
+        outcome = await project.handle.result()
+        history = (await project.status(include_history=True)).history or []
+    assert status.state is ProjectState.ABANDONED
+    assert outcome.state is ProjectState.ABANDONED
+    assert history[-1].kind is EventKind.PROJECT_ABANDONED
+    assert history[-1].comment == "Porteur dissous"
+
+
+async def test_pause_then_resume_shifts_open_deadlines_by_the_paused_time(
+    client: Client, task_queue: str, time_skipping_env: WorkflowEnvironment
+) -> None:
+    async with running(client, task_queue):
+        project = await ProjectDriver.start(client, task_queue, make_profile())
+        before = step_of(await project.status(), "opportunity_study").due_at
+        review_on = await today(time_skipping_env) + timedelta(days=120)
+        paused = await project.update(Update.PAUSE, PauseProject(actor="coord", reason="Attente", review_on=review_on))
+        assert paused.state is ProjectState.PAUSED
+        assert paused.next_due_at is None
+        await time_skipping_env.sleep(timedelta(days=90))
+        still = await project.status()
+        assert step_of(still, "opportunity_study").days_overdue == 0
+        resumed = await project.update(Update.RESUME, ResumeProject(actor="coord"))
+        history = (await project.status(include_history=True)).history or []
+    after = step_of(resumed, "opportunity_study").due_at
+    pause_at = next(e.at for e in history if e.kind is EventKind.PROJECT_PAUSED)
+    resume_at = next(e.at for e in history if e.kind is EventKind.PROJECT_RESUMED)
+    assert resume_at - pause_at >= timedelta(days=90)
+    assert after - before == resume_at - pause_at
+    assert resumed.state is ProjectState.ACTIVE
+    assert resumed.next_due_at == after
+
+
+async def test_move_deadline(client: Client, task_queue: str, time_skipping_env: WorkflowEnvironment) -> None:
+    async with running(client, task_queue):
+        project = await ProjectDriver.start(client, task_queue, make_profile())
+        new_date = await today(time_skipping_env) + timedelta(days=300)
+        status = await project.update(
+            Update.MOVE_DEADLINE,
+            MoveDeadline(actor="coord", step="opportunity_study", due_on=new_date, reason="Étude élargie"),
+        )
+        due = step_of(status, "opportunity_study").due_at
+        # the old six-month deadline passes silently; the new one is noted when it passes
+        await time_skipping_env.sleep(timedelta(days=200))
+        quiet = (await project.status(include_history=True)).history or []
+        await time_skipping_env.sleep(timedelta(days=110))
+        late = await project.status(include_history=True, as_of=await time_skipping_env.get_current_time())
+    assert due.date() == new_date
+    assert not [e for e in quiet if e.kind is EventKind.DEADLINE_PASSED]
+    passed = [e for e in late.history or [] if e.kind is EventKind.DEADLINE_PASSED]
+    assert [e.step for e in passed] == ["opportunity_study"]
+    assert step_of(late, "opportunity_study").days_overdue >= 9
+
+
+async def assert_refused(
+    project: ProjectDriver, name: Update, command: Any, code: str, fragment: str
+) -> ApplicationError:
+    before = (await project.status(include_history=True)).model_dump()
+    history_before = await project.history_length()
+    with pytest.raises(WorkflowUpdateFailedError) as raised:
+        await project.update(name, command)
+    cause = raised.value.cause
+    assert isinstance(cause, ApplicationError)
+    assert cause.type == code
+    assert fragment in cause.message
+    assert (await project.status(include_history=True)).model_dump() == before
+    # The Java test server logs a workflow task for a rejected update; nothing else may appear.
+    added = (await project.handle.fetch_history()).events[history_before:]
+    assert {EventType.Name(e.event_type) for e in added} <= WORKFLOW_TASK_EVENTS
+    return cause
+
+
+async def test_each_refusal_is_clear_and_changes_nothing(
+    client: Client, task_queue: str, time_skipping_env: WorkflowEnvironment
+) -> None:
+    async with running(client, task_queue):
+        project = await ProjectDriver.start(client, task_queue, make_profile())
+        submit_later = SubmitStep(actor="p", step="feasibility_study", documents=[DOCUMENT])
+        await assert_refused(project, Update.SUBMIT, submit_later, "conflict", "n'a pas encore commencé")
+        unknown = SubmitStep(actor="p", step="etude_inconnue", documents=[DOCUMENT])
+        await assert_refused(project, Update.SUBMIT, unknown, "not_found", "étape inconnue 'etude_inconnue'")
+        approve = DecideStep(actor="r", step="opportunity_study", decision="approve")
+        await assert_refused(project, Update.DECIDE, approve, "conflict", "n'a pas été soumise")
+        no_comment = {"actor": "r", "step": "opportunity_study", "decision": "reject"}
+        await assert_refused(project, Update.DECIDE, no_comment, "invalid", "comment")
+        no_comment["decision"] = "request_changes"
+        await assert_refused(project, Update.DECIDE, no_comment, "invalid", "comment")
+        bad_url = {"actor": "p", "step": "opportunity_study", "documents": [{"title": "x", "url": "ftp://x"}]}
+        await assert_refused(project, Update.SUBMIT, bad_url, "invalid", "documents.0.url")
+
+        await project.pass_step("opportunity_study")
+        await assert_refused(project, Update.DECIDE, approve, "conflict", "déjà décidée")
+
+        review_on = await today(time_skipping_env) + timedelta(30)
+        pause = PauseProject(actor="c", reason="Attente du conseil régional", review_on=review_on)
+        await project.update(Update.PAUSE, pause)
+        submit_now = SubmitStep(actor="p", step="association", documents=[DOCUMENT])
+        await assert_refused(project, Update.SUBMIT, submit_now, "conflict", "en pause")
+        await assert_refused(project, Update.PAUSE, pause, "conflict", "en pause")
+
+        await project.update(Update.ABANDON, AbandonProject(actor="c", reason="Fin du projet"))
+        await project.handle.result()
+        # A finished project's workflow is closed: Temporal itself refuses any further update.
+        for name, command in ((Update.RESUME, ResumeProject(actor="c")), (Update.SUBMIT, submit_now)):
+            with pytest.raises(RPCError) as closed:
+                await project.update(name, command)
+            assert closed.value.status is RPCStatusCode.NOT_FOUND
+
+
+async def test_same_decision_id_twice_changes_nothing_the_second_time(client: Client, task_queue: str) -> None:
+    async with running(client, task_queue):
+        project = await ProjectDriver.start(client, task_queue, make_profile())
+        await project.submit("opportunity_study")
+        first = await project.decide("opportunity_study", "approve", decision_id="fnep-2026-001")
+        history_first = (await project.status(include_history=True)).history or []
+        second = await project.decide("opportunity_study", "approve", decision_id="fnep-2026-001")
+        history_second = (await project.status(include_history=True)).history or []
+        other = DecideStep(
+            actor="r", step="opportunity_study", decision="reject", comment="non", decision_id="fnep-2026-001"
+        )
+        await assert_refused(project, Update.DECIDE, other, "conflict", "decision_id")
+    assert second == first
+    assert history_second == history_first
+    assert [e.kind for e in history_first].count(EventKind.STEP_APPROVED) == 1
+
+
+async def test_decision_as_signal_applies_or_is_recorded_as_refused(client: Client, task_queue: str) -> None:
+    async with running(client, task_queue):
+        project = await ProjectDriver.start(client, task_queue, make_profile())
+        too_early = DecideStep(actor="r", step="opportunity_study", decision="approve", decision_id="sig-1")
+        await project.handle.signal(SIGNAL_DECIDE, too_early)
+        refused = await project.status(include_history=True)
+        await project.submit("opportunity_study")
+        await project.handle.signal(SIGNAL_DECIDE, too_early)
+        approved = await project.status(include_history=True)
+    assert step_of(refused, "opportunity_study").status is StepStatus.IN_PROGRESS
+    assert refused.current_stage == "opportunity"
+    last = (refused.history or [])[-1]
+    assert last.kind is EventKind.SIGNAL_REFUSED
+    assert "n'a pas été soumise" in last.data["reason"]
+    assert step_of(approved, "opportunity_study").status is StepStatus.APPROVED
+    assert approved.current_stage == "association"
+
+
+async def test_continue_as_new_keeps_the_whole_state_and_history(client: Client, task_queue: str) -> None:
+    async with running(client, task_queue):
+        project = await ProjectDriver.start(client, task_queue, make_profile(), max_history_events=100)
+        first_run = (await project.handle.describe()).run_id
+        for round_number in range(12):
+            await project.submit("opportunity_study")
+            await project.decide("opportunity_study", "request_changes", comment=f"Tour {round_number}")
+        await project.pass_step("opportunity_study")
+        status = await project.status(include_history=True)
+        latest_run = (await client.get_workflow_handle(project.handle.id).describe()).run_id
+    assert latest_run != first_run
+    history = status.history or []
+    submissions = [e for e in history if e.kind is EventKind.STEP_SUBMITTED]
+    assert len(submissions) == 13
+    assert [e.comment for e in history if e.kind is EventKind.CHANGES_REQUESTED] == [f"Tour {n}" for n in range(12)]
+    ids = [e.event_id for e in history]
+    assert ids == sorted(set(ids))
+    assert status.current_stage == "association"

@@ -7,12 +7,12 @@ from typing import Any
 
 import pytest
 from temporalio.api.enums.v1 import EventType
-from temporalio.client import Client, WorkflowUpdateFailedError
-from temporalio.exceptions import ApplicationError
+from temporalio.client import Client, WorkflowFailureError, WorkflowUpdateFailedError
+from temporalio.exceptions import ActivityError, ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 from temporalio.testing import WorkflowEnvironment
 
-from labellisation.contract import SIGNAL_DECIDE, Update
+from labellisation.contract import SIGNAL_DECIDE, WORKFLOW_NAME, StartProject, Update
 from labellisation.path.commands import (
     AbandonProject,
     DecideStep,
@@ -281,3 +281,31 @@ async def test_continue_as_new_keeps_the_whole_state_and_history(client: Client,
     ids = [e.event_id for e in history]
     assert ids == sorted(set(ids))
     assert status.current_stage == "association"
+
+
+async def test_malformed_start_input_fails_the_workflow_naming_the_field(client: Client, task_queue: str) -> None:
+    profile = make_profile().model_dump(mode="json")
+    profile["holder"]["email"] = "pas-une-adresse"
+    async with running(client, task_queue):
+        handle = await client.start_workflow(
+            WORKFLOW_NAME, {"profile": profile, "process_id": "demo"}, id="school-malformed", task_queue=task_queue
+        )
+        with pytest.raises(WorkflowFailureError) as failed:
+            await handle.result()
+    cause = failed.value.cause
+    assert isinstance(cause, ApplicationError)
+    assert cause.type == "invalid"
+    assert "profile.holder.email" in cause.message
+
+
+async def test_unknown_process_id_fails_the_start_with_the_known_ids(client: Client, task_queue: str) -> None:
+    async with running(client, task_queue):
+        start = StartProject(profile=make_profile(), process_id="inconnu")
+        handle = await client.start_workflow(WORKFLOW_NAME, start, id="school-unknown-process", task_queue=task_queue)
+        with pytest.raises(WorkflowFailureError) as failed:
+            await handle.result()
+    cause = failed.value.cause
+    assert isinstance(cause, ActivityError)
+    assert isinstance(cause.cause, ApplicationError)
+    assert "processus inconnu 'inconnu'" in cause.cause.message
+    assert "demo, fnep" in cause.cause.message

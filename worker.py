@@ -1,0 +1,32 @@
+"""The worker's entry point: settings, client, Worker(...).run()."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+
+from labellisation.logging import configure_logging, get_logger
+from labellisation.settings import get_settings
+from labellisation.temporal import connect
+from labellisation.worker_app import build_worker
+
+
+async def main() -> None:
+    settings = get_settings()
+    configure_logging(settings.log_format, settings.log_level)
+    log = get_logger("worker")
+    client = await connect(settings.temporal_address, settings.temporal_namespace)
+    worker = build_worker(client, settings.task_queue, settings=settings)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    log.info("worker started", task_queue=settings.task_queue, temporal=settings.temporal_address)
+    async with worker:
+        await stop.wait()
+        log.info("worker stopping: finishing running tasks")
+    log.info("worker stopped")
+
+
+if __name__ == "__main__":
+    asyncio.run(main())

@@ -56,6 +56,9 @@ class Duration:
         shifted = moment.replace(year=year, month=month0 + 1, day=min(moment.day, last_day))
         return shifted + sign * timedelta(days=self.days, seconds=self.seconds)
 
+    def negated(self) -> Duration:
+        return Duration(not self.negative, self.years, self.months, self.days, self.seconds)
+
     def is_zero(self) -> bool:
         return not (self.years or self.months or self.days or self.seconds)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
 
 from temporalio.client import Client
 from temporalio.worker import Worker
@@ -10,6 +11,7 @@ from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxR
 
 from activities.process_definitions import ProcessDefinitions
 from labellisation.contract import TASK_QUEUE
+from labellisation.settings import Settings
 from workflows.school_creation import SchoolCreationWorkflow
 
 WORKFLOWS = [SchoolCreationWorkflow]
@@ -17,13 +19,24 @@ WORKFLOWS = [SchoolCreationWorkflow]
 _RESTRICTIONS = SandboxRestrictions.default.with_passthrough_modules("email_validator", "idna", "yaml")
 
 
-def build_worker(client: Client, task_queue: str = TASK_QUEUE, *, executor: ThreadPoolExecutor | None = None) -> Worker:
+def build_worker(
+    client: Client,
+    task_queue: str = TASK_QUEUE,
+    *,
+    settings: Settings | None = None,
+    executor: ThreadPoolExecutor | None = None,
+) -> Worker:
+    settings = settings or Settings()
     definitions = ProcessDefinitions()
     return Worker(
         client,
         task_queue=task_queue,
         workflows=WORKFLOWS,
         activities=[definitions.load_process_definition],
-        activity_executor=executor or ThreadPoolExecutor(max_workers=4),
+        activity_executor=executor or ThreadPoolExecutor(max_workers=settings.max_concurrent_activities),
         workflow_runner=SandboxedWorkflowRunner(restrictions=_RESTRICTIONS),
+        max_concurrent_activities=settings.max_concurrent_activities,
+        max_concurrent_workflow_tasks=settings.max_concurrent_workflow_tasks,
+        max_cached_workflows=settings.max_cached_workflows,
+        graceful_shutdown_timeout=timedelta(seconds=30),
     )

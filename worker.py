@@ -6,6 +6,7 @@ import asyncio
 import signal
 
 from labellisation.logging import configure_logging, get_logger
+from labellisation.records.store import RecordStore
 from labellisation.settings import get_settings
 from labellisation.temporal import connect
 from labellisation.worker_app import build_worker
@@ -16,7 +17,8 @@ async def main() -> None:
     configure_logging(settings.log_format, settings.log_level)
     log = get_logger("worker")
     client = await connect(settings.temporal_address, settings.temporal_namespace)
-    worker = build_worker(client, settings.task_queue, settings=settings)
+    store = RecordStore.from_url(settings.records_url())
+    worker = build_worker(client, settings.task_queue, store=store, settings=settings)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -25,6 +27,7 @@ async def main() -> None:
     async with worker:
         await stop.wait()
         log.info("worker stopping: finishing running tasks")
+    await store.close()
     log.info("worker stopped")
 
 

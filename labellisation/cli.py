@@ -11,6 +11,7 @@ import typer
 from labellisation.devstack import DevOptions, DevStackError, run_dev
 from labellisation.logging import configure_logging
 from labellisation.process import shipped_process_ids
+from labellisation.records.migrate import upgrade
 from labellisation.settings import get_settings
 
 app = typer.Typer(
@@ -58,6 +59,25 @@ def dev(
     except DevStackError as error:
         typer.echo(f"Erreur : {error}", err=True)
         raise typer.Exit(1) from None
+
+
+db_app = typer.Typer(help="Base des dossiers (records).", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+
+
+@db_app.command("upgrade")
+def db_upgrade(
+    revision: Annotated[str, typer.Argument(help="Révision cible.")] = "head",
+) -> None:
+    """Migre la base des dossiers (LABELLISATION_DATABASE_URL) jusqu'à la révision donnée."""
+    settings = get_settings()
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        upgrade(settings.records_url(), revision)
+    except Exception as error:  # a user's URL or server problem: one sentence, no stack trace
+        typer.echo(f"Erreur : migration impossible ({type(error).__name__}: {error})", err=True)
+        raise typer.Exit(1) from None
+    typer.echo(f"Base des dossiers à jour ({revision}).")
 
 
 @app.callback()

@@ -57,6 +57,8 @@ class StartProject(BaseModel):
     actor: ShortText = "coordination FNEP"
     #: The state carried through continue-as-new; None for a new project.
     project: Project | None = None
+    #: How many of the project's events the records database already holds.
+    recorded_events: int = Field(default=0, ge=0)
     #: Continue as new once the run's history reaches this many events (None: when Temporal suggests).
     max_history_events: int | None = Field(default=None, ge=100)
 

@@ -21,6 +21,8 @@ from temporalio.client import Client
 
 from labellisation.contract import SEARCH_ATTRIBUTES, TASK_QUEUE
 from labellisation.logging import get_logger
+from labellisation.records.migrate import upgrade
+from labellisation.records.store import RecordStore
 from labellisation.search_attributes import register_search_attributes
 from labellisation.settings import Settings
 from labellisation.temporal import connect, dev_server_binary
@@ -125,7 +127,7 @@ def _banner(options: DevOptions) -> str:
             f"  Temporal Web UI   http://127.0.0.1:{options.ui_port}",
             f"  file de tâches    {TASK_QUEUE}",
             f"  processus         {options.process}",
-            f"  données           {options.data_dir.resolve()}",
+            f"  données           {options.data_dir.resolve()} (temporal.db, records.db)",
             "Ctrl-C pour tout arrêter ; un nouveau démarrage reprend chaque projet où il en était.",
         ]
     )
@@ -138,18 +140,23 @@ async def run_dev(options: DevOptions, stop: asyncio.Event | None = None) -> Non
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     server = TemporalDevServer(options)
+    stack = contextlib.AsyncExitStack()
     try:
         client = await server.start()
         added = await register_search_attributes(client)
         if added:
             log.info("search attributes registered", added=added)
         settings = Settings(temporal_address=options.temporal_address, data_dir=options.data_dir)
-        worker = build_worker(client, TASK_QUEUE, settings=settings)
+        await asyncio.to_thread(upgrade, settings.records_url())
+        store = RecordStore.from_url(settings.records_url())
+        stack.push_async_callback(store.close)
+        worker = build_worker(client, TASK_QUEUE, store=store, settings=settings)
         async with worker:
             print(_banner(options), flush=True)
             await stop.wait()
             print("Arrêt : le worker termine ses tâches…", flush=True)
     finally:
+        await stack.aclose()
         await server.stop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.remove_signal_handler(sig)

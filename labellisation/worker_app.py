@@ -10,7 +10,9 @@ from temporalio.worker import Worker
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
 from activities.process_definitions import ProcessDefinitions
+from activities.records import RecordsActivities
 from labellisation.contract import TASK_QUEUE
+from labellisation.records.store import RecordStore
 from labellisation.settings import Settings
 from workflows.school_creation import SchoolCreationWorkflow
 
@@ -23,16 +25,18 @@ def build_worker(
     client: Client,
     task_queue: str = TASK_QUEUE,
     *,
+    store: RecordStore,
     settings: Settings | None = None,
     executor: ThreadPoolExecutor | None = None,
 ) -> Worker:
     settings = settings or Settings()
     definitions = ProcessDefinitions()
+    records = RecordsActivities(store)
     return Worker(
         client,
         task_queue=task_queue,
         workflows=WORKFLOWS,
-        activities=[definitions.load_process_definition],
+        activities=[definitions.load_process_definition, records.record_events],
         activity_executor=executor or ThreadPoolExecutor(max_workers=settings.max_concurrent_activities),
         workflow_runner=SandboxedWorkflowRunner(restrictions=_RESTRICTIONS),
         max_concurrent_activities=settings.max_concurrent_activities,

@@ -6,9 +6,11 @@ task no worker will pick up, so workflows left by another test would stall it.
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import AsyncIterator
 from datetime import date
+from pathlib import Path
 
 import pytest
 from temporalio.client import Client
@@ -16,14 +18,16 @@ from temporalio.testing import WorkflowEnvironment
 
 from labellisation.converter import data_converter
 from labellisation.path.state import ProjectProfile
+from labellisation.records.migrate import upgrade
+from labellisation.records.store import RecordStore
 from labellisation.search_attributes import register_search_attributes
-from labellisation.temporal import test_server_binary
+from labellisation.temporal import time_skipping_server_binary
 
 
 @pytest.fixture
 async def time_skipping_env() -> AsyncIterator[WorkflowEnvironment]:
     env = await WorkflowEnvironment.start_time_skipping(
-        test_server_existing_path=str(test_server_binary()), data_converter=data_converter
+        test_server_existing_path=str(time_skipping_server_binary()), data_converter=data_converter
     )
     await register_search_attributes(env.client)
     try:
@@ -35,6 +39,17 @@ async def time_skipping_env() -> AsyncIterator[WorkflowEnvironment]:
 @pytest.fixture
 def client(time_skipping_env: WorkflowEnvironment) -> Client:
     return time_skipping_env.client
+
+
+@pytest.fixture
+async def sqlite_store(tmp_path: Path) -> AsyncIterator[RecordStore]:
+    url = f"sqlite+aiosqlite:///{tmp_path}/records.db"
+    await asyncio.to_thread(upgrade, url)
+    store = RecordStore.from_url(url)
+    try:
+        yield store
+    finally:
+        await store.close()
 
 
 @pytest.fixture

@@ -8,6 +8,7 @@ or from an activity, whose result history keeps.
 
 from __future__ import annotations
 
+import asyncio
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -51,8 +52,11 @@ with workflow.unsafe.imports_passed_through():
         start_project,
     )
     from labellisation.process import ProcessDefinition
+    from labellisation.records.schema import ACTIVITY_RECORD_EVENTS, RecordedEvents, RecordEvents, project_record
 
 _UNSET = object()
+#: Events per record activity: keeps each payload small.
+RECORD_BATCH = 200
 STARTING = "le projet est en cours de démarrage : réessayez dans un instant"
 
 
@@ -70,6 +74,7 @@ class SchoolCreationWorkflow:
         self._early_signals: list[DecideStep] = []
         self._changed = False
         self._published: dict[str, object] = {}
+        self._recorded = start.recorded_events
 
     @workflow.run
     async def run(self, start: StartProject) -> ProjectOutcome:
@@ -79,17 +84,22 @@ class SchoolCreationWorkflow:
             workflow.logger.info("project started", extra={"project_id": start.profile.project_id})
         for signal in self._early_signals:
             self.decide_signal(signal)
+        recorder = asyncio.create_task(self._record_events())
         project = self._current()
         while not project.finished:
             self._project = project = note_deadlines(project, workflow.now())
             self._publish(project)
             if self._should_continue_as_new(start):
-                await workflow.wait_condition(workflow.all_handlers_finished)
-                workflow.continue_as_new(start.model_copy(update={"project": self._current(), "process": None}))
+                await self._settle(recorder)
+                workflow.continue_as_new(
+                    start.model_copy(
+                        update={"project": self._current(), "process": None, "recorded_events": self._recorded}
+                    )
+                )
             await self._wait_for_message_or(next_wakeup(project))
             project = self._current()
         self._publish(project)
-        await workflow.wait_condition(workflow.all_handlers_finished)
+        await self._settle(recorder)
         workflow.logger.info("project finished", extra={"state": project.state.value})
         return ProjectOutcome(project_id=project.profile.project_id, state=project.state)
 
@@ -196,6 +206,33 @@ class SchoolCreationWorkflow:
         self._changed = True
         workflow.logger.info("command accepted", extra={"command": type(command).__name__})
         return project_status(result, workflow.now())
+
+    async def _record_events(self) -> None:
+        """Write every accepted event to the records database, in order, in batches.
+
+        Runs beside the main loop: while the database is down the activity
+        retries with backoff and the project goes on accepting commands.
+        """
+        while True:
+            await workflow.wait_condition(lambda: self._recorded < len(self._current().events))
+            project = self._current()
+            end = min(len(project.events), self._recorded + RECORD_BATCH)
+            batch = RecordEvents(project=project_record(project), events=project.events[self._recorded : end])
+            await workflow.execute_activity(
+                ACTIVITY_RECORD_EVENTS,
+                batch,
+                result_type=RecordedEvents,
+                start_to_close_timeout=timedelta(seconds=30),
+                retry_policy=RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(minutes=5)),
+            )
+            self._recorded = end
+
+    async def _settle(self, recorder: asyncio.Task[None]) -> None:
+        """Before closing or continuing as new: handlers done, every event recorded."""
+        await workflow.wait_condition(
+            lambda: workflow.all_handlers_finished() and self._recorded == len(self._current().events)
+        )
+        recorder.cancel()
 
     async def _load_process(self, process_id: str) -> ProcessDefinition:
         definition: ProcessDefinition = await workflow.execute_activity(

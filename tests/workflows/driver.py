@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -11,9 +12,11 @@ from temporalio.worker import Worker
 
 from labellisation.contract import QUERY_STATUS, WORKFLOW_NAME, ProjectOutcome, StartProject, Update, workflow_id
 from labellisation.path.commands import DecideStep, SubmitStep
-from labellisation.path.state import Document, ProjectProfile
+from labellisation.path.state import Document, Event, ProjectProfile
 from labellisation.path.status import ProjectStatus, StatusRequest
 from labellisation.process import load_process
+from labellisation.records.store import RecordStore
+from labellisation.worker_app import build_worker
 
 DOCUMENT = Document(title="Étude d'opportunité, version finale", url="https://docs.example.org/etude.pdf")
 
@@ -68,12 +71,20 @@ class ProjectDriver:
         status: ProjectStatus = await self.handle.query(QUERY_STATUS, request, result_type=ProjectStatus)
         return status
 
+    async def recorded(self, store: RecordStore) -> list[Event]:
+        """Wait (bounded) until the records database holds every event of the project."""
+        for _ in range(200):
+            status = await self.status(include_history=True)
+            history = await store.history(status.project_id)
+            if len(history) == len(status.history or []):
+                return history
+            await asyncio.sleep(0.05)
+        raise AssertionError("the records database never caught up with the workflow")
+
     async def history_length(self) -> int:
         history = await self.handle.fetch_history()
         return len(history.events)
 
 
-def running(client: Client, task_queue: str) -> Worker:
-    from labellisation.worker_app import build_worker
-
-    return build_worker(client, task_queue)
+def running(client: Client, task_queue: str, store: RecordStore) -> Worker:
+    return build_worker(client, task_queue, store=store)

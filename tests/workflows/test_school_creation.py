@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import date, timedelta
 from typing import Any
 
@@ -24,6 +25,7 @@ from labellisation.path.commands import (
 )
 from labellisation.path.state import Cohort, EventKind, ProjectState, StepStatus
 from labellisation.process import load_process
+from labellisation.records.store import RecordStore
 from tests.conftest import make_profile
 from tests.workflows.driver import DOCUMENT, ProjectDriver, running
 
@@ -46,10 +48,10 @@ def step_of(status: Any, step_id: str) -> Any:
 
 
 async def test_whole_fnep_path_from_opportunity_study_to_label(
-    client: Client, task_queue: str, time_skipping_env: WorkflowEnvironment
+    client: Client, sqlite_store: RecordStore, task_queue: str, time_skipping_env: WorkflowEnvironment
 ) -> None:
     months = timedelta(days=30)
-    async with running(client, task_queue):
+    async with running(client, task_queue, sqlite_store):
         project = await ProjectDriver.start(client, task_queue, make_profile(planned_opening=date(2028, 9, 1)))
         for stage in load_process("fnep").stages:
             await time_skipping_env.sleep(24 * months if stage.id == "seeding" else 3 * months)
@@ -73,8 +75,10 @@ async def test_whole_fnep_path_from_opportunity_study_to_label(
     assert "opportunity_study" not in passed
 
 
-async def test_project_loads_its_process_when_started_with_an_id_only(client: Client, task_queue: str) -> None:
-    async with running(client, task_queue):
+async def test_project_loads_its_process_when_started_with_an_id_only(
+    client: Client, sqlite_store: RecordStore, task_queue: str
+) -> None:
+    async with running(client, task_queue, sqlite_store):
         project = await ProjectDriver.start(client, task_queue, make_profile(), process="demo", snapshot=False)
         status = await project.submit("opportunity_study")
     assert status.process == "demo"
@@ -84,8 +88,8 @@ async def test_project_loads_its_process_when_started_with_an_id_only(client: Cl
     assert due - started == timedelta(minutes=6)
 
 
-async def test_changes_requested_then_resubmitted(client: Client, task_queue: str) -> None:
-    async with running(client, task_queue):
+async def test_changes_requested_then_resubmitted(client: Client, sqlite_store: RecordStore, task_queue: str) -> None:
+    async with running(client, task_queue, sqlite_store):
         project = await ProjectDriver.start(client, task_queue, make_profile())
         await project.submit("opportunity_study")
         status = await project.decide("opportunity_study", "request_changes", comment="Chiffrer les besoins")
@@ -106,8 +110,8 @@ async def test_changes_requested_then_resubmitted(client: Client, task_queue: st
     assert next(e for e in history if e.kind is EventKind.CHANGES_REQUESTED).comment == "Chiffrer les besoins"
 
 
-async def test_reject_ends_the_project(client: Client, task_queue: str) -> None:
-    async with running(client, task_queue):
+async def test_reject_ends_the_project(client: Client, sqlite_store: RecordStore, task_queue: str) -> None:
+    async with running(client, task_queue, sqlite_store):
         project = await ProjectDriver.start(client, task_queue, make_profile())
         await project.submit("opportunity_study")
         status = await project.decide("opportunity_study", "reject", comment="Pas de besoin avéré")
@@ -116,8 +120,10 @@ async def test_reject_ends_the_project(client: Client, task_queue: str) -> None:
     assert outcome.state is ProjectState.REJECTED
 
 
-async def test_abandon_ends_the_project_and_keeps_the_reason(client: Client, task_queue: str) -> None:
-    async with running(client, task_queue):
+async def test_abandon_ends_the_project_and_keeps_the_reason(
+    client: Client, sqlite_store: RecordStore, task_queue: str
+) -> None:
+    async with running(client, task_queue, sqlite_store):
         project = await ProjectDriver.start(client, task_queue, make_profile())
         status = await project.update(Update.ABANDON, AbandonProject(actor="coordination", reason="Porteur dissous"))
         outcome = await project.handle.result()
@@ -129,9 +135,9 @@ async def test_abandon_ends_the_project_and_keeps_the_reason(client: Client, tas
 
 
 async def test_pause_then_resume_shifts_open_deadlines_by_the_paused_time(
-    client: Client, task_queue: str, time_skipping_env: WorkflowEnvironment
+    client: Client, sqlite_store: RecordStore, task_queue: str, time_skipping_env: WorkflowEnvironment
 ) -> None:
-    async with running(client, task_queue):
+    async with running(client, task_queue, sqlite_store):
         project = await ProjectDriver.start(client, task_queue, make_profile())
         before = step_of(await project.status(), "opportunity_study").due_at
         review_on = await today(time_skipping_env) + timedelta(days=120)
@@ -152,8 +158,10 @@ async def test_pause_then_resume_shifts_open_deadlines_by_the_paused_time(
     assert resumed.next_due_at == after
 
 
-async def test_move_deadline(client: Client, task_queue: str, time_skipping_env: WorkflowEnvironment) -> None:
-    async with running(client, task_queue):
+async def test_move_deadline(
+    client: Client, sqlite_store: RecordStore, task_queue: str, time_skipping_env: WorkflowEnvironment
+) -> None:
+    async with running(client, task_queue, sqlite_store):
         project = await ProjectDriver.start(client, task_queue, make_profile())
         new_date = await today(time_skipping_env) + timedelta(days=300)
         status = await project.update(
@@ -174,8 +182,9 @@ async def test_move_deadline(client: Client, task_queue: str, time_skipping_env:
 
 
 async def assert_refused(
-    project: ProjectDriver, name: Update, command: Any, code: str, fragment: str
+    project: ProjectDriver, name: Update, command: Any, code: str, fragment: str, store: RecordStore
 ) -> ApplicationError:
+    await project.recorded(store)
     before = (await project.status(include_history=True)).model_dump()
     history_before = await project.history_length()
     with pytest.raises(WorkflowUpdateFailedError) as raised:
@@ -192,32 +201,34 @@ async def assert_refused(
 
 
 async def test_each_refusal_is_clear_and_changes_nothing(
-    client: Client, task_queue: str, time_skipping_env: WorkflowEnvironment
+    client: Client, sqlite_store: RecordStore, task_queue: str, time_skipping_env: WorkflowEnvironment
 ) -> None:
-    async with running(client, task_queue):
+    async with running(client, task_queue, sqlite_store):
         project = await ProjectDriver.start(client, task_queue, make_profile())
         submit_later = SubmitStep(actor="p", step="feasibility_study", documents=[DOCUMENT])
-        await assert_refused(project, Update.SUBMIT, submit_later, "conflict", "n'a pas encore commencé")
+        await assert_refused(project, Update.SUBMIT, submit_later, "conflict", "n'a pas encore commencé", sqlite_store)
         unknown = SubmitStep(actor="p", step="etude_inconnue", documents=[DOCUMENT])
-        await assert_refused(project, Update.SUBMIT, unknown, "not_found", "étape inconnue 'etude_inconnue'")
+        await assert_refused(
+            project, Update.SUBMIT, unknown, "not_found", "étape inconnue 'etude_inconnue'", sqlite_store
+        )
         approve = DecideStep(actor="r", step="opportunity_study", decision="approve")
-        await assert_refused(project, Update.DECIDE, approve, "conflict", "n'a pas été soumise")
+        await assert_refused(project, Update.DECIDE, approve, "conflict", "n'a pas été soumise", sqlite_store)
         no_comment = {"actor": "r", "step": "opportunity_study", "decision": "reject"}
-        await assert_refused(project, Update.DECIDE, no_comment, "invalid", "comment")
+        await assert_refused(project, Update.DECIDE, no_comment, "invalid", "comment", sqlite_store)
         no_comment["decision"] = "request_changes"
-        await assert_refused(project, Update.DECIDE, no_comment, "invalid", "comment")
+        await assert_refused(project, Update.DECIDE, no_comment, "invalid", "comment", sqlite_store)
         bad_url = {"actor": "p", "step": "opportunity_study", "documents": [{"title": "x", "url": "ftp://x"}]}
-        await assert_refused(project, Update.SUBMIT, bad_url, "invalid", "documents.0.url")
+        await assert_refused(project, Update.SUBMIT, bad_url, "invalid", "documents.0.url", sqlite_store)
 
         await project.pass_step("opportunity_study")
-        await assert_refused(project, Update.DECIDE, approve, "conflict", "déjà décidée")
+        await assert_refused(project, Update.DECIDE, approve, "conflict", "déjà décidée", sqlite_store)
 
         review_on = await today(time_skipping_env) + timedelta(30)
         pause = PauseProject(actor="c", reason="Attente du conseil régional", review_on=review_on)
         await project.update(Update.PAUSE, pause)
         submit_now = SubmitStep(actor="p", step="association", documents=[DOCUMENT])
-        await assert_refused(project, Update.SUBMIT, submit_now, "conflict", "en pause")
-        await assert_refused(project, Update.PAUSE, pause, "conflict", "en pause")
+        await assert_refused(project, Update.SUBMIT, submit_now, "conflict", "en pause", sqlite_store)
+        await assert_refused(project, Update.PAUSE, pause, "conflict", "en pause", sqlite_store)
 
         await project.update(Update.ABANDON, AbandonProject(actor="c", reason="Fin du projet"))
         await project.handle.result()
@@ -228,8 +239,10 @@ async def test_each_refusal_is_clear_and_changes_nothing(
             assert closed.value.status is RPCStatusCode.NOT_FOUND
 
 
-async def test_same_decision_id_twice_changes_nothing_the_second_time(client: Client, task_queue: str) -> None:
-    async with running(client, task_queue):
+async def test_same_decision_id_twice_changes_nothing_the_second_time(
+    client: Client, sqlite_store: RecordStore, task_queue: str
+) -> None:
+    async with running(client, task_queue, sqlite_store):
         project = await ProjectDriver.start(client, task_queue, make_profile())
         await project.submit("opportunity_study")
         first = await project.decide("opportunity_study", "approve", decision_id="fnep-2026-001")
@@ -239,14 +252,16 @@ async def test_same_decision_id_twice_changes_nothing_the_second_time(client: Cl
         other = DecideStep(
             actor="r", step="opportunity_study", decision="reject", comment="non", decision_id="fnep-2026-001"
         )
-        await assert_refused(project, Update.DECIDE, other, "conflict", "decision_id")
+        await assert_refused(project, Update.DECIDE, other, "conflict", "decision_id", sqlite_store)
     assert second == first
     assert history_second == history_first
     assert [e.kind for e in history_first].count(EventKind.STEP_APPROVED) == 1
 
 
-async def test_decision_as_signal_applies_or_is_recorded_as_refused(client: Client, task_queue: str) -> None:
-    async with running(client, task_queue):
+async def test_decision_as_signal_applies_or_is_recorded_as_refused(
+    client: Client, sqlite_store: RecordStore, task_queue: str
+) -> None:
+    async with running(client, task_queue, sqlite_store):
         project = await ProjectDriver.start(client, task_queue, make_profile())
         too_early = DecideStep(actor="r", step="opportunity_study", decision="approve", decision_id="sig-1")
         await project.handle.signal(SIGNAL_DECIDE, too_early)
@@ -263,17 +278,28 @@ async def test_decision_as_signal_applies_or_is_recorded_as_refused(client: Clie
     assert approved.current_stage == "association"
 
 
-async def test_continue_as_new_keeps_the_whole_state_and_history(client: Client, task_queue: str) -> None:
-    async with running(client, task_queue):
+async def test_continue_as_new_keeps_the_whole_state_and_history(
+    client: Client, sqlite_store: RecordStore, task_queue: str
+) -> None:
+    async with running(client, task_queue, sqlite_store):
         project = await ProjectDriver.start(client, task_queue, make_profile(), max_history_events=100)
-        first_run = (await project.handle.describe()).run_id
+        first_run = project.handle.first_execution_run_id or project.handle.result_run_id
         for round_number in range(12):
             await project.submit("opportunity_study")
             await project.decide("opportunity_study", "request_changes", comment=f"Tour {round_number}")
         await project.pass_step("opportunity_study")
+        recorded = await project.recorded(sqlite_store)
+        # It continues as new at its next safe point: once every handler is done and every event recorded.
+        for _ in range(100):
+            latest = await client.get_workflow_handle(project.handle.id).fetch_history()
+            started = latest.events[0].workflow_execution_started_event_attributes
+            if started.original_execution_run_id != first_run:
+                break
+            await asyncio.sleep(0.05)
         status = await project.status(include_history=True)
-        latest_run = (await client.get_workflow_handle(project.handle.id).describe()).run_id
-    assert latest_run != first_run
+    assert started.original_execution_run_id != first_run, "the project never continued as new"
+    assert started.continued_execution_run_id
+    assert recorded == status.history, "the records database lost or duplicated events across runs"
     history = status.history or []
     submissions = [e for e in history if e.kind is EventKind.STEP_SUBMITTED]
     assert len(submissions) == 13
@@ -283,10 +309,12 @@ async def test_continue_as_new_keeps_the_whole_state_and_history(client: Client,
     assert status.current_stage == "association"
 
 
-async def test_malformed_start_input_fails_the_workflow_naming_the_field(client: Client, task_queue: str) -> None:
+async def test_malformed_start_input_fails_the_workflow_naming_the_field(
+    client: Client, sqlite_store: RecordStore, task_queue: str
+) -> None:
     profile = make_profile().model_dump(mode="json")
     profile["holder"]["email"] = "pas-une-adresse"
-    async with running(client, task_queue):
+    async with running(client, task_queue, sqlite_store):
         handle = await client.start_workflow(
             WORKFLOW_NAME, {"profile": profile, "process_id": "demo"}, id="school-malformed", task_queue=task_queue
         )
@@ -298,8 +326,10 @@ async def test_malformed_start_input_fails_the_workflow_naming_the_field(client:
     assert "profile.holder.email" in cause.message
 
 
-async def test_unknown_process_id_fails_the_start_with_the_known_ids(client: Client, task_queue: str) -> None:
-    async with running(client, task_queue):
+async def test_unknown_process_id_fails_the_start_with_the_known_ids(
+    client: Client, sqlite_store: RecordStore, task_queue: str
+) -> None:
+    async with running(client, task_queue, sqlite_store):
         start = StartProject(profile=make_profile(), process_id="inconnu")
         handle = await client.start_workflow(WORKFLOW_NAME, start, id="school-unknown-process", task_queue=task_queue)
         with pytest.raises(WorkflowFailureError) as failed:

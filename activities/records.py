@@ -1,0 +1,21 @@
+"""Writing accepted events to the records database."""
+
+from __future__ import annotations
+
+from temporalio import activity
+
+from labellisation.records.schema import ACTIVITY_RECORD_EVENTS, RecordedEvents, RecordEvents
+from labellisation.records.store import RecordStore
+
+
+class RecordsActivities:
+    """A database outage raises, so Temporal retries with backoff; nothing is swallowed."""
+
+    def __init__(self, store: RecordStore) -> None:
+        self.store = store
+
+    @activity.defn(name=ACTIVITY_RECORD_EVENTS)
+    async def record_events(self, request: RecordEvents) -> RecordedEvents:
+        inserted = await self.store.record(request)
+        activity.logger.info("events recorded", extra={"project_id": request.project.project_id, "inserted": inserted})
+        return RecordedEvents(inserted=inserted)

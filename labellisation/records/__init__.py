@@ -1,0 +1,1 @@
+"""The records database: every event of every project, kept for years."""

@@ -1,0 +1,156 @@
+"""The records store: writes events idempotently, reads histories and the portfolio."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, date, datetime
+from typing import Any
+
+from sqlalchemy import event, select, text
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
+
+from labellisation.path.state import Event
+from labellisation.records.schema import ProjectRecord, RecordEvents
+from labellisation.records.tables import EventRow, ProjectRow, ReminderRow
+
+
+def default_database_url(data_dir: Any) -> str:
+    return f"sqlite+aiosqlite:///{data_dir}/records.db"
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.close()
+
+
+class RecordStore:
+    def __init__(self, engine: AsyncEngine) -> None:
+        self.engine = engine
+        self._sessions = async_sessionmaker(engine, expire_on_commit=False)
+
+    @classmethod
+    def from_url(cls, url: str) -> RecordStore:
+        engine = create_async_engine(url, pool_pre_ping=True)
+        if engine.dialect.name == "sqlite":
+            event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+        return cls(engine)
+
+    async def close(self) -> None:
+        await self.engine.dispose()
+
+    def _insert(self, table: Any) -> Any:
+        dialect = sqlite if self.engine.dialect.name == "sqlite" else postgresql
+        return dialect.insert(table)
+
+    async def ping(self) -> None:
+        async with self.engine.connect() as connection:
+            await connection.execute(text("SELECT 1"))
+
+    async def record(self, request: RecordEvents) -> int:
+        """Upsert the projection and append the new events, in one transaction; idempotent."""
+        async with self._sessions.begin() as session:
+            await session.execute(self._upsert_project(request.project))
+            ids = [e.event_id for e in request.events]
+            existing = set((await session.scalars(select(EventRow.event_id).where(EventRow.event_id.in_(ids)))).all())
+            new = [e for e in request.events if e.event_id not in existing]
+            if new:
+                now = datetime.now(UTC)
+                rows = [_event_row(request.project.project_id, e, now) for e in new]
+                await session.execute(self._insert(EventRow).on_conflict_do_nothing(), rows)
+            return len(new)
+
+    def _upsert_project(self, record: ProjectRecord) -> Any:
+        values = record.model_dump(mode="python")
+        values["state"] = record.state.value
+        values["planned_opening"] = record.planned_opening.isoformat()
+        insert = self._insert(ProjectRow).values(**values)
+        updated = {k: insert.excluded[k] for k in values if k != "project_id"}
+        return insert.on_conflict_do_update(
+            index_elements=[ProjectRow.project_id],
+            set_=updated,
+            where=ProjectRow.updated_at <= insert.excluded.updated_at,
+        )
+
+    async def history(self, project_id: str) -> list[Event]:
+        async with self._sessions() as session:
+            rows = await session.scalars(
+                select(EventRow).where(EventRow.project_id == project_id).order_by(EventRow.seq)
+            )
+            return [_event(row) for row in rows]
+
+    async def project(self, project_id: str) -> ProjectRecord | None:
+        async with self._sessions() as session:
+            row = await session.get(ProjectRow, project_id)
+            return _record(row) if row is not None else None
+
+    async def portfolio(
+        self,
+        stage: str | None = None,
+        region: str | None = None,
+        state: str | None = None,
+        overdue_at: datetime | None = None,
+        project_ids: Sequence[str] | None = None,
+    ) -> list[ProjectRecord]:
+        query = select(ProjectRow).order_by(ProjectRow.project_id)
+        if stage is not None:
+            query = query.where(ProjectRow.current_stage == stage)
+        if region is not None:
+            query = query.where(ProjectRow.region == region)
+        if state is not None:
+            query = query.where(ProjectRow.state == state)
+        if overdue_at is not None:
+            query = query.where(ProjectRow.next_due_at < overdue_at, ProjectRow.state == "active")
+        if project_ids is not None:
+            query = query.where(ProjectRow.project_id.in_(list(project_ids)))
+        async with self._sessions() as session:
+            return [_record(row) for row in await session.scalars(query)]
+
+    async def reminder_sent(self, reminder_id: str) -> bool:
+        async with self._sessions() as session:
+            return await session.get(ReminderRow, reminder_id) is not None
+
+    async def record_reminder(
+        self, reminder_id: str, project_id: str, step: str | None, kind: str, recipients: list[str], message_id: str
+    ) -> None:
+        async with self._sessions.begin() as session:
+            row = {
+                "reminder_id": reminder_id, "project_id": project_id, "step": step, "kind": kind,
+                "recipients": ", ".join(recipients), "message_id": message_id, "sent_at": datetime.now(UTC),
+            }  # fmt: skip
+            await session.execute(self._insert(ReminderRow).on_conflict_do_nothing(), [row])
+
+
+def _event_row(project_id: str, e: Event, now: datetime) -> dict[str, Any]:
+    return {
+        "event_id": e.event_id,
+        "project_id": project_id,
+        "seq": int(e.event_id.rsplit("-", 1)[1]),
+        "at": e.at,
+        "kind": e.kind.value,
+        "step": e.step,
+        "actor": e.actor,
+        "comment": e.comment,
+        "data": e.data,
+        "recorded_at": now,
+    }
+
+
+def _event(row: EventRow) -> Event:
+    return Event(
+        event_id=row.event_id, at=row.at, kind=row.kind, step=row.step, actor=row.actor,
+        comment=row.comment, data=row.data,
+    )  # fmt: skip
+
+
+def _record(row: ProjectRow) -> ProjectRecord:
+    return ProjectRecord(
+        project_id=row.project_id, name=row.name, region=row.region, department=row.department, city=row.city,
+        academy=row.academy, process=row.process, process_version=row.process_version,
+        state=row.state, current_stage=row.current_stage, next_due_at=row.next_due_at,
+        planned_opening=date.fromisoformat(row.planned_opening), holder_email=row.holder_email,
+        updated_at=row.updated_at, profile=row.profile,
+    )  # fmt: skip

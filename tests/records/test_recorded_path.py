@@ -1,0 +1,113 @@
+"""A project's events reach the records database, in order, once, whatever happens."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+from datetime import timedelta
+from pathlib import Path
+
+from temporalio.client import Client
+from temporalio.testing import WorkflowEnvironment
+
+from labellisation.contract import Update
+from labellisation.converter import data_converter
+from labellisation.path.commands import RecordCohort
+from labellisation.path.state import Cohort, EventKind, ProjectState
+from labellisation.process import load_process
+from labellisation.records.migrate import upgrade
+from labellisation.records.store import RecordStore
+from labellisation.search_attributes import register_search_attributes
+from labellisation.temporal import time_skipping_server_binary
+from tests.conftest import make_profile
+from tests.records.proxy import CuttableProxy
+from tests.workflows.driver import ProjectDriver, running
+
+COHORT = Cohort(label="2028-2030", enrolled=12, dropouts=1, presented=11, passed=10, positive_exits=11, job_offers=40)
+
+
+def expected_kinds() -> list[tuple[EventKind, str | None, str | None]]:
+    """What a straight demo path must leave, derived from the definition: (kind, step, actor)."""
+    holder, reviewer = "porteur@edp-belfort.fr", "relecteur@fnep.fr"
+    out: list[tuple[EventKind, str | None, str | None]] = [(EventKind.PROJECT_STARTED, None, "coordination FNEP")]
+    stages = load_process("demo").stages
+    for index, stage in enumerate(stages):
+        out.append((EventKind.STAGE_STARTED, None, None))
+        out += [(EventKind.STEP_STARTED, s.id, None) for s in stage.steps]
+        if stage.id == "seeding":
+            out.append((EventKind.COHORT_RECORDED, None, "direction"))
+        for s in stage.steps:
+            out += [(EventKind.STEP_SUBMITTED, s.id, holder), (EventKind.STEP_APPROVED, s.id, reviewer)]
+        out.append((EventKind.STAGE_COMPLETED, None, None))
+        if index == len(stages) - 1:
+            out.append((EventKind.PROJECT_COMPLETED, None, reviewer))
+    return out
+
+
+async def walk_demo_path(project: ProjectDriver) -> None:
+    for stage in load_process("demo").stages:
+        if stage.id == "seeding":
+            await project.update(Update.RECORD_COHORT, RecordCohort(actor="direction", cohort=COHORT))
+        for step in stage.steps:
+            await project.pass_step(step.id)
+
+
+async def test_a_whole_path_leaves_exactly_the_expected_events_after_the_workflow_is_gone(
+    database_url: str, tmp_path: Path
+) -> None:
+    await asyncio.to_thread(upgrade, database_url)
+    store = RecordStore.from_url(database_url)
+    profile = make_profile()
+    async with await WorkflowEnvironment.start_time_skipping(
+        test_server_existing_path=str(time_skipping_server_binary()), data_converter=data_converter
+    ) as env:
+        await register_search_attributes(env.client)
+        async with running(env.client, "records", store):
+            project = await ProjectDriver.start(env.client, "records", profile, process="demo")
+            await walk_demo_path(project)
+            assert (await project.handle.result()).state is ProjectState.COMPLETED
+            in_workflow = (await project.status(include_history=True)).history or []
+    # Temporal is gone: the official record stays readable from our database alone.
+    history = await store.history(profile.project_id)
+    record = await store.project(profile.project_id)
+    await store.close()
+    assert [(e.kind, e.step, e.actor) for e in history] == expected_kinds()
+    assert history == in_workflow
+    assert all(a.at <= b.at for a, b in itertools.pairwise(history))
+    assert record is not None and record.state is ProjectState.COMPLETED
+
+
+async def test_events_survive_a_database_outage_without_loss_or_duplicate(
+    client: Client, task_queue: str, postgres_url: str, time_skipping_env: WorkflowEnvironment
+) -> None:
+    await asyncio.to_thread(upgrade, postgres_url)
+    proxy = CuttableProxy(5432)
+    await proxy.start()
+    store = RecordStore.from_url(postgres_url.replace("127.0.0.1:5432", f"127.0.0.1:{proxy.port}"))
+    reader = RecordStore.from_url(postgres_url)
+    profile = make_profile()
+    try:
+        async with running(client, task_queue, store):
+            project = await ProjectDriver.start(client, task_queue, profile, process="demo")
+            await project.pass_step("opportunity_study")
+            await project.recorded(reader)
+            await proxy.cut()
+            # The database is down: the project goes on accepting commands.
+            await project.pass_step("association")
+            status = await project.submit("feasibility_study")
+            assert status.current_stage == "feasibility"
+            written_during_outage = len(await reader.history(profile.project_id))
+            await time_skipping_env.sleep(timedelta(minutes=3))  # retries with backoff meanwhile
+            await proxy.restore()
+            await time_skipping_env.sleep(timedelta(minutes=10))  # past the longest retry interval
+            history = await project.recorded(reader)
+    finally:
+        await proxy.cut()
+        await store.close()
+        await reader.close()
+    ids = [e.event_id for e in history]
+    assert len(ids) == len(set(ids))
+    assert written_during_outage < len(history)
+    kinds = [e.kind for e in history if e.step == "association"]
+    assert kinds == [EventKind.STEP_STARTED, EventKind.STEP_SUBMITTED, EventKind.STEP_APPROVED]
+    assert history[-1].kind is EventKind.STEP_SUBMITTED and history[-1].step == "feasibility_study"

@@ -1,0 +1,117 @@
+"""The records store on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import inspect
+from sqlalchemy.ext.asyncio import create_async_engine
+from temporalio.testing import ActivityEnvironment
+
+from activities.records import RecordsActivities
+from labellisation.path.commands import PauseProject
+from labellisation.path.state import Project, ProjectState
+from labellisation.path.transitions import apply, start_project
+from labellisation.process import load_process
+from labellisation.records.migrate import downgrade, upgrade
+from labellisation.records.schema import RecordEvents, project_record
+from labellisation.records.store import RecordStore
+from tests.conftest import make_profile
+from tests.labellisation.path_helpers import T0, pass_step
+
+
+def fresh_project(region: str = "Bourgogne-Franche-Comté") -> Project:
+    profile = make_profile(f"edp-{uuid.uuid4().hex[:8]}").model_copy(update={"region": region})
+    return start_project(profile, load_process("fnep"), T0, "coordination")
+
+
+def request_for(project: Project) -> RecordEvents:
+    return RecordEvents(project=project_record(project), events=project.events)
+
+
+async def test_history_round_trips_oldest_first(store: RecordStore) -> None:
+    project = pass_step(fresh_project(), "opportunity_study", T0 + timedelta(days=3))
+    project.events[-1].comment = "Validé à l'unanimité — « très bon dossier »"
+    assert await store.record(request_for(project)) == len(project.events)
+    history = await store.history(project.profile.project_id)
+    assert history == project.events
+    assert [e.event_id for e in history] == sorted(e.event_id for e in project.events)
+    assert all(e.at.tzinfo is not None for e in history)
+
+
+async def test_the_same_record_twice_writes_each_event_once(store: RecordStore) -> None:
+    project = fresh_project()
+    first = await store.record(request_for(project))
+    second = await store.record(request_for(project))
+    later = pass_step(project, "opportunity_study")
+    third = await store.record(request_for(later))
+    assert (first, second, third) == (3, 0, len(later.events) - 3)
+    assert len(await store.history(project.profile.project_id)) == len(later.events)
+
+
+async def test_an_older_projection_never_overwrites_a_newer_one(store: RecordStore) -> None:
+    project = fresh_project()
+    newer = pass_step(project, "opportunity_study", T0 + timedelta(days=1))
+    await store.record(request_for(newer))
+    await store.record(request_for(project))  # a late retry of an earlier batch
+    record = await store.project(project.profile.project_id)
+    assert record is not None and record.current_stage == "association"
+
+
+async def test_portfolio_filters(store: RecordStore) -> None:
+    north = fresh_project("Hauts-de-France")
+    south = pass_step(fresh_project("Occitanie"), "opportunity_study")
+    paused = apply(fresh_project("Occitanie"), PauseProject(actor="c", reason="x", review_on=T0.date()), T0)
+    assert isinstance(paused, Project)
+    for project in (north, south, paused):
+        await store.record(request_for(project))
+    ids = {p.profile.project_id: name for p, name in ((north, "north"), (south, "south"), (paused, "paused"))}
+
+    async def names(**filters: object) -> set[str]:
+        return {ids[r.project_id] for r in await store.portfolio(**filters) if r.project_id in ids}  # type: ignore[arg-type]
+
+    assert await names(region="Occitanie") == {"south", "paused"}
+    assert await names(stage="association") == {"south"}
+    assert await names(state=ProjectState.PAUSED.value) == {"paused"}
+    # north's six-month study is overdue in a year; south's association (2 months) too; a paused one never
+    assert await names(overdue_at=T0 + timedelta(days=365)) == {"north", "south"}
+    assert await names(overdue_at=T0 + timedelta(days=1)) == set()
+
+
+async def test_record_activity_twice_writes_one_row_per_event(store: RecordStore) -> None:
+    project = fresh_project()
+    activities = RecordsActivities(store)
+    env = ActivityEnvironment()
+    first = await env.run(activities.record_events, request_for(project))
+    second = await env.run(activities.record_events, request_for(project))
+    assert (first.inserted, second.inserted) == (3, 0)
+    assert len(await store.history(project.profile.project_id)) == 3
+
+
+async def test_the_activity_raises_when_the_database_is_unreachable() -> None:
+    down = RecordStore.from_url("postgresql+asyncpg://postgres@127.0.0.1:1/nothing")
+    try:
+        with pytest.raises(OSError):
+            await ActivityEnvironment().run(RecordsActivities(down).record_events, request_for(fresh_project()))
+    finally:
+        await down.close()
+
+
+async def test_migrations_round_trip(database_url: str) -> None:
+    import asyncio
+
+    async def tables() -> set[str]:
+        engine = create_async_engine(database_url)
+        async with engine.connect() as connection:
+            names = await connection.run_sync(lambda c: set(inspect(c).get_table_names()))
+        await engine.dispose()
+        return names - {"alembic_version"}
+
+    await asyncio.to_thread(upgrade, database_url)
+    assert await tables() == {"projects", "events", "reminders"}
+    await asyncio.to_thread(downgrade, database_url, "base")
+    assert await tables() == set()
+    await asyncio.to_thread(upgrade, database_url)
+    assert await tables() == {"projects", "events", "reminders"}

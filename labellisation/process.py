@@ -16,6 +16,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationErr
 
 from labellisation.durations import validate_duration
 from labellisation.errors import describe_validation_error
+from labellisation.policy import ReminderPolicy
 
 IsoDuration = Annotated[str, AfterValidator(validate_duration)]
 Identifier = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{1,62}$")]
@@ -74,6 +75,7 @@ class ProcessDefinition(_Strict):
     label: str = Field(min_length=1)
     timezone: str = "Europe/Paris"
     calendar: Calendar
+    reminders: ReminderPolicy = Field(default_factory=ReminderPolicy)
     stages: list[StageDefinition] = Field(min_length=1)
 
     @model_validator(mode="after")

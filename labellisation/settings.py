@@ -6,8 +6,10 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from labellisation.mail.sender import SmtpSettings
 
 
 class Settings(BaseSettings):
@@ -24,8 +26,26 @@ class Settings(BaseSettings):
     max_concurrent_activities: int = Field(default=50, ge=1, le=1000)
     max_concurrent_workflow_tasks: int = Field(default=50, ge=1, le=1000)
     max_cached_workflows: int = Field(default=1000, ge=0, le=100_000)
+    smtp_host: str = "127.0.0.1"
+    smtp_port: int = Field(default=1025, ge=1, le=65535)
+    smtp_starttls: bool = False
+    smtp_tls: bool = False
+    smtp_user: str | None = None
+    smtp_password: SecretStr | None = None
+    mail_from: str = "labellisation@fnep.fr"
+    #: Where reviewers' and coordinators' reminders go (set them in production).
+    reviewers_email: str = "relecteurs@fnep.fr"
+    coordinator_email: str = "coordination@fnep.fr"
+    #: Base of the links in e-mails: <public_base_url>/projects/<id>.
+    public_base_url: str = "http://127.0.0.1:8000"
     #: SQLAlchemy async URL; default: a SQLite file under the data dir.
     database_url: str | None = None
+
+    def smtp(self) -> SmtpSettings:
+        return SmtpSettings(
+            host=self.smtp_host, port=self.smtp_port, starttls=self.smtp_starttls, use_tls=self.smtp_tls,
+            username=self.smtp_user, password=self.smtp_password, mail_from=self.mail_from,
+        )  # fmt: skip
 
     def records_url(self) -> str:
         return self.database_url or f"sqlite+aiosqlite:///{self.data_dir}/records.db"

@@ -9,6 +9,7 @@ from temporalio.client import Client
 from temporalio.worker import Worker
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
+from activities.notifications import NotificationActivities
 from activities.process_definitions import ProcessDefinitions
 from activities.records import RecordsActivities
 from labellisation.contract import TASK_QUEUE
@@ -18,7 +19,7 @@ from workflows.school_creation import SchoolCreationWorkflow
 
 WORKFLOWS = [SchoolCreationWorkflow]
 #: Pure libraries our models use while decoding payloads inside the sandbox.
-_RESTRICTIONS = SandboxRestrictions.default.with_passthrough_modules("email_validator", "idna", "yaml")
+_RESTRICTIONS = SandboxRestrictions.default.with_passthrough_modules("email_validator", "idna", "yaml", "dateutil")
 
 
 def build_worker(
@@ -32,11 +33,12 @@ def build_worker(
     settings = settings or Settings()
     definitions = ProcessDefinitions()
     records = RecordsActivities(store)
+    notifications = NotificationActivities(store, settings)
     return Worker(
         client,
         task_queue=task_queue,
         workflows=WORKFLOWS,
-        activities=[definitions.load_process_definition, records.record_events],
+        activities=[definitions.load_process_definition, records.record_events, notifications.send_reminder],
         activity_executor=executor or ThreadPoolExecutor(max_workers=settings.max_concurrent_activities),
         workflow_runner=SandboxedWorkflowRunner(restrictions=_RESTRICTIONS),
         max_concurrent_activities=settings.max_concurrent_activities,

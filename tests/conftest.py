@@ -7,9 +7,14 @@ task no worker will pick up, so workflows left by another test would stall it.
 from __future__ import annotations
 
 import asyncio
+import socket
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
 from datetime import date
+from email import policy
+from email.message import EmailMessage
+from email.parser import BytesParser
 from pathlib import Path
 
 import pytest
@@ -17,10 +22,12 @@ from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
 from labellisation.converter import data_converter
+from labellisation.mail.sink import start_sink
 from labellisation.path.state import ProjectProfile
 from labellisation.records.migrate import upgrade
 from labellisation.records.store import RecordStore
 from labellisation.search_attributes import register_search_attributes
+from labellisation.settings import Settings
 from labellisation.temporal import time_skipping_server_binary
 
 
@@ -50,6 +57,40 @@ async def sqlite_store(tmp_path: Path) -> AsyncIterator[RecordStore]:
         yield store
     finally:
         await store.close()
+
+
+@dataclass
+class Mailbox:
+    """A real SMTP server (the dev sink) and what it received."""
+
+    outbox: Path
+    settings: Settings
+
+    def messages(self) -> list[EmailMessage]:
+        parsed = []
+        for path in sorted(self.outbox.glob("*.eml")):
+            message = BytesParser(policy=policy.default).parsebytes(path.read_bytes())
+            assert isinstance(message, EmailMessage)
+            parsed.append(message)
+        return parsed
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+@pytest.fixture
+def mailbox(tmp_path: Path) -> Iterator[Mailbox]:
+    port = free_port()
+    sink = start_sink(tmp_path / "outbox", port)
+    settings = Settings(smtp_port=port, data_dir=tmp_path, public_base_url="https://suivi.fnep.fr")
+    try:
+        yield Mailbox(tmp_path / "outbox", settings)
+    finally:
+        sink.stop()
 
 
 @pytest.fixture

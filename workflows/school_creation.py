@@ -42,11 +42,19 @@ with workflow.unsafe.imports_passed_through():
         SubmitStep,
     )
     from labellisation.path.deadlines import next_deadline, next_wakeup
+    from labellisation.path.reminders import (
+        ACTIVITY_SEND_REMINDER,
+        ReminderSent,
+        due_reminders,
+        planned_reminders,
+        send_request,
+    )
     from labellisation.path.state import Project
     from labellisation.path.status import ProjectStatus, StatusRequest, project_status
     from labellisation.path.transitions import (
         Refusal,
         apply,
+        mark_reminder_sent,
         note_deadlines,
         record_refused_signal,
         start_project,
@@ -75,6 +83,7 @@ class SchoolCreationWorkflow:
         self._changed = False
         self._published: dict[str, object] = {}
         self._recorded = start.recorded_events
+        self._sending = False
 
     @workflow.run
     async def run(self, start: StartProject) -> ProjectOutcome:
@@ -85,21 +94,22 @@ class SchoolCreationWorkflow:
         for signal in self._early_signals:
             self.decide_signal(signal)
         recorder = asyncio.create_task(self._record_events())
+        notifier = asyncio.create_task(self._send_reminders())
         project = self._current()
         while not project.finished:
             self._project = project = note_deadlines(project, workflow.now())
             self._publish(project)
             if self._should_continue_as_new(start):
-                await self._settle(recorder)
+                await self._settle(recorder, notifier)
                 workflow.continue_as_new(
                     start.model_copy(
                         update={"project": self._current(), "process": None, "recorded_events": self._recorded}
                     )
                 )
-            await self._wait_for_message_or(next_wakeup(project))
+            await self._wait_for_message_or(self._next_wake(project))
             project = self._current()
         self._publish(project)
-        await self._settle(recorder)
+        await self._settle(recorder, notifier)
         workflow.logger.info("project finished", extra={"state": project.state.value})
         return ProjectOutcome(project_id=project.profile.project_id, state=project.state)
 
@@ -227,12 +237,45 @@ class SchoolCreationWorkflow:
             )
             self._recorded = end
 
-    async def _settle(self, recorder: asyncio.Task[None]) -> None:
-        """Before closing or continuing as new: handlers done, every event recorded."""
+    async def _send_reminders(self) -> None:
+        """Send each reminder once it is due, one at a time, beside the main loop.
+
+        While the SMTP server is down the activity retries with backoff; the
+        reminder is marked sent (and its event recorded) only once it went out.
+        """
+        while True:
+            await workflow.wait_condition(lambda: bool(due_reminders(self._current(), workflow.now())))
+            reminder = due_reminders(self._current(), workflow.now())[0]
+            self._sending = True
+            sent: ReminderSent = await workflow.execute_activity(
+                ACTIVITY_SEND_REMINDER,
+                send_request(self._current(), reminder, workflow.now()),
+                result_type=ReminderSent,
+                start_to_close_timeout=timedelta(minutes=1),
+                retry_policy=RetryPolicy(initial_interval=timedelta(seconds=5), maximum_interval=timedelta(hours=1)),
+            )
+            self._project = mark_reminder_sent(
+                self._current(), reminder.reminder_id, reminder.kind.value, reminder.step, sent.to, workflow.now()
+            )
+            self._sending = False
+            self._changed = True
+
+    def _next_wake(self, project: Project) -> datetime | None:
+        """The next deadline to note or reminder to send, whichever comes first."""
+        now = workflow.now()
+        upcoming = [r.at for r in planned_reminders(project) if r.at > now]
+        candidates = [t for t in (next_wakeup(project), min(upcoming, default=None)) if t is not None]
+        return min(candidates, default=None)
+
+    async def _settle(self, *background: asyncio.Task[None]) -> None:
+        """Before closing or continuing as new: handlers and reminders done, every event recorded."""
         await workflow.wait_condition(
-            lambda: workflow.all_handlers_finished() and self._recorded == len(self._current().events)
+            lambda: (
+                workflow.all_handlers_finished() and not self._sending and self._recorded == len(self._current().events)
+            )
         )
-        recorder.cancel()
+        for task in background:
+            task.cancel()
 
     async def _load_process(self, process_id: str) -> ProcessDefinition:
         definition: ProcessDefinition = await workflow.execute_activity(

@@ -56,6 +56,7 @@ class EventKind(StrEnum):
     PROJECT_RESUMED = "project_resumed"
     PROJECT_ABANDONED = "project_abandoned"
     COHORT_RECORDED = "cohort_recorded"
+    REMINDER_SENT = "reminder_sent"
     SIGNAL_REFUSED = "signal_refused"
 
 
@@ -97,6 +98,8 @@ class StepState(_Model):
     due_at: datetime | None = None
     submitted_at: datetime | None = None
     decided_at: datetime | None = None
+    #: When the current due_at was set (stage start, deadline moved, resume): reminders count from it.
+    due_set_at: datetime | None = None
     #: The DEADLINE_PASSED event was emitted for the current due_at.
     deadline_noted: bool = False
     submissions: int = 0
@@ -151,6 +154,8 @@ class Project(_Model):
     pause: Pause | None = None
     cohorts: list[Cohort] = Field(default_factory=list)
     decisions: dict[str, Decided] = Field(default_factory=dict)
+    #: Ids of the reminders already sent (each goes out once).
+    sent_reminders: set[str] = Field(default_factory=set)
     events: list[Event] = Field(default_factory=list)
     next_event_number: int = 1
     started_at: datetime

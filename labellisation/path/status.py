@@ -7,6 +7,7 @@ from datetime import date, datetime
 from pydantic import AwareDatetime, BaseModel, Field
 
 from labellisation.path.deadlines import days_overdue, next_deadline
+from labellisation.path.reminders import next_reminder
 from labellisation.path.state import Cohort, Event, Project, ProjectState, StepStatus
 
 
@@ -62,6 +63,11 @@ class ProjectStatus(BaseModel):
     history: list[Event] | None = None
 
 
+def _next_reminder(project: Project) -> NextReminder | None:
+    planned = next_reminder(project)
+    return NextReminder(at=planned.at, kind=planned.kind.value, to=planned.to.value) if planned else None
+
+
 def project_status(project: Project, now: datetime, include_history: bool = False) -> ProjectStatus:
     labels = {step.id: step.label for stage in project.process.stages for step in stage.steps}
     stage = project.process.stages[project.stage_index]
@@ -89,6 +95,7 @@ def project_status(project: Project, now: datetime, include_history: bool = Fals
             for s in project.steps
         ],
         next_due_at=next_deadline(project),
+        next_reminder=_next_reminder(project),
         pause=PauseView(**project.pause.model_dump()) if project.pause else None,
         planned_opening=project.profile.planned_opening,
         cohorts=list(project.cohorts),

@@ -132,6 +132,18 @@ def note_deadlines(project: Project, now: datetime) -> Project:
     return new
 
 
+def mark_reminder_sent(
+    project: Project, reminder_id: str, kind: str, step: str | None, to: list[str], now: datetime
+) -> Project:
+    """Keep a sent reminder: it never goes out again, and the history shows it."""
+    if reminder_id in project.sent_reminders:
+        return project
+    new = project.model_copy(deep=True)
+    new.sent_reminders.add(reminder_id)
+    _emit(new, now, EventKind.REMINDER_SENT, step=step, data={"reminder_id": reminder_id, "kind": kind, "to": to})
+    return new
+
+
 def record_refused_signal(project: Project, command: DecideStep, refusal: Refusal, now: datetime) -> Project:
     """Keep a refused signal in the history without changing anything else."""
     new = project.model_copy(deep=True)
@@ -210,6 +222,7 @@ def _move_deadline(p: Project, cmd: MoveDeadline, now: datetime) -> None:
         raise _Refused(RefusalCode.INVALID, f"due_on : la nouvelle échéance ({cmd.due_on.isoformat()}) est déjà passée")
     previous = step.due_at
     step.due_at = new_due
+    step.due_set_at = now
     step.deadline_noted = False
     _emit(
         p,
@@ -248,6 +261,7 @@ def _resume(p: Project, cmd: ResumeProject, now: datetime) -> None:
     for step in p.steps:
         if step.status in OPEN_STEP and step.due_at is not None:
             step.due_at = step.due_at + paused_for
+            step.due_set_at = now
     p.pause = None
     p.state = ProjectState.ACTIVE
     _emit(p, now, EventKind.PROJECT_RESUMED, actor=cmd.actor, data={"paused_seconds": int(paused_for.total_seconds())})
@@ -354,6 +368,7 @@ def _start_stage(p: Project, now: datetime) -> None:
         step.status = StepStatus.IN_PROGRESS
         step.started_at = now
         step.due_at = compute_due(definition, now, p.profile, p.process)
+        step.due_set_at = now
         step.deadline_noted = False
         _emit(p, now, EventKind.STEP_STARTED, step=step.id, data={"due_at": _iso(step.due_at)})
 

@@ -19,7 +19,7 @@ from labellisation.records.migrate import upgrade
 from labellisation.records.store import RecordStore
 from labellisation.search_attributes import register_search_attributes
 from labellisation.temporal import time_skipping_server_binary
-from tests.conftest import make_profile
+from tests.conftest import Mailbox, make_profile
 from tests.records.proxy import CuttableProxy
 from tests.workflows.driver import ProjectDriver, running
 
@@ -53,7 +53,7 @@ async def walk_demo_path(project: ProjectDriver) -> None:
 
 
 async def test_a_whole_path_leaves_exactly_the_expected_events_after_the_workflow_is_gone(
-    database_url: str, tmp_path: Path
+    database_url: str, tmp_path: Path, mailbox: Mailbox
 ) -> None:
     await asyncio.to_thread(upgrade, database_url)
     store = RecordStore.from_url(database_url)
@@ -62,7 +62,7 @@ async def test_a_whole_path_leaves_exactly_the_expected_events_after_the_workflo
         test_server_existing_path=str(time_skipping_server_binary()), data_converter=data_converter
     ) as env:
         await register_search_attributes(env.client)
-        async with running(env.client, "records", store):
+        async with running(env.client, "records", store, mailbox.settings):
             project = await ProjectDriver.start(env.client, "records", profile, process="demo")
             await walk_demo_path(project)
             assert (await project.handle.result()).state is ProjectState.COMPLETED
@@ -78,7 +78,7 @@ async def test_a_whole_path_leaves_exactly_the_expected_events_after_the_workflo
 
 
 async def test_events_survive_a_database_outage_without_loss_or_duplicate(
-    client: Client, task_queue: str, postgres_url: str, time_skipping_env: WorkflowEnvironment
+    client: Client, task_queue: str, postgres_url: str, time_skipping_env: WorkflowEnvironment, mailbox: Mailbox
 ) -> None:
     await asyncio.to_thread(upgrade, postgres_url)
     proxy = CuttableProxy(5432)
@@ -87,7 +87,7 @@ async def test_events_survive_a_database_outage_without_loss_or_duplicate(
     reader = RecordStore.from_url(postgres_url)
     profile = make_profile()
     try:
-        async with running(client, task_queue, store):
+        async with running(client, task_queue, store, mailbox.settings):
             project = await ProjectDriver.start(client, task_queue, profile, process="demo")
             await project.pass_step("opportunity_study")
             await project.recorded(reader)
@@ -110,4 +110,5 @@ async def test_events_survive_a_database_outage_without_loss_or_duplicate(
     assert written_during_outage < len(history)
     kinds = [e.kind for e in history if e.step == "association"]
     assert kinds == [EventKind.STEP_STARTED, EventKind.STEP_SUBMITTED, EventKind.STEP_APPROVED]
-    assert history[-1].kind is EventKind.STEP_SUBMITTED and history[-1].step == "feasibility_study"
+    path_events = [e for e in history if e.kind is not EventKind.REMINDER_SENT]
+    assert path_events[-1].kind is EventKind.STEP_SUBMITTED and path_events[-1].step == "feasibility_study"

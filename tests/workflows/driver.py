@@ -16,6 +16,7 @@ from labellisation.path.state import Document, Event, ProjectProfile
 from labellisation.path.status import ProjectStatus, StatusRequest
 from labellisation.process import load_process
 from labellisation.records.store import RecordStore
+from labellisation.settings import Settings
 from labellisation.worker_app import build_worker
 
 DOCUMENT = Document(title="Étude d'opportunité, version finale", url="https://docs.example.org/etude.pdf")
@@ -86,5 +87,6 @@ class ProjectDriver:
         return len(history.events)
 
 
-def running(client: Client, task_queue: str, store: RecordStore) -> Worker:
-    return build_worker(client, task_queue, store=store)
+def running(client: Client, task_queue: str, store: RecordStore, settings: Settings | None = None) -> Worker:
+    """A worker; without settings its reminders go to 127.0.0.1:1025, so tests pass a mailbox's."""
+    return build_worker(client, task_queue, store=store, settings=settings)

@@ -26,7 +26,7 @@ from labellisation.path.commands import (
 from labellisation.path.state import Cohort, EventKind, ProjectState, StepStatus
 from labellisation.process import load_process
 from labellisation.records.store import RecordStore
-from tests.conftest import make_profile
+from tests.conftest import Mailbox, make_profile
 from tests.workflows.driver import DOCUMENT, ProjectDriver, running
 
 WORKFLOW_TASK_EVENTS = {
@@ -48,10 +48,10 @@ def step_of(status: Any, step_id: str) -> Any:
 
 
 async def test_whole_fnep_path_from_opportunity_study_to_label(
-    client: Client, sqlite_store: RecordStore, task_queue: str, time_skipping_env: WorkflowEnvironment
+    client: Client, sqlite_store: RecordStore, mailbox: Mailbox, task_queue: str, time_skipping_env: WorkflowEnvironment
 ) -> None:
     months = timedelta(days=30)
-    async with running(client, task_queue, sqlite_store):
+    async with running(client, task_queue, sqlite_store, mailbox.settings):
         project = await ProjectDriver.start(client, task_queue, make_profile(planned_opening=date(2028, 9, 1)))
         for stage in load_process("fnep").stages:
             await time_skipping_env.sleep(24 * months if stage.id == "seeding" else 3 * months)
@@ -76,9 +76,9 @@ async def test_whole_fnep_path_from_opportunity_study_to_label(
 
 
 async def test_project_loads_its_process_when_started_with_an_id_only(
-    client: Client, sqlite_store: RecordStore, task_queue: str
+    client: Client, sqlite_store: RecordStore, mailbox: Mailbox, task_queue: str
 ) -> None:
-    async with running(client, task_queue, sqlite_store):
+    async with running(client, task_queue, sqlite_store, mailbox.settings):
         project = await ProjectDriver.start(client, task_queue, make_profile(), process="demo", snapshot=False)
         status = await project.submit("opportunity_study")
     assert status.process == "demo"
@@ -88,8 +88,10 @@ async def test_project_loads_its_process_when_started_with_an_id_only(
     assert due - started == timedelta(minutes=6)
 
 
-async def test_changes_requested_then_resubmitted(client: Client, sqlite_store: RecordStore, task_queue: str) -> None:
-    async with running(client, task_queue, sqlite_store):
+async def test_changes_requested_then_resubmitted(
+    client: Client, sqlite_store: RecordStore, mailbox: Mailbox, task_queue: str
+) -> None:
+    async with running(client, task_queue, sqlite_store, mailbox.settings):
         project = await ProjectDriver.start(client, task_queue, make_profile())
         await project.submit("opportunity_study")
         status = await project.decide("opportunity_study", "request_changes", comment="Chiffrer les besoins")
@@ -110,8 +112,10 @@ async def test_changes_requested_then_resubmitted(client: Client, sqlite_store: 
     assert next(e for e in history if e.kind is EventKind.CHANGES_REQUESTED).comment == "Chiffrer les besoins"
 
 
-async def test_reject_ends_the_project(client: Client, sqlite_store: RecordStore, task_queue: str) -> None:
-    async with running(client, task_queue, sqlite_store):
+async def test_reject_ends_the_project(
+    client: Client, sqlite_store: RecordStore, mailbox: Mailbox, task_queue: str
+) -> None:
+    async with running(client, task_queue, sqlite_store, mailbox.settings):
         project = await ProjectDriver.start(client, task_queue, make_profile())
         await project.submit("opportunity_study")
         status = await project.decide("opportunity_study", "reject", comment="Pas de besoin avéré")
@@ -121,9 +125,9 @@ async def test_reject_ends_the_project(client: Client, sqlite_store: RecordStore
 
 
 async def test_abandon_ends_the_project_and_keeps_the_reason(
-    client: Client, sqlite_store: RecordStore, task_queue: str
+    client: Client, sqlite_store: RecordStore, mailbox: Mailbox, task_queue: str
 ) -> None:
-    async with running(client, task_queue, sqlite_store):
+    async with running(client, task_queue, sqlite_store, mailbox.settings):
         project = await ProjectDriver.start(client, task_queue, make_profile())
         status = await project.update(Update.ABANDON, AbandonProject(actor="coordination", reason="Porteur dissous"))
         outcome = await project.handle.result()
@@ -135,9 +139,9 @@ async def test_abandon_ends_the_project_and_keeps_the_reason(
 
 
 async def test_pause_then_resume_shifts_open_deadlines_by_the_paused_time(
-    client: Client, sqlite_store: RecordStore, task_queue: str, time_skipping_env: WorkflowEnvironment
+    client: Client, sqlite_store: RecordStore, mailbox: Mailbox, task_queue: str, time_skipping_env: WorkflowEnvironment
 ) -> None:
-    async with running(client, task_queue, sqlite_store):
+    async with running(client, task_queue, sqlite_store, mailbox.settings):
         project = await ProjectDriver.start(client, task_queue, make_profile())
         before = step_of(await project.status(), "opportunity_study").due_at
         review_on = await today(time_skipping_env) + timedelta(days=120)
@@ -159,9 +163,9 @@ async def test_pause_then_resume_shifts_open_deadlines_by_the_paused_time(
 
 
 async def test_move_deadline(
-    client: Client, sqlite_store: RecordStore, task_queue: str, time_skipping_env: WorkflowEnvironment
+    client: Client, sqlite_store: RecordStore, mailbox: Mailbox, task_queue: str, time_skipping_env: WorkflowEnvironment
 ) -> None:
-    async with running(client, task_queue, sqlite_store):
+    async with running(client, task_queue, sqlite_store, mailbox.settings):
         project = await ProjectDriver.start(client, task_queue, make_profile())
         new_date = await today(time_skipping_env) + timedelta(days=300)
         status = await project.update(
@@ -201,9 +205,9 @@ async def assert_refused(
 
 
 async def test_each_refusal_is_clear_and_changes_nothing(
-    client: Client, sqlite_store: RecordStore, task_queue: str, time_skipping_env: WorkflowEnvironment
+    client: Client, sqlite_store: RecordStore, mailbox: Mailbox, task_queue: str, time_skipping_env: WorkflowEnvironment
 ) -> None:
-    async with running(client, task_queue, sqlite_store):
+    async with running(client, task_queue, sqlite_store, mailbox.settings):
         project = await ProjectDriver.start(client, task_queue, make_profile())
         submit_later = SubmitStep(actor="p", step="feasibility_study", documents=[DOCUMENT])
         await assert_refused(project, Update.SUBMIT, submit_later, "conflict", "n'a pas encore commencé", sqlite_store)
@@ -240,9 +244,9 @@ async def test_each_refusal_is_clear_and_changes_nothing(
 
 
 async def test_same_decision_id_twice_changes_nothing_the_second_time(
-    client: Client, sqlite_store: RecordStore, task_queue: str
+    client: Client, sqlite_store: RecordStore, mailbox: Mailbox, task_queue: str
 ) -> None:
-    async with running(client, task_queue, sqlite_store):
+    async with running(client, task_queue, sqlite_store, mailbox.settings):
         project = await ProjectDriver.start(client, task_queue, make_profile())
         await project.submit("opportunity_study")
         first = await project.decide("opportunity_study", "approve", decision_id="fnep-2026-001")
@@ -259,9 +263,9 @@ async def test_same_decision_id_twice_changes_nothing_the_second_time(
 
 
 async def test_decision_as_signal_applies_or_is_recorded_as_refused(
-    client: Client, sqlite_store: RecordStore, task_queue: str
+    client: Client, sqlite_store: RecordStore, mailbox: Mailbox, task_queue: str
 ) -> None:
-    async with running(client, task_queue, sqlite_store):
+    async with running(client, task_queue, sqlite_store, mailbox.settings):
         project = await ProjectDriver.start(client, task_queue, make_profile())
         too_early = DecideStep(actor="r", step="opportunity_study", decision="approve", decision_id="sig-1")
         await project.handle.signal(SIGNAL_DECIDE, too_early)
@@ -279,9 +283,9 @@ async def test_decision_as_signal_applies_or_is_recorded_as_refused(
 
 
 async def test_continue_as_new_keeps_the_whole_state_and_history(
-    client: Client, sqlite_store: RecordStore, task_queue: str
+    client: Client, sqlite_store: RecordStore, mailbox: Mailbox, task_queue: str
 ) -> None:
-    async with running(client, task_queue, sqlite_store):
+    async with running(client, task_queue, sqlite_store, mailbox.settings):
         project = await ProjectDriver.start(client, task_queue, make_profile(), max_history_events=100)
         first_run = project.handle.first_execution_run_id or project.handle.result_run_id
         for round_number in range(12):
@@ -310,11 +314,11 @@ async def test_continue_as_new_keeps_the_whole_state_and_history(
 
 
 async def test_malformed_start_input_fails_the_workflow_naming_the_field(
-    client: Client, sqlite_store: RecordStore, task_queue: str
+    client: Client, sqlite_store: RecordStore, mailbox: Mailbox, task_queue: str
 ) -> None:
     profile = make_profile().model_dump(mode="json")
     profile["holder"]["email"] = "pas-une-adresse"
-    async with running(client, task_queue, sqlite_store):
+    async with running(client, task_queue, sqlite_store, mailbox.settings):
         handle = await client.start_workflow(
             WORKFLOW_NAME, {"profile": profile, "process_id": "demo"}, id="school-malformed", task_queue=task_queue
         )
@@ -327,9 +331,9 @@ async def test_malformed_start_input_fails_the_workflow_naming_the_field(
 
 
 async def test_unknown_process_id_fails_the_start_with_the_known_ids(
-    client: Client, sqlite_store: RecordStore, task_queue: str
+    client: Client, sqlite_store: RecordStore, mailbox: Mailbox, task_queue: str
 ) -> None:
-    async with running(client, task_queue, sqlite_store):
+    async with running(client, task_queue, sqlite_store, mailbox.settings):
         start = StartProject(profile=make_profile(), process_id="inconnu")
         handle = await client.start_workflow(WORKFLOW_NAME, start, id="school-unknown-process", task_queue=task_queue)
         with pytest.raises(WorkflowFailureError) as failed:

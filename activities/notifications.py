@@ -1,0 +1,69 @@
+"""Sending reminder e-mails, once each."""
+
+from __future__ import annotations
+
+from temporalio import activity
+
+from labellisation.mail.messages import Recipient, ReminderEmail
+from labellisation.mail.render import render
+from labellisation.mail.sender import build_message, message_id, send
+from labellisation.path.reminders import ACTIVITY_SEND_REMINDER, ReminderSent, Role, SendReminder
+from labellisation.records.store import RecordStore
+from labellisation.settings import Settings
+
+
+class NotificationActivities:
+    """Checks the reminders table before sending and records after, so a retry never sends twice.
+
+    The one window left is a crash after the SMTP server accepted the message
+    and before the row is written; the Message-ID is derived from the reminder
+    id, so a relay or mail client that deduplicates by Message-ID hides it.
+    """
+
+    def __init__(self, store: RecordStore, settings: Settings) -> None:
+        self.store = store
+        self.settings = settings
+
+    def _recipients(self, request: SendReminder) -> list[Recipient]:
+        role = request.reminder.to
+        if role is Role.HOLDER:
+            return [Recipient(role=role, email=request.holder_email, name=request.holder_name)]
+        if role is Role.REVIEWERS:
+            return [Recipient(role=role, email=self.settings.reviewers_email, name="Relecteurs FNEP")]
+        return [Recipient(role=role, email=self.settings.coordinator_email, name="Coordination FNEP")]
+
+    @activity.defn(name=ACTIVITY_SEND_REMINDER)
+    async def send_reminder(self, request: SendReminder) -> ReminderSent:
+        reminder = request.reminder
+        recipients = self._recipients(request)
+        addresses = [r.email for r in recipients]
+        mid = message_id(reminder.reminder_id, self.settings.mail_from.rsplit("@", 1)[-1])
+        if await self.store.reminder_sent(reminder.reminder_id):
+            activity.logger.info("reminder already sent", extra={"reminder_id": reminder.reminder_id})
+            return ReminderSent(to=addresses, message_id=mid, already_sent=True)
+        email = ReminderEmail(
+            reminder_id=reminder.reminder_id,
+            kind=reminder.kind,
+            to=recipients,
+            project_id=request.project_id,
+            school_name=request.school_name,
+            city=request.city,
+            step_id=reminder.step,
+            step_label=request.step_label,
+            stage_label=request.stage_label,
+            due_at=request.due_at,
+            days_overdue=request.days_overdue,
+            days_waiting=request.days_waiting,
+            review_on=request.review_on,
+            pause_reason=request.pause_reason,
+            project_url=f"{self.settings.public_base_url.rstrip('/')}/projects/{request.project_id}",
+        )
+        message = build_message(email, render(email), self.settings.mail_from)
+        await send(message, self.settings.smtp())
+        await self.store.record_reminder(
+            reminder.reminder_id, request.project_id, reminder.step, reminder.kind.value, addresses, mid
+        )
+        activity.logger.info(
+            "reminder sent", extra={"reminder_id": reminder.reminder_id, "project_id": request.project_id}
+        )
+        return ReminderSent(to=addresses, message_id=mid)

@@ -1,0 +1,1 @@
+"""Reminder e-mails: French templates, SMTP sending, and the dev SMTP sink."""

@@ -1,0 +1,211 @@
+"""Reminder times: which reminder goes out next, to whom, and when.
+
+Pure: the workflow asks for the reminders due at `now`, runs the notification
+activity for each, then marks it sent. A reminder id is derived from what it
+is about (step, kind, the deadline or submission it counts from, its rank),
+so it is the idempotency key of the e-mail and of its record.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from enum import StrEnum
+from zoneinfo import ZoneInfo
+
+from pydantic import BaseModel
+
+from labellisation.calendar import add_working_days, next_send_time
+from labellisation.durations import Duration
+from labellisation.path.deadlines import days_overdue
+from labellisation.path.state import AWAITING_HOLDER, Project, StepState, StepStatus
+from labellisation.process import Calendar
+
+#: Enough weekly overdue reminders for twenty years; a bound, not a policy.
+_MAX_OVERDUE_RANK = 1100
+ACTIVITY_SEND_REMINDER = "send_reminder"
+
+
+class Role(StrEnum):
+    HOLDER = "holder"
+    REVIEWERS = "reviewers"
+    COORDINATOR = "coordinator"
+
+
+class Kind(StrEnum):
+    BEFORE_DUE = "before_due"
+    OVERDUE = "overdue"
+    ESCALATION = "escalation"
+    PAUSE_ADVISED = "pause_advised"
+    REVIEW_PENDING = "review_pending"
+    REVIEW_ESCALATION = "review_escalation"
+    CHANGES_PENDING = "changes_pending"
+    PAUSE_REVIEW = "pause_review"
+
+
+ROLE_OF = {
+    Kind.BEFORE_DUE: Role.HOLDER,
+    Kind.OVERDUE: Role.HOLDER,
+    Kind.CHANGES_PENDING: Role.HOLDER,
+    Kind.ESCALATION: Role.COORDINATOR,
+    Kind.PAUSE_ADVISED: Role.COORDINATOR,
+    Kind.PAUSE_REVIEW: Role.COORDINATOR,
+    Kind.REVIEW_PENDING: Role.REVIEWERS,
+    Kind.REVIEW_ESCALATION: Role.COORDINATOR,
+}
+
+
+class PlannedReminder(BaseModel):
+    reminder_id: str
+    kind: Kind
+    to: Role
+    step: str | None
+    #: When the policy says it is due (before the working-day rule).
+    nominal: datetime
+    #: When it goes out.
+    at: datetime
+
+
+def planned_reminders(project: Project) -> list[PlannedReminder]:
+    """The next unsent reminder of every series, soonest first."""
+    if project.finished:
+        return []
+    if project.pause is not None:
+        return _pause_review(project)
+    found: list[PlannedReminder] = []
+    for step in project.steps:
+        if step.status in AWAITING_HOLDER and step.due_at is not None:
+            found.extend(_holder_series(project, step))
+        if step.status is StepStatus.CHANGES_REQUESTED and step.decided_at is not None:
+            found.extend(_changes_pending(project, step))
+        if step.status is StepStatus.SUBMITTED and step.submitted_at is not None:
+            found.extend(_review_series(project, step))
+    return sorted(found, key=lambda r: (r.at, r.reminder_id))
+
+
+def next_reminder(project: Project) -> PlannedReminder | None:
+    planned = planned_reminders(project)
+    return planned[0] if planned else None
+
+
+def due_reminders(project: Project, now: datetime) -> list[PlannedReminder]:
+    return [r for r in planned_reminders(project) if r.at <= now]
+
+
+# -- series ---------------------------------------------------------------------------
+
+
+def _holder_series(project: Project, step: StepState) -> list[PlannedReminder]:
+    assert step.due_at is not None
+    policy = project.process.reminders
+    due = step.due_at
+    since = step.due_set_at or step.started_at or due
+    anchor = due.isoformat()
+    out: list[PlannedReminder] = []
+    for offset in policy.before_due:
+        nominal = Duration.parse(offset).negated().add_to(due)
+        out.append(_make(project, Kind.BEFORE_DUE, step.id, nominal, f"{offset}@{anchor}"))
+    every = Duration.parse(policy.overdue_every)
+    nominal = due
+    for rank in range(1, _MAX_OVERDUE_RANK):
+        nominal = every.add_to(nominal)
+        reminder = _make(project, Kind.OVERDUE, step.id, nominal, f"{rank}@{anchor}")
+        if nominal >= since and reminder.reminder_id not in project.sent_reminders:
+            out.append(reminder)
+            break
+    out.append(_make(project, Kind.ESCALATION, step.id, Duration.parse(policy.escalate_after).add_to(due), anchor))
+    advised = Duration.parse(policy.pause_advised_after).add_to(due)
+    out.append(_make(project, Kind.PAUSE_ADVISED, step.id, advised, anchor))
+    return [r for r in out if r.nominal >= since and r.reminder_id not in project.sent_reminders]
+
+
+def _changes_pending(project: Project, step: StepState) -> list[PlannedReminder]:
+    assert step.decided_at is not None
+    nominal = Duration.parse(project.process.reminders.changes_pending_after).add_to(step.decided_at)
+    reminder = _make(project, Kind.CHANGES_PENDING, step.id, nominal, step.decided_at.isoformat())
+    return [] if reminder.reminder_id in project.sent_reminders else [reminder]
+
+
+def _review_series(project: Project, step: StepState) -> list[PlannedReminder]:
+    assert step.submitted_at is not None
+    policy = project.process.reminders
+    out = []
+    for kind, delay in (
+        (Kind.REVIEW_PENDING, policy.review_reminder_after),
+        (Kind.REVIEW_ESCALATION, policy.review_escalation_after),
+    ):
+        nominal = _after_review_delay(project, step.submitted_at, delay)
+        reminder = _make(project, kind, step.id, nominal, step.submitted_at.isoformat())
+        if reminder.reminder_id not in project.sent_reminders:
+            out.append(reminder)
+    return out
+
+
+def _pause_review(project: Project) -> list[PlannedReminder]:
+    assert project.pause is not None
+    zone = ZoneInfo(project.process.timezone)
+    morning = datetime.combine(project.pause.review_on, project.process.reminders.send_at, tzinfo=zone)
+    reminder = _make(project, Kind.PAUSE_REVIEW, None, morning, project.pause.since.isoformat())
+    return [] if reminder.reminder_id in project.sent_reminders else [reminder]
+
+
+def _after_review_delay(project: Project, start: datetime, delay: str) -> datetime:
+    duration = Duration.parse(delay)
+    if project.process.calendar is Calendar.FR_WORKING_DAYS and duration.days and not duration.seconds:
+        shifted = add_working_days(start, duration.days, project.process.calendar, project.process.timezone)
+        return Duration(years=duration.years, months=duration.months).add_to(shifted)
+    return duration.add_to(start)
+
+
+def _make(project: Project, kind: Kind, step: str | None, nominal: datetime, anchor: str) -> PlannedReminder:
+    process = project.process
+    at = next_send_time(nominal, process.calendar, process.timezone, process.reminders.send_at)
+    reminder_id = f"{project.profile.project_id}:{step or '-'}:{kind.value}:{anchor}"
+    return PlannedReminder(reminder_id=reminder_id, kind=kind, to=ROLE_OF[kind], step=step, nominal=nominal, at=at)
+
+
+class SendReminder(BaseModel):
+    """The notification activity's input: the reminder and what its e-mail says."""
+
+    reminder: PlannedReminder
+    project_id: str
+    school_name: str
+    city: str
+    holder_name: str
+    holder_email: str
+    step_label: str | None
+    stage_label: str
+    due_at: datetime | None
+    days_overdue: int
+    days_waiting: int
+    review_on: date | None
+    pause_reason: str | None
+
+
+class ReminderSent(BaseModel):
+    to: list[str]
+    message_id: str
+    already_sent: bool = False
+
+
+def send_request(project: Project, reminder: PlannedReminder, now: datetime) -> SendReminder:
+    step = project.find_step(reminder.step) if reminder.step else None
+    definition = project.process.step(reminder.step) if reminder.step else None
+    stage = project.process.stages[project.stage_index]
+    since = None
+    if step is not None:
+        since = step.submitted_at if reminder.kind in (Kind.REVIEW_PENDING, Kind.REVIEW_ESCALATION) else step.decided_at
+    return SendReminder(
+        reminder=reminder,
+        project_id=project.profile.project_id,
+        school_name=project.profile.name,
+        city=project.profile.city,
+        holder_name=project.profile.holder.name,
+        holder_email=str(project.profile.holder.email),
+        step_label=definition.label if definition else None,
+        stage_label=stage.label,
+        due_at=step.due_at if step else None,
+        days_overdue=days_overdue(step, now) if step else 0,
+        days_waiting=(now - since).days if since else 0,
+        review_on=project.pause.review_on if project.pause else None,
+        pause_reason=project.pause.reason if project.pause else None,
+    )

@@ -21,6 +21,7 @@ from temporalio.client import Client
 
 from labellisation.contract import SEARCH_ATTRIBUTES, TASK_QUEUE
 from labellisation.logging import get_logger
+from labellisation.mail.sink import start_sink
 from labellisation.records.migrate import upgrade
 from labellisation.records.store import RecordStore
 from labellisation.search_attributes import register_search_attributes
@@ -127,6 +128,7 @@ def _banner(options: DevOptions) -> str:
             f"  Temporal Web UI   http://127.0.0.1:{options.ui_port}",
             f"  file de tâches    {TASK_QUEUE}",
             f"  processus         {options.process}",
+            f"  SMTP (puits)      127.0.0.1:{options.smtp_port} → {(options.data_dir / 'outbox').resolve()}/*.eml",
             f"  données           {options.data_dir.resolve()} (temporal.db, records.db)",
             "Ctrl-C pour tout arrêter ; un nouveau démarrage reprend chaque projet où il en était.",
         ]
@@ -146,7 +148,19 @@ async def run_dev(options: DevOptions, stop: asyncio.Event | None = None) -> Non
         added = await register_search_attributes(client)
         if added:
             log.info("search attributes registered", added=added)
-        settings = Settings(temporal_address=options.temporal_address, data_dir=options.data_dir)
+        if not port_is_free(options.smtp_port):
+            raise DevStackError(
+                f"le port {options.smtp_port} est déjà utilisé : choisissez-en un autre avec --smtp-port"
+            )
+        sink = start_sink(options.data_dir / "outbox", options.smtp_port)
+        stack.callback(sink.stop)
+        settings = Settings(
+            temporal_address=options.temporal_address,
+            data_dir=options.data_dir,
+            smtp_host="127.0.0.1",
+            smtp_port=options.smtp_port,
+            public_base_url=f"http://127.0.0.1:{options.api_port}",
+        )
         await asyncio.to_thread(upgrade, settings.records_url())
         store = RecordStore.from_url(settings.records_url())
         stack.push_async_callback(store.close)

@@ -37,12 +37,14 @@ class Launcher:
         self.data_dir = data_dir
         self.temporal_port = free_port()
         self.ui_port = free_port()
+        self.smtp_port = free_port()
         self.process: subprocess.Popen[str] | None = None
 
     def start(self) -> None:
         command = [
             str(LAUNCHER), "dev", "--process", "demo", "--data-dir", str(self.data_dir),
             "--temporal-port", str(self.temporal_port), "--ui-port", str(self.ui_port),
+            "--smtp-port", str(self.smtp_port),
         ]  # fmt: skip
         env = {**os.environ, "LABELLISATION_LOG_FORMAT": "json"}
         self.process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
@@ -118,6 +120,17 @@ async def test_dev_stack_finds_projects_by_stage_and_resumes_them_after_a_restar
     handle = client.get_workflow_handle(wid)
     submit = SubmitStep(actor="porteur", step="association", documents=[DOCUMENT])
     await handle.execute_update(Update.SUBMIT, submit, result_type=ProjectStatus)
+    # A submission nobody decides: in the demo process the reviewers are reminded after 20 s.
+    outbox = launcher.data_dir / "outbox"
+    for _ in range(120):
+        if list(outbox.glob("*.eml")):
+            break
+        await asyncio.sleep(0.5)
+    mails = list(outbox.glob("*.eml"))
+    assert mails, "no reminder reached the outbox within a minute"
+    first = mails[0].read_bytes().decode()
+    assert "relecteurs@fnep.fr" in first
+    assert "X-Labellisation-Reminder-Id:" in first
     approve = DecideStep(actor="fnep", step="association", decision="approve")
     status = await handle.execute_update(Update.DECIDE, approve, result_type=ProjectStatus)
     assert status.current_stage == "feasibility"

@@ -18,8 +18,8 @@ PARIS = ZoneInfo("Europe/Paris")
 Sent = tuple[str, str, str]  # kind, recipient role, local send time
 
 
-def paris(*args: int) -> datetime:
-    return datetime(*args, tzinfo=PARIS)  # type: ignore[misc]
+def paris(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> datetime:
+    return datetime(year, month, day, hour, minute, tzinfo=PARIS)
 
 
 def start(at: datetime) -> Project:

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import html
 from functools import lru_cache
 
-from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+from jinja2 import Environment, PackageLoader, StrictUndefined
 
 from labellisation.calendar import format_date_fr
 from labellisation.mail.messages import ReminderEmail, RenderedEmail
@@ -30,7 +31,9 @@ def days_fr(count: int) -> str:
 def _environment() -> Environment:
     env = Environment(
         loader=PackageLoader("labellisation.mail", "templates"),
-        autoescape=select_autoescape(enabled_extensions=("html.j2",), default_for_string=False),
+        # Escaping is decided per template, and the shared macros live in `_body.j2`: escape
+        # everything, and turn the plain-text rendering back into text with html.unescape.
+        autoescape=True,
         undefined=StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
@@ -53,6 +56,6 @@ def render(email: ReminderEmail) -> RenderedEmail:
     env = _environment()
     return RenderedEmail(
         subject=" ".join(subject.split()),
-        text=env.get_template("reminder.txt.j2").render(context),
+        text=html.unescape(env.get_template("reminder.txt.j2").render(context)),
         html=env.get_template("reminder.html.j2").render(context),
     )

@@ -1,0 +1,122 @@
+"""Reminders end to end: the workflow, a real SMTP server, the records database."""
+
+from __future__ import annotations
+
+from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+import holidays
+from dateutil.relativedelta import relativedelta
+from temporalio.client import Client
+from temporalio.testing import ActivityEnvironment, WorkflowEnvironment
+
+from activities.notifications import NotificationActivities
+from labellisation.mail.sink import start_sink
+from labellisation.path.reminders import Kind, PlannedReminder, Role, SendReminder
+from labellisation.path.state import EventKind
+from labellisation.records.store import RecordStore
+from tests.conftest import Mailbox, free_port, make_profile
+from tests.workflows.driver import ProjectDriver, running
+
+PARIS = ZoneInfo("Europe/Paris")
+HOLDER = "porteur@edp-belfort.fr"
+
+
+def working_morning(moment: datetime) -> datetime:
+    """Worked out independently of the product's calendar, with the `holidays` package."""
+    local = moment.astimezone(PARIS)
+    day = local.date() + timedelta(days=1 if local.time() > time(9) else 0)
+    while day.weekday() >= 5 or day in holidays.country_holidays("FR", years=day.year):
+        day += timedelta(days=1)
+    return datetime.combine(day, time(9), tzinfo=PARIS)
+
+
+def expected_for_stalled_step(started: datetime, end: datetime) -> list[tuple[str, str, datetime]]:
+    due = started + relativedelta(months=6)
+    nominal = [(Kind.BEFORE_DUE, due - timedelta(days=30)), (Kind.BEFORE_DUE, due - timedelta(days=7))]
+    nominal += [(Kind.OVERDUE, due + timedelta(days=7 * k)) for k in range(1, 20)]
+    nominal += [(Kind.ESCALATION, due + timedelta(days=21)), (Kind.PAUSE_ADVISED, due + timedelta(days=45))]
+    to = {Kind.BEFORE_DUE: HOLDER, Kind.OVERDUE: HOLDER}
+    out = [(k.value, to.get(k, "coordination@fnep.fr"), working_morning(at)) for k, at in nominal]
+    return sorted((o for o in out if o[2] < end), key=lambda o: (o[2], o[0]))
+
+
+async def test_a_stalled_fnep_step_sends_the_policys_reminders_once_each_on_working_mornings(
+    client: Client, sqlite_store: RecordStore, mailbox: Mailbox, task_queue: str, time_skipping_env: WorkflowEnvironment
+) -> None:
+    async with running(client, task_queue, sqlite_store, mailbox.settings):
+        project = await ProjectDriver.start(client, task_queue, make_profile())
+        started = (await project.status()).steps[0].started_at
+        assert started is not None
+        await time_skipping_env.sleep(timedelta(days=6 * 31 + 50))
+        status = await project.status(include_history=True)
+        await project.submit("opportunity_study")
+        await time_skipping_env.sleep(timedelta(days=40))
+        later = await project.status(include_history=True)
+        await project.recorded(sqlite_store)
+
+    sent = [e for e in status.history or [] if e.kind is EventKind.REMINDER_SENT]
+    end = max(e.at for e in sent) + timedelta(minutes=1)
+    expected = expected_for_stalled_step(started, end)
+    actual = [(e.data["kind"], e.data["to"][0], e.at.astimezone(PARIS).replace(second=0, microsecond=0)) for e in sent]
+    assert sorted(actual, key=lambda o: (o[2], o[0])) == expected
+    assert len(expected) >= 9  # two before, escalation, pause advised and weekly overdue reminders
+
+    # Each went out once, to the right people, in French, and was recorded.
+    messages = mailbox.messages()
+    ids = ["".join(str(m["X-Labellisation-Reminder-Id"]).split()) for m in messages]
+    later_sent = [e for e in later.history or [] if e.kind is EventKind.REMINDER_SENT]
+    assert sorted(ids) == sorted(e.data["reminder_id"] for e in later_sent)
+    assert len(ids) == len(set(ids))
+    overdue = next(m for m in messages if "en retard de" in str(m["Subject"]))
+    assert HOLDER in str(overdue["To"])
+    assert str(overdue["Subject"]).startswith("École de Production de Belfort — Étude d'opportunité : en retard de")
+    for reminder_id in ids:
+        assert await sqlite_store.reminder_sent(reminder_id)
+
+    # After the submission: no more holder reminders, the reviewers are reminded instead.
+    after = later_sent[len(sent) :]
+    assert after and {e.data["kind"] for e in after} <= {"review_pending", "review_escalation", "overdue"}
+    submitted_at = next(e.at for e in later.history or [] if e.kind is EventKind.STEP_SUBMITTED)
+    assert all(e.data["kind"] != "overdue" or e.at < submitted_at + timedelta(minutes=1) for e in after)
+    assert any(e.data["kind"] == "review_pending" and e.data["to"] == ["relecteurs@fnep.fr"] for e in after)
+
+
+async def test_smtp_down_then_up_delivers_each_reminder_exactly_once(
+    client: Client, sqlite_store: RecordStore, mailbox: Mailbox, task_queue: str, time_skipping_env: WorkflowEnvironment
+) -> None:
+    port = free_port()  # nothing listens there yet: the SMTP relay is down
+    settings = mailbox.settings.model_copy(update={"smtp_port": port})
+    outbox = mailbox.outbox.parent / "late-outbox"
+    async with running(client, task_queue, sqlite_store, settings):
+        project = await ProjectDriver.start(client, task_queue, make_profile())
+        await time_skipping_env.sleep(timedelta(days=160))  # past the first reminder (due - 30 days)
+        during = await project.status(include_history=True)
+        sink = start_sink(outbox, port)
+        try:
+            await time_skipping_env.sleep(timedelta(days=3))  # past the longest retry interval
+            after = await project.status(include_history=True)
+        finally:
+            sink.stop()
+    assert not [e for e in during.history or [] if e.kind is EventKind.REMINDER_SENT]
+    sent = [e for e in after.history or [] if e.kind is EventKind.REMINDER_SENT]
+    assert [e.data["kind"] for e in sent] == ["before_due"]
+    assert len(list(outbox.glob("*.eml"))) == 1
+
+
+async def test_a_retry_after_the_send_does_not_send_twice(sqlite_store: RecordStore, mailbox: Mailbox) -> None:
+    """The worker dies after sending, before reporting: Temporal retries the activity."""
+    now = datetime(2027, 3, 1, 9, 0, tzinfo=PARIS)
+    request = SendReminder(
+        reminder=PlannedReminder(reminder_id="edp-x:works:overdue:1@2027-02-22", kind=Kind.OVERDUE,
+                                 to=Role.HOLDER, step="works", nominal=now, at=now),
+        project_id="edp-x", school_name="École de Production de Lyon", city="Lyon", holder_name="Porteur",
+        holder_email=HOLDER, step_label="Locaux et travaux", stage_label="Mise en œuvre",
+        due_at=now - timedelta(days=7), days_overdue=7, days_waiting=0, review_on=None, pause_reason=None,
+    )  # fmt: skip
+    activities = NotificationActivities(sqlite_store, mailbox.settings)
+    first = await ActivityEnvironment().run(activities.send_reminder, request)
+    retry = await ActivityEnvironment().run(activities.send_reminder, request)
+    assert (first.already_sent, retry.already_sent) == (False, True)
+    assert first.message_id == retry.message_id
+    assert len(mailbox.messages()) == 1

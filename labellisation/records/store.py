@@ -30,7 +30,7 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 class RecordStore:
     def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
-        self._sessions = async_sessionmaker(engine, expire_on_commit=False)
+        self.sessions = async_sessionmaker(engine, expire_on_commit=False)
 
     @classmethod
     def from_url(cls, url: str) -> RecordStore:
@@ -52,7 +52,7 @@ class RecordStore:
 
     async def record(self, request: RecordEvents) -> int:
         """Upsert the projection and append the new events, in one transaction; idempotent."""
-        async with self._sessions.begin() as session:
+        async with self.sessions.begin() as session:
             await session.execute(self._upsert_project(request.project))
             ids = [e.event_id for e in request.events]
             existing = set((await session.scalars(select(EventRow.event_id).where(EventRow.event_id.in_(ids)))).all())
@@ -76,14 +76,14 @@ class RecordStore:
         )
 
     async def history(self, project_id: str) -> list[Event]:
-        async with self._sessions() as session:
+        async with self.sessions() as session:
             rows = await session.scalars(
                 select(EventRow).where(EventRow.project_id == project_id).order_by(EventRow.seq)
             )
             return [_event(row) for row in rows]
 
     async def project(self, project_id: str) -> ProjectRecord | None:
-        async with self._sessions() as session:
+        async with self.sessions() as session:
             row = await session.get(ProjectRow, project_id)
             return _record(row) if row is not None else None
 
@@ -106,17 +106,33 @@ class RecordStore:
             query = query.where(ProjectRow.next_due_at < overdue_at, ProjectRow.state == "active")
         if project_ids is not None:
             query = query.where(ProjectRow.project_id.in_(list(project_ids)))
-        async with self._sessions() as session:
+        async with self.sessions() as session:
             return [_record(row) for row in await session.scalars(query)]
 
+    async def step_durations(self) -> dict[str, list[float]]:
+        """Days from start to approval of every approved step, per step id."""
+        query = select(EventRow.project_id, EventRow.step, EventRow.kind, EventRow.at).where(
+            EventRow.kind.in_(["step_started", "step_approved"])
+        )
+        started: dict[tuple[str, str | None], datetime] = {}
+        durations: dict[str, list[float]] = {}
+        async with self.sessions() as session:
+            for project_id, step, kind, at in (await session.execute(query.order_by(EventRow.seq))).all():
+                if kind == "step_started":
+                    started[(project_id, step)] = at
+                elif step is not None and (project_id, step) in started:
+                    days = (at - started[(project_id, step)]).total_seconds() / 86400
+                    durations.setdefault(step, []).append(days)
+        return durations
+
     async def reminder_sent(self, reminder_id: str) -> bool:
-        async with self._sessions() as session:
+        async with self.sessions() as session:
             return await session.get(ReminderRow, reminder_id) is not None
 
     async def record_reminder(
         self, reminder_id: str, project_id: str, step: str | None, kind: str, recipients: list[str], message_id: str
     ) -> None:
-        async with self._sessions.begin() as session:
+        async with self.sessions.begin() as session:
             row = {
                 "reminder_id": reminder_id, "project_id": project_id, "step": step, "kind": kind,
                 "recipients": ", ".join(recipients), "message_id": message_id, "sent_at": datetime.now(UTC),

@@ -84,3 +84,16 @@ class ReminderRow(Base):
     recipients: Mapped[str] = mapped_column(Text)
     message_id: Mapped[str] = mapped_column(String(300))
     sent_at: Mapped[datetime]
+
+
+class TokenRow(Base):
+    """An API token: only its SHA-256 hash is stored."""
+
+    __tablename__ = "api_tokens"
+
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    role: Mapped[str] = mapped_column(String(32))
+    name: Mapped[str] = mapped_column(String(200))
+    email: Mapped[str] = mapped_column(String(320))
+    projects: Mapped[dict[str, Any]]
+    created_at: Mapped[datetime]

@@ -1,0 +1,58 @@
+"""Sending commands to project workflows and reading their status, with readable errors."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from temporalio.client import Client, WorkflowUpdateFailedError
+from temporalio.exceptions import ApplicationError
+from temporalio.service import RPCError, RPCStatusCode
+
+from labellisation.api.errors import REFUSAL_STATUS, ApiError
+from labellisation.contract import QUERY_STATUS, Update, workflow_id
+from labellisation.path.status import ProjectStatus, StatusRequest
+from labellisation.path.transitions import STATE_LABELS
+from labellisation.records.store import RecordStore
+
+
+async def _missing(store: RecordStore, project_id: str) -> ApiError:
+    record = await store.project(project_id)
+    if record is None:
+        return ApiError(404, f"projet inconnu : {project_id!r}")
+    return ApiError(409, f"le projet est terminé ({STATE_LABELS[record.state]}) : il n'accepte plus de commande")
+
+
+async def send_command(
+    client: Client, store: RecordStore, project_id: str, update: Update, command: Any, update_id: str | None = None
+) -> ProjectStatus:
+    handle = client.get_workflow_handle(workflow_id(project_id))
+    try:
+        status: ProjectStatus = await handle.execute_update(update, command, id=update_id, result_type=ProjectStatus)
+    except WorkflowUpdateFailedError as error:
+        cause = error.cause
+        if isinstance(cause, ApplicationError) and cause.type in REFUSAL_STATUS:
+            raise ApiError(REFUSAL_STATUS[cause.type], cause.message) from None
+        raise
+    except RPCError as error:
+        if error.status is RPCStatusCode.NOT_FOUND:
+            raise await _missing(store, project_id) from None
+        raise
+    return status
+
+
+async def read_status(client: Client, store: RecordStore, project_id: str) -> ProjectStatus:
+    handle = client.get_workflow_handle(workflow_id(project_id))
+    try:
+        status: ProjectStatus = await handle.query(
+            QUERY_STATUS, StatusRequest(as_of=datetime.now(UTC)), result_type=ProjectStatus
+        )
+    except RPCError as error:
+        if error.status is RPCStatusCode.NOT_FOUND:
+            if await store.project(project_id) is not None:
+                raise ApiError(
+                    404, f"le workflow du projet {project_id!r} n'existe plus : son historique reste sur /history"
+                ) from None
+            raise ApiError(404, f"projet inconnu : {project_id!r}") from None
+        raise
+    return status

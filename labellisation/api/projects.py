@@ -1,0 +1,184 @@
+"""/projects: start, list, show, history, and every command on a project."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+from temporalio.client import WorkflowFailureError
+from temporalio.common import SearchAttributePair, TypedSearchAttributes
+from temporalio.exceptions import WorkflowAlreadyStartedError
+from temporalio.service import RPCError
+
+from labellisation.api.commands import read_status, send_command
+from labellisation.api.deps import ClientDep, SettingsDep, StoreDep, UserDep, require
+from labellisation.api.errors import ApiError
+from labellisation.api.schemas import (
+    AbandonBody,
+    DeadlineBody,
+    DecisionBody,
+    EmptyBody,
+    HistoryEvent,
+    PauseBody,
+    PortfolioItem,
+    ProjectStart,
+    SubmissionBody,
+)
+from labellisation.contract import (
+    SA_REGION,
+    SA_STAGE,
+    SA_STATE,
+    WORKFLOW_NAME,
+    StartProject,
+    Update,
+    workflow_id,
+)
+from labellisation.path.commands import (
+    AbandonProject,
+    DecideStep,
+    MoveDeadline,
+    PauseProject,
+    ResumeProject,
+    SubmitStep,
+)
+from labellisation.path.state import ProjectProfile, ProjectState
+from labellisation.path.status import ProjectStatus
+from labellisation.process import ProcessDefinitionError, load_process
+from labellisation.tokens import UserRole
+
+router = APIRouter(prefix="/projects", tags=["projets"])
+C, R, H = UserRole.COORDINATOR, UserRole.REVIEWER, UserRole.HOLDER
+
+
+@router.post("", status_code=201, summary="Démarrer un projet d'école")
+async def start_project(
+    body: ProjectStart, user: UserDep, client: ClientDep, store: StoreDep, settings: SettingsDep
+) -> ProjectStatus:
+    require(user, C)
+    process_id = body.process or settings.default_process
+    try:
+        process = load_process(process_id)
+    except ProcessDefinitionError as error:
+        raise ApiError(422, f"process : {error}") from None
+    profile = ProjectProfile.model_validate(body.model_dump(exclude={"process"}))
+    first_stage = process.stages[0].id
+    try:
+        await client.start_workflow(
+            WORKFLOW_NAME,
+            StartProject(profile=profile, process_id=process_id, process=process, actor=user.actor),
+            id=workflow_id(profile.project_id),
+            task_queue=settings.task_queue,
+            search_attributes=TypedSearchAttributes(
+                [
+                    SearchAttributePair(SA_STAGE, first_stage),
+                    SearchAttributePair(SA_REGION, profile.region),
+                    SearchAttributePair(SA_STATE, ProjectState.ACTIVE.value),
+                ]
+            ),
+        )
+    except WorkflowAlreadyStartedError:
+        raise ApiError(409, f"le projet {profile.project_id!r} existe déjà") from None
+    for _ in range(50):  # the first workflow task builds the project: a few milliseconds
+        try:
+            return await read_status(client, store, profile.project_id)
+        except (ApiError, RPCError, WorkflowFailureError):
+            await asyncio.sleep(0.1)
+    return await read_status(client, store, profile.project_id)
+
+
+@router.get("", summary="Le portefeuille de projets")
+async def list_projects(
+    user: UserDep,
+    store: StoreDep,
+    stage: Annotated[str | None, Query(description="Identifiant de phase, ex. feasibility")] = None,
+    region: str | None = None,
+    state: ProjectState | None = None,
+    overdue: bool = False,
+) -> list[PortfolioItem]:
+    require(user, C, R, H)
+    now = datetime.now(UTC)
+    records = await store.portfolio(
+        stage=stage,
+        region=region,
+        state=state.value if state else None,
+        overdue_at=now if overdue else None,
+        project_ids=user.projects if user.role is H else None,
+    )
+    return [
+        PortfolioItem(
+            **r.model_dump(exclude={"profile", "academy", "process_version", "holder_email"}),
+            overdue=r.state is ProjectState.ACTIVE and r.next_due_at is not None and r.next_due_at < now,
+        )
+        for r in records
+    ]
+
+
+@router.get("/{project_id}", summary="Où en est le projet")
+async def show_project(project_id: str, user: UserDep, client: ClientDep, store: StoreDep) -> ProjectStatus:
+    require(user, C, R, H, project_id=project_id)
+    return await read_status(client, store, project_id)
+
+
+@router.get("/{project_id}/history", summary="Tous les événements, du plus ancien au plus récent")
+async def project_history(project_id: str, user: UserDep, store: StoreDep) -> list[HistoryEvent]:
+    require(user, C, R, H, project_id=project_id)
+    events = await store.history(project_id)
+    if not events and await store.project(project_id) is None:
+        raise ApiError(404, f"projet inconnu : {project_id!r}")
+    return [HistoryEvent(**e.model_dump()) for e in events]
+
+
+@router.post("/{project_id}/steps/{step}/submissions", summary="Le porteur soumet une étape")
+async def submit_step(
+    project_id: str, step: str, body: SubmissionBody, user: UserDep, client: ClientDep, store: StoreDep
+) -> ProjectStatus:
+    require(user, H, project_id=project_id)
+    command = SubmitStep(actor=user.actor, step=step, documents=body.documents, comment=body.comment)
+    return await send_command(client, store, project_id, Update.SUBMIT, command)
+
+
+@router.post("/{project_id}/steps/{step}/decisions", summary="La FNEP décide")
+async def decide_step(
+    project_id: str, step: str, body: DecisionBody, user: UserDep, client: ClientDep, store: StoreDep
+) -> ProjectStatus:
+    require(user, R)
+    command = DecideStep(actor=user.actor, step=step, **body.model_dump())
+    update_id = f"decision-{body.decision_id}" if body.decision_id else None
+    return await send_command(client, store, project_id, Update.DECIDE, command, update_id)
+
+
+@router.put("/{project_id}/steps/{step}/deadline", summary="Déplacer une échéance")
+async def move_deadline(
+    project_id: str, step: str, body: DeadlineBody, user: UserDep, client: ClientDep, store: StoreDep
+) -> ProjectStatus:
+    require(user, C)
+    command = MoveDeadline(actor=user.actor, step=step, due_on=body.due_on, reason=body.reason)
+    return await send_command(client, store, project_id, Update.MOVE_DEADLINE, command)
+
+
+@router.post("/{project_id}/pause", summary="Mettre en pause")
+async def pause_project(
+    project_id: str, body: PauseBody, user: UserDep, client: ClientDep, store: StoreDep
+) -> ProjectStatus:
+    require(user, C)
+    command = PauseProject(actor=user.actor, reason=body.reason, review_on=body.review_on)
+    return await send_command(client, store, project_id, Update.PAUSE, command)
+
+
+@router.post("/{project_id}/resume", summary="Reprendre")
+async def resume_project(
+    project_id: str, user: UserDep, client: ClientDep, store: StoreDep, body: EmptyBody | None = None
+) -> ProjectStatus:
+    require(user, C)
+    return await send_command(client, store, project_id, Update.RESUME, ResumeProject(actor=user.actor))
+
+
+@router.post("/{project_id}/abandon", summary="Abandonner")
+async def abandon_project(
+    project_id: str, body: AbandonBody, user: UserDep, client: ClientDep, store: StoreDep
+) -> ProjectStatus:
+    require(user, C)
+    command = AbandonProject(actor=user.actor, reason=body.reason)
+    return await send_command(client, store, project_id, Update.ABANDON, command)

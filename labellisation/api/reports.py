@@ -1,0 +1,60 @@
+"""/reports/portfolio and /health."""
+
+from __future__ import annotations
+
+import statistics
+from collections import Counter
+from datetime import UTC, datetime
+
+from fastapi import APIRouter
+from fastapi.responses import JSONResponse
+from temporalio.api.workflowservice.v1 import GetSystemInfoRequest
+
+from labellisation.api.deps import ClientDep, StoreDep, UserDep, require
+from labellisation.api.schemas import Health, OverdueProject, PortfolioReport
+from labellisation.path.state import ProjectState
+from labellisation.tokens import UserRole
+
+router = APIRouter(tags=["rapports"])
+
+
+@router.get("/reports/portfolio", summary="Le portefeuille en chiffres")
+async def portfolio_report(user: UserDep, store: StoreDep) -> PortfolioReport:
+    require(user, UserRole.COORDINATOR)
+    now = datetime.now(UTC)
+    records = await store.portfolio()
+    overdue = [
+        OverdueProject(
+            project_id=r.project_id,
+            name=r.name,
+            current_stage=r.current_stage,
+            next_due_at=r.next_due_at,
+            days_overdue=(now - r.next_due_at).days,
+        )
+        for r in records
+        if r.state is ProjectState.ACTIVE and r.next_due_at is not None and r.next_due_at < now
+    ]
+    durations = await store.step_durations()
+    return PortfolioReport(
+        projects=len(records),
+        by_stage=dict(Counter(r.current_stage for r in records)),
+        by_region=dict(Counter(r.region for r in records)),
+        by_state=dict(Counter(r.state.value for r in records)),
+        overdue=sorted(overdue, key=lambda o: o.next_due_at),
+        median_days_per_step={step: round(statistics.median(days), 2) for step, days in durations.items()},
+    )
+
+
+@router.get("/health", summary="Temporal et la base sont-ils joignables ?", response_model=Health)
+async def health(client: ClientDep, store: StoreDep) -> JSONResponse:
+    result = {"temporal": "ok", "database": "ok"}
+    try:
+        await client.workflow_service.get_system_info(GetSystemInfoRequest(), timeout=None)
+    except Exception as error:  # health reports any failure, it never raises
+        result["temporal"] = f"injoignable ({type(error).__name__})"
+    try:
+        await store.ping()
+    except Exception as error:
+        result["database"] = f"injoignable ({type(error).__name__})"
+    healthy = result == {"temporal": "ok", "database": "ok"}
+    return JSONResponse(result, status_code=200 if healthy else 503)

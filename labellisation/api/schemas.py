@@ -1,0 +1,146 @@
+"""Request and response bodies of the HTTP API, with examples in the domain's terms."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from labellisation.path.commands import Comment, Decision, DecisionId, Reason
+from labellisation.path.state import Document, EventKind, ProjectProfile, ProjectState
+
+
+class _Body(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class ProjectStart(ProjectProfile):
+    """A project profile, and the process to follow (default: the server's)."""
+
+    process: str | None = Field(default=None, examples=["fnep"])
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "project_id": "edp-belfort",
+                    "name": "École de Production de Belfort",
+                    "region": "Bourgogne-Franche-Comté",
+                    "department": "90",
+                    "city": "Belfort",
+                    "trades": ["Usinage", "Chaudronnerie"],
+                    "diplomas": ["CAP Conducteur d'installations de production"],
+                    "holder": {"name": "Association EdP Belfort", "email": "porteur@edp-belfort.fr"},
+                    "planned_opening": "2027-09-01",
+                    "process": "fnep",
+                }
+            ]
+        },
+    )
+
+
+class SubmissionBody(_Body):
+    documents: list[Document] = Field(min_length=1, max_length=50)
+    comment: Comment = ""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "documents": [{"title": "Étude de faisabilité v2", "url": "https://docs.example.org/faisa.pdf"}],
+                    "comment": "Budget sur trois ans en annexe",
+                }
+            ]
+        },
+    )
+
+
+class DecisionBody(_Body):
+    decision: Decision
+    comment: Comment = ""
+    decision_id: DecisionId | None = None
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {"decision": "request_changes", "comment": "Chiffrer le carnet de commandes", "decision_id": "fnep-42"}
+            ]
+        },
+    )
+
+
+class DeadlineBody(_Body):
+    due_on: date
+    reason: Reason
+
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [{"due_on": "2027-06-30", "reason": "Étude élargie au bassin"}]}
+    )
+
+
+class PauseBody(_Body):
+    reason: Reason
+    review_on: date
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"examples": [{"reason": "Attente du vote de la Région", "review_on": "2027-03-01"}]},
+    )
+
+
+class AbandonBody(_Body):
+    reason: Reason
+
+
+class EmptyBody(_Body):
+    pass
+
+
+class PortfolioItem(BaseModel):
+    project_id: str
+    name: str
+    region: str
+    department: str
+    city: str
+    process: str
+    state: ProjectState
+    current_stage: str
+    next_due_at: datetime | None
+    overdue: bool
+    planned_opening: date
+    updated_at: datetime
+
+
+class HistoryEvent(BaseModel):
+    event_id: str
+    at: datetime
+    kind: EventKind
+    step: str | None
+    actor: str | None
+    comment: str | None
+    data: dict[str, object]
+
+
+class OverdueProject(BaseModel):
+    project_id: str
+    name: str
+    current_stage: str
+    next_due_at: datetime
+    days_overdue: int
+
+
+class PortfolioReport(BaseModel):
+    projects: int
+    by_stage: dict[str, int]
+    by_region: dict[str, int]
+    by_state: dict[str, int]
+    overdue: list[OverdueProject]
+    median_days_per_step: dict[str, float]
+
+
+class Health(BaseModel):
+    temporal: str
+    database: str

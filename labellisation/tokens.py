@@ -1,0 +1,66 @@
+"""API tokens: random, shown once, stored as a SHA-256 hash; roles and projects."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from datetime import UTC, datetime
+from enum import StrEnum
+
+from pydantic import BaseModel, EmailStr
+from sqlalchemy import select
+
+from labellisation.records.store import RecordStore
+from labellisation.records.tables import TokenRow
+
+
+class UserRole(StrEnum):
+    COORDINATOR = "coordinator"
+    REVIEWER = "reviewer"
+    HOLDER = "holder"
+
+
+class ApiUser(BaseModel):
+    role: UserRole
+    name: str
+    email: EmailStr
+    projects: list[str] = []
+
+    @property
+    def actor(self) -> str:
+        """How events name this person."""
+        return f"{self.name} <{self.email}>"[:200]
+
+    def may_see(self, project_id: str) -> bool:
+        return self.role is not UserRole.HOLDER or project_id in self.projects
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+async def create_token(store: RecordStore, user: ApiUser) -> str:
+    """A new token, returned once; only its hash is kept."""
+    token = "lab_" + secrets.token_urlsafe(32)
+    async with store.sessions.begin() as session:
+        session.add(
+            TokenRow(
+                token_hash=hash_token(token),
+                role=user.role.value,
+                name=user.name,
+                email=str(user.email),
+                projects={"ids": user.projects},
+                created_at=datetime.now(UTC),
+            )
+        )
+    return token
+
+
+async def authenticate(store: RecordStore, token: str) -> ApiUser | None:
+    digest = hash_token(token)
+    async with store.sessions() as session:
+        row = (await session.scalars(select(TokenRow).where(TokenRow.token_hash == digest))).first()
+    if row is None or not hmac.compare_digest(row.token_hash, digest):
+        return None
+    return ApiUser(role=UserRole(row.role), name=row.name, email=row.email, projects=row.projects.get("ids", []))

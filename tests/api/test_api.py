@@ -1,0 +1,148 @@
+"""The HTTP API as its users use it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from labellisation.process import load_process
+from tests.api.conftest import DOCS, OTHER, PROJECT, Api, profile
+
+APPROVE = {"decision": "approve", "comment": "", "decision_id": None}
+
+
+async def start(api: Api, project_id: str = PROJECT, **changes: Any) -> dict[str, Any]:
+    response = await api.call("coordinator", "POST", "/projects", profile(project_id, **changes))
+    assert response.status_code == 201, response.text
+    body: dict[str, Any] = response.json()
+    return body
+
+
+async def passes(api: Api, step: str, project_id: str = PROJECT) -> dict[str, Any]:
+    who = "holder" if project_id == PROJECT else "other_holder"
+    submitted = await api.call(who, "POST", f"/projects/{project_id}/steps/{step}/submissions", DOCS)
+    assert submitted.status_code == 200, submitted.text
+    decided = await api.call("reviewer", "POST", f"/projects/{project_id}/steps/{step}/decisions", APPROVE)
+    assert decided.status_code == 200, decided.text
+    body: dict[str, Any] = decided.json()
+    return body
+
+
+async def test_the_whole_demo_path_through_the_api_then_its_history_after_the_end(api: Api) -> None:
+    status = await start(api)
+    assert status["state"] == "active" and status["current_stage"] == "opportunity"
+    for stage in load_process("demo").stages:
+        if stage.id == "seeding":
+            from labellisation.contract import Update, workflow_id
+            from labellisation.path.commands import RecordCohort
+            from labellisation.path.state import Cohort
+
+            cohort = Cohort(label="2028-2030", enrolled=12, dropouts=0, presented=12, passed=11, positive_exits=12,
+                            job_offers=30)  # fmt: skip
+            handle = api.env.client.get_workflow_handle(workflow_id(PROJECT))
+            await handle.execute_update(Update.RECORD_COHORT, RecordCohort(actor="direction", cohort=cohort))
+        for step in stage.steps:
+            status = await passes(api, step.id)
+    assert status["state"] == "completed"
+    await api.env.client.get_workflow_handle(f"school-{PROJECT}").result()
+    events = await api.history()
+    as_holder = await api.call("holder", "GET", f"/projects/{PROJECT}/history")
+    assert as_holder.status_code == 200 and as_holder.json() == events
+    assert events[0]["kind"] == "project_started"
+    assert events[0]["actor"] == "Claire Coordination <claire@fnep.fr>"
+    assert events[-1]["kind"] == "project_completed"
+    approvals = [e for e in events if e["kind"] == "step_approved"]
+    assert len(approvals) == 13
+    assert {e["actor"] for e in approvals} == {"Romain Relecteur <romain@fnep.fr>"}
+    submitted = [e for e in events if e["kind"] == "step_submitted"]
+    assert {e["actor"] for e in submitted} == {"Paul Porteur <paul@edp-belfort.fr>"}
+
+
+async def test_a_retried_decision_returns_the_same_status_and_records_one_event(api: Api) -> None:
+    await start(api)
+    await api.call("holder", "POST", f"/projects/{PROJECT}/steps/opportunity_study/submissions", DOCS)
+    body = {"decision": "approve", "comment": "Très bon dossier", "decision_id": "fnep-2026-17"}
+    path = f"/projects/{PROJECT}/steps/opportunity_study/decisions"
+    first = await api.call("reviewer", "POST", path, body)
+    second = await api.call("reviewer", "POST", path, body)
+    assert first.status_code == second.status_code == 200
+    assert first.json() == second.json()
+    history = await api.history()
+    assert [e["kind"] for e in history].count("step_approved") == 1
+
+
+@pytest.mark.parametrize(
+    ("who", "method", "path", "body", "status", "fragment"),
+    [
+        (None, "GET", f"/projects/{PROJECT}", None, 401, "jeton manquant"),
+        ("bad", "GET", f"/projects/{PROJECT}", None, 401, "jeton invalide"),
+        ("holder", "POST", "/projects", profile("edp-autre"), 403, "coordinateur"),
+        ("other_holder", "GET", f"/projects/{PROJECT}", None, 403, "accès au projet"),
+        ("coordinator", "GET", "/projects/edp-inconnu", None, 404, "projet inconnu"),
+        ("holder", "POST", f"/projects/{PROJECT}/steps/etape-x/submissions", DOCS, 404, "étape inconnue"),
+        ("reviewer", "POST", f"/projects/{PROJECT}/steps/opportunity_study/decisions", APPROVE, 409,
+         "n'a pas été soumise"),
+        ("coordinator", "POST", "/projects", profile(PROJECT), 409, "existe déjà"),
+        ("reviewer", "POST", f"/projects/{PROJECT}/steps/opportunity_study/decisions",
+         {"decision": "reject"}, 422, "comment"),
+        ("holder", "POST", f"/projects/{PROJECT}/steps/opportunity_study/submissions",
+         {"documents": [{"title": "x", "url": "javascript:alert(1)"}]}, 422, "documents.0.url"),
+        ("holder", "POST", f"/projects/{PROJECT}/steps/opportunity_study/submissions",
+         {"documents": [{"title": "x", "url": "https://x.fr"}] * 51}, 422, "documents"),
+        ("holder", "POST", f"/projects/{PROJECT}/steps/opportunity_study/submissions",
+         {**DOCS, "comment": "x" * 5001}, 422, "comment"),
+        ("coordinator", "POST", "/projects", profile("Mauvais Id"), 422, "project_id"),
+        ("coordinator", "POST", "/projects", profile("edp-x", process="inconnu"), 422, "processus inconnu"),
+        ("coordinator", "POST", f"/projects/{PROJECT}/pause", {"reason": "x"}, 422, "review_on"),
+    ],
+)  # fmt: skip
+async def test_contract_errors_say_what_was_wrong(
+    api: Api, who: str | None, method: str, path: str, body: Any, status: int, fragment: str
+) -> None:
+    await start(api)
+    before = await api.history()
+    response = await api.call(who, method, path, body)
+    assert response.status_code == status, response.text
+    detail = response.json()["detail"]
+    assert isinstance(detail, str) and fragment in detail
+    assert await api.history() == before
+
+
+async def test_a_finished_project_is_409(api: Api) -> None:
+    await start(api)
+    abandoned = await api.call("coordinator", "POST", f"/projects/{PROJECT}/abandon", {"reason": "Porteur dissous"})
+    assert abandoned.json()["state"] == "abandoned"
+    await api.env.client.get_workflow_handle(f"school-{PROJECT}").result()
+    response = await api.call("coordinator", "POST", f"/projects/{PROJECT}/resume", {})
+    assert response.status_code == 409
+    assert "terminé" in response.json()["detail"]
+
+
+async def test_portfolio_filters_and_a_holder_sees_only_its_projects(api: Api) -> None:
+    await start(api)
+    await start(api, OTHER, region="Auvergne-Rhône-Alpes", city="Lyon", name="École de Production de Lyon")
+    await passes(api, "opportunity_study", OTHER)
+
+    async def ids(who: str, query: str = "") -> list[str]:
+        response = await api.call(who, "GET", f"/projects{query}")
+        assert response.status_code == 200, response.text
+        return [p["project_id"] for p in response.json()]
+
+    assert await ids("coordinator") == [PROJECT, OTHER]
+    assert await ids("reviewer", "?stage=association") == [OTHER]
+    assert await ids("coordinator", "?region=Bourgogne-Franche-Comté") == [PROJECT]
+    assert await ids("coordinator", "?state=active") == [PROJECT, OTHER]
+    assert await ids("coordinator", "?overdue=true") == []
+    assert await ids("holder") == [PROJECT]
+    assert await ids("other_holder") == [OTHER]
+    report = (await api.call("coordinator", "GET", "/reports/portfolio")).json()
+    assert report["projects"] == 2
+    assert report["by_stage"] == {"opportunity": 1, "association": 1}
+    assert "opportunity_study" in report["median_days_per_step"]
+
+
+async def test_health_says_both_parts_are_reachable(api: Api) -> None:
+    response = await api.call(None, "GET", "/health")
+    assert response.status_code == 200
+    assert response.json() == {"temporal": "ok", "database": "ok"}

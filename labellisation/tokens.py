@@ -64,3 +64,29 @@ async def authenticate(store: RecordStore, token: str) -> ApiUser | None:
     if row is None or not hmac.compare_digest(row.token_hash, digest):
         return None
     return ApiUser(role=UserRole(row.role), name=row.name, email=row.email, projects=row.projects.get("ids", []))
+
+
+async def has_tokens(store: RecordStore) -> bool:
+    async with store.sessions() as session:
+        return (await session.scalars(select(TokenRow.token_hash).limit(1))).first() is not None
+
+
+DEMO_PROJECT = "demo-lyon"
+DEMO_USERS = {
+    "LABELLISATION_COORDINATOR_TOKEN": ApiUser(
+        role=UserRole.COORDINATOR, name="Claire Coordination", email="coordination@fnep.fr"
+    ),
+    "LABELLISATION_REVIEWER_TOKEN": ApiUser(
+        role=UserRole.REVIEWER, name="Romain Relecteur", email="relecteurs@fnep.fr"
+    ),
+    "LABELLISATION_HOLDER_TOKEN": ApiUser(
+        role=UserRole.HOLDER, name="Paul Porteur", email="porteur@edp-lyon.fr", projects=[DEMO_PROJECT]
+    ),
+}
+
+
+async def create_demo_tokens(store: RecordStore) -> dict[str, str] | None:
+    """On a fresh records database, one token per role for the demo; None if tokens exist."""
+    if await has_tokens(store):
+        return None
+    return {variable: await create_token(store, user) for variable, user in DEMO_USERS.items()}

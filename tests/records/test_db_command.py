@@ -19,7 +19,7 @@ def test_db_upgrade_creates_the_tables(tmp_path: Path) -> None:
     assert "Base des dossiers à jour" in result.stdout
     with sqlite3.connect(tmp_path / "records.db") as connection:
         tables = {row[0] for row in connection.execute("SELECT name FROM sqlite_master WHERE type='table'")}
-    assert {"projects", "events", "reminders"} <= tables
+    assert {"projects", "events", "reminders", "api_tokens"} <= tables
 
 
 def test_db_upgrade_on_an_unreachable_server_says_so_without_a_stack_trace(tmp_path: Path) -> None:

@@ -110,8 +110,8 @@ async def test_migrations_round_trip(database_url: str) -> None:
         return names - {"alembic_version"}
 
     await asyncio.to_thread(upgrade, database_url)
-    assert await tables() == {"projects", "events", "reminders"}
+    assert await tables() == {"projects", "events", "reminders", "api_tokens"}
     await asyncio.to_thread(downgrade, database_url, "base")
     assert await tables() == set()
     await asyncio.to_thread(upgrade, database_url)
-    assert await tables() == {"projects", "events", "reminders"}
+    assert await tables() == {"projects", "events", "reminders", "api_tokens"}

@@ -123,6 +123,8 @@ async def test_portfolio_filters_and_a_holder_sees_only_its_projects(api: Api) -
     await start(api)
     await start(api, OTHER, region="Auvergne-Rhône-Alpes", city="Lyon", name="École de Production de Lyon")
     await passes(api, "opportunity_study", OTHER)
+    for project_id in (PROJECT, OTHER):  # the portfolio reads the records database: let it catch up
+        await api.history(project_id)
 
     async def ids(who: str, query: str = "") -> list[str]:
         response = await api.call(who, "GET", f"/projects{query}")

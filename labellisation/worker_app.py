@@ -22,6 +22,10 @@ WORKFLOWS = [SchoolCreationWorkflow]
 _RESTRICTIONS = SandboxRestrictions.default.with_passthrough_modules("email_validator", "idna", "yaml", "dateutil")
 
 
+def sandbox_runner() -> SandboxedWorkflowRunner:
+    return SandboxedWorkflowRunner(restrictions=_RESTRICTIONS)
+
+
 def build_worker(
     client: Client,
     task_queue: str = TASK_QUEUE,
@@ -40,7 +44,7 @@ def build_worker(
         workflows=WORKFLOWS,
         activities=[definitions.load_process_definition, records.record_events, notifications.send_reminder],
         activity_executor=executor or ThreadPoolExecutor(max_workers=settings.max_concurrent_activities),
-        workflow_runner=SandboxedWorkflowRunner(restrictions=_RESTRICTIONS),
+        workflow_runner=sandbox_runner(),
         max_concurrent_activities=settings.max_concurrent_activities,
         max_concurrent_workflow_tasks=settings.max_concurrent_workflow_tasks,
         max_cached_workflows=settings.max_cached_workflows,

@@ -1,0 +1,120 @@
+"""Regenerate the committed workflow histories the replay test checks.
+
+    .venv/bin/python -m tests.histories.generate
+
+Runs representative projects on the time-skipping test server and writes each
+history as JSON beside this file. Commit the files: they are what a running
+project's history looks like for this version of the workflow, and every later
+change to `workflows/` must still replay them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import tempfile
+from collections.abc import Awaitable, Callable
+from datetime import timedelta
+from pathlib import Path
+
+from temporalio.testing import WorkflowEnvironment
+
+from labellisation.contract import Update
+from labellisation.converter import data_converter
+from labellisation.mail.sink import start_sink
+from labellisation.path.commands import AbandonProject, PauseProject, RecordCohort, ResumeProject
+from labellisation.path.state import Cohort
+from labellisation.process import load_process
+from labellisation.records.migrate import upgrade
+from labellisation.records.store import RecordStore
+from labellisation.search_attributes import register_search_attributes
+from labellisation.settings import Settings
+from labellisation.temporal import time_skipping_server_binary
+from tests.conftest import free_port, make_profile
+from tests.workflows.driver import ProjectDriver, running
+
+HERE = Path(__file__).parent
+COHORT = Cohort(label="2028-2030", enrolled=12, dropouts=1, presented=11, passed=10, positive_exits=11, job_offers=40)
+
+
+async def full_path(project: ProjectDriver, env: WorkflowEnvironment) -> None:
+    for stage in load_process("demo").stages:
+        await env.sleep(timedelta(minutes=3))  # deadlines pass and reminders go out
+        if stage.id == "seeding":
+            await project.update(Update.RECORD_COHORT, RecordCohort(actor="direction", cohort=COHORT))
+        for step in stage.steps:
+            await project.pass_step(step.id)
+
+
+async def changes_requested(project: ProjectDriver, env: WorkflowEnvironment) -> None:
+    await project.submit("opportunity_study")
+    await project.decide("opportunity_study", "request_changes", comment="Chiffrer les besoins")
+    await env.sleep(timedelta(minutes=2))
+    await project.pass_step("opportunity_study")
+    await project.update(Update.ABANDON, AbandonProject(actor="coordination", reason="Fin de l'exemple"))
+
+
+async def paused_and_resumed(project: ProjectDriver, env: WorkflowEnvironment) -> None:
+    today = (await env.get_current_time()).date()
+    await project.update(Update.PAUSE, PauseProject(actor="c", reason="Attente", review_on=today + timedelta(days=2)))
+    await env.sleep(timedelta(days=3))
+    await project.update(Update.RESUME, ResumeProject(actor="c"))
+    await project.pass_step("opportunity_study")
+    await project.update(Update.ABANDON, AbandonProject(actor="coordination", reason="Fin de l'exemple"))
+
+
+async def rejected(project: ProjectDriver, env: WorkflowEnvironment) -> None:
+    await project.submit("opportunity_study")
+    await project.decide("opportunity_study", "reject", comment="Besoin non démontré")
+
+
+async def continued_as_new(project: ProjectDriver, env: WorkflowEnvironment) -> None:
+    for round_number in range(10):
+        await project.submit("opportunity_study")
+        await project.decide("opportunity_study", "request_changes", comment=f"Tour {round_number}")
+
+
+SCENARIOS: dict[str, Callable[[ProjectDriver, WorkflowEnvironment], Awaitable[None]]] = {
+    "full_path": full_path,
+    "changes_requested": changes_requested,
+    "paused_and_resumed": paused_and_resumed,
+    "rejected": rejected,
+    "continued_as_new": continued_as_new,
+}
+
+
+async def main() -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        url = f"sqlite+aiosqlite:///{tmp}/records.db"
+        await asyncio.to_thread(upgrade, url)
+        store = RecordStore.from_url(url)
+        port = free_port()
+        sink = start_sink(Path(tmp) / "outbox", port)
+        settings = Settings(smtp_port=port, data_dir=Path(tmp))
+        env = await WorkflowEnvironment.start_time_skipping(
+            test_server_existing_path=str(time_skipping_server_binary()), data_converter=data_converter
+        )
+        try:
+            await register_search_attributes(env.client)
+            async with running(env.client, "histories", store, settings):
+                for name, scenario in SCENARIOS.items():
+                    limit = 100 if name == "continued_as_new" else None
+                    profile = make_profile(f"history-{name.replace('_', '-')}")
+                    project = await ProjectDriver.start(
+                        env.client, "histories", profile, process="demo", max_history_events=limit
+                    )
+                    await scenario(project, env)
+                    await project.recorded(store)
+                    first = env.client.get_workflow_handle(
+                        project.handle.id, run_id=project.handle.first_execution_run_id
+                    )
+                    history = await first.fetch_history()
+                    (HERE / f"{name}.json").write_text(history.to_json())
+                    print(f"{name}: {len(history.events)} events")
+        finally:
+            await env.shutdown()
+            sink.stop()
+            await store.close()
+
+
+if __name__ == "__main__":
+    asyncio.run(main())

@@ -40,10 +40,11 @@ from labellisation.path.commands import (
     DecideStep,
     MoveDeadline,
     PauseProject,
+    RecordCohort,
     ResumeProject,
     SubmitStep,
 )
-from labellisation.path.state import ProjectProfile, ProjectState
+from labellisation.path.state import Cohort, ProjectProfile, ProjectState
 from labellisation.path.status import ProjectStatus
 from labellisation.process import ProcessDefinitionError, load_process
 from labellisation.tokens import UserRole
@@ -182,3 +183,13 @@ async def abandon_project(
     require(user, C)
     command = AbandonProject(actor=user.actor, reason=body.reason)
     return await send_command(client, store, project_id, Update.ABANDON, command)
+
+
+@router.post("/{project_id}/cohorts", summary="Enregistrer les résultats d'une cohorte (amorçage)")
+async def record_cohort(
+    project_id: str, body: Cohort, user: UserDep, client: ClientDep, store: StoreDep
+) -> ProjectStatus:
+    require(user, C, H, project_id=project_id)
+    return await send_command(
+        client, store, project_id, Update.RECORD_COHORT, RecordCohort(actor=user.actor, cohort=body)
+    )

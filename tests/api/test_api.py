@@ -34,14 +34,11 @@ async def test_the_whole_demo_path_through_the_api_then_its_history_after_the_en
     assert status["state"] == "active" and status["current_stage"] == "opportunity"
     for stage in load_process("demo").stages:
         if stage.id == "seeding":
-            from labellisation.contract import Update, workflow_id
-            from labellisation.path.commands import RecordCohort
-            from labellisation.path.state import Cohort
-
-            cohort = Cohort(label="2028-2030", enrolled=12, dropouts=0, presented=12, passed=11, positive_exits=12,
-                            job_offers=30)  # fmt: skip
-            handle = api.env.client.get_workflow_handle(workflow_id(PROJECT))
-            await handle.execute_update(Update.RECORD_COHORT, RecordCohort(actor="direction", cohort=cohort))
+            cohort = {"label": "2028-2030", "enrolled": 12, "dropouts": 0, "presented": 12, "passed": 11,
+                      "positive_exits": 12, "job_offers": 30}  # fmt: skip
+            recorded = await api.call("holder", "POST", f"/projects/{PROJECT}/cohorts", cohort)
+            assert recorded.status_code == 200, recorded.text
+            assert recorded.json()["cohorts"][0]["passed"] == 11
         for step in stage.steps:
             status = await passes(api, step.id)
     assert status["state"] == "completed"

@@ -22,6 +22,20 @@ ROUTES: list[tuple[str, str, Any, set[str]]] = [
     ("POST", f"{P}/resume", {}, {"coordinator"}),
     ("POST", f"{P}/abandon", {"reason": "Fin"}, {"coordinator"}),
     ("GET", "/reports/portfolio", None, {"coordinator"}),
+    (
+        "POST",
+        f"{P}/cohorts",
+        {
+            "label": "2028-2030",
+            "enrolled": 12,
+            "dropouts": 0,
+            "presented": 12,
+            "passed": 11,
+            "positive_exits": 12,
+            "job_offers": 30,
+        },
+        {"coordinator", "holder"},
+    ),
 ]
 
 

@@ -11,9 +11,11 @@ from temporalio.client import Client
 from temporalio.testing import ActivityEnvironment, WorkflowEnvironment
 
 from activities.notifications import NotificationActivities
+from labellisation.contract import Update
 from labellisation.mail.sink import start_sink
+from labellisation.path.commands import PauseProject, ResumeProject
 from labellisation.path.reminders import Kind, PlannedReminder, Role, SendReminder
-from labellisation.path.state import EventKind
+from labellisation.path.state import Event, EventKind
 from labellisation.records.store import RecordStore
 from tests.conftest import Mailbox, free_port, make_profile
 from tests.workflows.driver import ProjectDriver, running
@@ -120,3 +122,31 @@ async def test_a_retry_after_the_send_does_not_send_twice(sqlite_store: RecordSt
     assert (first.already_sent, retry.already_sent) == (False, True)
     assert first.message_id == retry.message_id
     assert len(mailbox.messages()) == 1
+
+
+async def test_silent_while_paused_but_the_review_date_then_reminders_resume(
+    client: Client, sqlite_store: RecordStore, mailbox: Mailbox, task_queue: str, time_skipping_env: WorkflowEnvironment
+) -> None:
+    async with running(client, task_queue, sqlite_store, mailbox.settings):
+        project = await ProjectDriver.start(client, task_queue, make_profile())
+        await time_skipping_env.sleep(timedelta(days=6 * 31 + 10))
+        today = (await time_skipping_env.get_current_time()).date()
+        await project.update(Update.PAUSE, PauseProject(actor="c", reason="Vote", review_on=today + timedelta(30)))
+        paused_at = (await project.status(include_history=True)).history or []
+        await time_skipping_env.sleep(timedelta(days=60))
+        await project.update(Update.RESUME, ResumeProject(actor="c"))
+        resumed_at = (await project.status(include_history=True)).history or []
+        await time_skipping_env.sleep(timedelta(days=30))
+        final = (await project.status(include_history=True)).history or []
+
+    def reminders(events: list[Event]) -> list[Event]:
+        return [e for e in events if e.kind is EventKind.REMINDER_SENT]
+
+    during = reminders(resumed_at)[len(reminders(paused_at)) :]
+    assert [(e.data["kind"], e.data["to"]) for e in during] == [("pause_review", ["coordination@fnep.fr"])]
+    after = reminders(final)[len(reminders(resumed_at)) :]
+    assert after and {e.data["kind"] for e in after} <= {"overdue", "escalation", "pause_advised"}
+    for event in reminders(final):
+        local = event.at.astimezone(PARIS)
+        assert local.weekday() < 5 and local.date() not in holidays.country_holidays("FR", years=local.year)
+        assert (local.hour, local.minute) == (9, 0)

@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test lint types unit clean
+.PHONY: run test lint types unit clean compose-tool
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -27,8 +27,14 @@ lint: $(VENV)/.installed-dev
 types: $(VENV)/.installed-dev
 	$(BIN)/mypy
 
-unit: $(VENV)/.installed-dev
+unit: $(VENV)/.installed-dev compose-tool
 	$(BIN)/pytest $(PYTEST_ARGS)
+
+# docker-compose (Debian's package) checks docker-compose.yml; installed where missing and possible.
+compose-tool:
+	@command -v docker-compose >/dev/null || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null && \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq docker-compose) >/dev/null 2>&1; } || \
+	  echo "docker-compose unavailable: the compose file is checked by the Python tests only"
 
 test: lint types unit
 

@@ -60,6 +60,9 @@ class NotificationActivities:
         )
         message = build_message(email, render(email), self.settings.mail_from)
         await send(message, self.settings.smtp())
+        activity.metric_meter().create_counter(
+            "labellisation_reminders_sent", "Reminder e-mails sent, by kind"
+        ).with_additional_attributes({"kind": reminder.kind.value}).add(1)
         await self.store.record_reminder(
             reminder.reminder_id, request.project_id, reminder.step, reminder.kind.value, addresses, mid
         )

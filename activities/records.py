@@ -17,5 +17,8 @@ class RecordsActivities:
     @activity.defn(name=ACTIVITY_RECORD_EVENTS)
     async def record_events(self, request: RecordEvents) -> RecordedEvents:
         inserted = await self.store.record(request)
+        activity.metric_meter().create_counter(
+            "labellisation_events_recorded", "Events written to the records database"
+        ).add(inserted)
         activity.logger.info("events recorded", extra={"project_id": request.project.project_id, "inserted": inserted})
         return RecordedEvents(inserted=inserted)

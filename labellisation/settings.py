@@ -38,6 +38,8 @@ class Settings(BaseSettings):
     coordinator_email: str = "coordination@fnep.fr"
     #: Base of the links in e-mails: <public_base_url>/projects/<id>.
     public_base_url: str = "http://127.0.0.1:8000"
+    #: Prometheus endpoint of the worker's metrics (Temporal SDK and ours); None: off.
+    metrics_port: int | None = Field(default=None, ge=1, le=65535)
     #: Process of projects started without one (`fnep` or `demo`).
     default_process: str = "fnep"
     #: SQLAlchemy async URL; default: a SQLite file under the data dir.

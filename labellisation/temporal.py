@@ -7,13 +7,17 @@ import sys
 from pathlib import Path
 
 from temporalio.client import Client
+from temporalio.runtime import PrometheusConfig, Runtime, TelemetryConfig
 
 from labellisation.converter import data_converter
 
 
-async def connect(address: str, namespace: str = "default") -> Client:
-    """A client that speaks pydantic models (one model in, one model out)."""
-    return await Client.connect(address, namespace=namespace, data_converter=data_converter)
+async def connect(address: str, namespace: str = "default", metrics_port: int | None = None) -> Client:
+    """A client that speaks pydantic models; with `metrics_port`, its runtime serves Prometheus metrics."""
+    runtime = None
+    if metrics_port is not None:
+        runtime = Runtime(telemetry=TelemetryConfig(metrics=PrometheusConfig(bind_address=f"0.0.0.0:{metrics_port}")))
+    return await Client.connect(address, namespace=namespace, data_converter=data_converter, runtime=runtime)
 
 
 def _binary(name: str, package: str) -> Path:

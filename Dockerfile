@@ -1,0 +1,18 @@
+# One image, two commands: the worker (`python worker.py`) and the API
+# (`uvicorn labellisation.api.main:app`). Built from PyPI only.
+FROM python:3.11-slim
+
+ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 LABELLISATION_LOG_FORMAT=json
+WORKDIR /app
+RUN useradd --create-home --uid 10001 labellisation
+COPY pyproject.toml README.md worker.py ./
+COPY workflows ./workflows
+COPY activities ./activities
+COPY labellisation ./labellisation
+RUN pip install --no-cache-dir . && mkdir -p /data && chown labellisation /data
+USER labellisation
+ENV LABELLISATION_DATA_DIR=/data
+# Worker metrics (Prometheus) on 9464; the API listens on 8000.
+EXPOSE 8000 9464
+STOPSIGNAL SIGTERM
+CMD ["python", "worker.py"]

@@ -1,0 +1,67 @@
+"""Several workers share a task queue; a worker serves Prometheus metrics."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+
+import httpx
+from temporalio.testing import WorkflowEnvironment
+
+from labellisation.process import load_process
+from labellisation.records.store import RecordStore
+from labellisation.temporal import connect
+from tests.conftest import Mailbox, free_port, make_profile
+from tests.workflows.driver import ProjectDriver, running
+
+
+async def test_two_workers_share_the_queue_and_a_path_completes_when_one_stops_midway(
+    time_skipping_env: WorkflowEnvironment, sqlite_store: RecordStore, mailbox: Mailbox, task_queue: str
+) -> None:
+    client = time_skipping_env.client
+    other = await connect(client.service_client.config.target_host)  # a second worker process would have its own
+    first = running(client, task_queue, sqlite_store, mailbox.settings)
+    second = running(other, task_queue, sqlite_store, mailbox.settings)
+    runs = [asyncio.create_task(first.run()), asyncio.create_task(second.run())]
+    project = await ProjectDriver.start(client, task_queue, make_profile(), process="demo")
+    stages = load_process("demo").stages
+    for stage in stages[:3]:
+        for step in stage.steps:
+            await project.pass_step(step.id)
+    await first.shutdown()  # graceful: its running tasks finish, nothing is lost
+    assert runs[0].done()
+    for stage in stages[3:]:
+        if stage.id == "seeding":
+            from labellisation.contract import Update
+            from labellisation.path.commands import RecordCohort
+            from labellisation.path.state import Cohort
+
+            cohort = Cohort(label="c1", enrolled=10, dropouts=0, presented=10, passed=9, positive_exits=9, job_offers=9)
+            await project.update(Update.RECORD_COHORT, RecordCohort(actor="d", cohort=cohort))
+        for step in stage.steps:
+            await project.pass_step(step.id)
+    outcome = await project.handle.result()
+    history = await project.recorded(sqlite_store)
+    await second.shutdown()
+    await asyncio.gather(*runs)
+    assert outcome.state.value == "completed"
+    ids = [e.event_id for e in history]
+    assert len(ids) == len(set(ids)) and history[-1].kind.value == "project_completed"
+
+
+async def test_the_worker_serves_sdk_and_product_metrics(
+    time_skipping_env: WorkflowEnvironment, sqlite_store: RecordStore, mailbox: Mailbox, task_queue: str
+) -> None:
+    port = free_port()
+    target = time_skipping_env.client.service_client.config.target_host
+    client = await connect(target, metrics_port=port)
+    async with running(client, task_queue, sqlite_store, mailbox.settings):
+        project = await ProjectDriver.start(client, task_queue, make_profile(), process="demo")
+        await project.submit("opportunity_study")
+        await time_skipping_env.sleep(timedelta(seconds=30))  # the reviewers' reminder (20 s in demo)
+        await project.recorded(sqlite_store)
+        async with httpx.AsyncClient() as http:
+            text = (await http.get(f"http://127.0.0.1:{port}/metrics")).text
+    assert "temporal_workflow_task_execution_latency" in text or "temporal_request" in text
+    assert "labellisation_events_recorded" in text
+    assert "labellisation_reminders_sent{" in text and 'kind="review_pending"' in text

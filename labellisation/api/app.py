@@ -12,6 +12,7 @@ from temporalio.client import Client
 
 from labellisation.api import projects, reports
 from labellisation.api.errors import ApiError, api_error_handler, model_error_handler, validation_error_handler
+from labellisation.api.observability import instrument
 from labellisation.records.store import RecordStore
 from labellisation.settings import Settings
 from labellisation.temporal import connect
@@ -46,6 +47,7 @@ def create_app(settings: Settings, client: Client | None = None, store: RecordSt
     app.add_exception_handler(ApiError, api_error_handler)
     app.add_exception_handler(RequestValidationError, validation_error_handler)
     app.add_exception_handler(ValidationError, model_error_handler)
+    instrument(app)
     app.include_router(projects.router)
     app.include_router(reports.router)
     return app

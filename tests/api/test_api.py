@@ -145,3 +145,15 @@ async def test_health_says_both_parts_are_reachable(api: Api) -> None:
     response = await api.call(None, "GET", "/health")
     assert response.status_code == 200
     assert response.json() == {"temporal": "ok", "database": "ok"}
+
+
+async def test_requests_carry_an_id_and_are_counted_by_route_and_status(api: Api) -> None:
+    await start(api)
+    response = await api.http.get(f"/projects/{PROJECT}", headers={
+        "Authorization": f"Bearer {api.tokens['reviewer']}", "X-Request-ID": "req-42"})  # fmt: skip
+    assert response.headers["X-Request-ID"] == "req-42"
+    assert (await api.call(None, "GET", f"/projects/{PROJECT}")).headers["X-Request-ID"]
+    metrics = (await api.http.get("/metrics")).text
+    assert 'labellisation_api_requests_total{method="GET",route="/projects/{project_id}",status="200"} 1.0' in metrics
+    assert 'route="/projects/{project_id}",status="401"} 1.0' in metrics
+    assert 'labellisation_api_requests_total{method="POST",route="/projects",status="201"} 1.0' in metrics

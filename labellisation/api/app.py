@@ -8,10 +8,17 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from fastapi.exceptions import RequestValidationError
 from pydantic import ValidationError
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from temporalio.client import Client
 
 from labellisation.api import projects, reports
-from labellisation.api.errors import ApiError, api_error_handler, model_error_handler, validation_error_handler
+from labellisation.api.errors import (
+    ApiError,
+    api_error_handler,
+    http_error_handler,
+    model_error_handler,
+    validation_error_handler,
+)
 from labellisation.api.observability import instrument
 from labellisation.records.store import RecordStore
 from labellisation.settings import Settings
@@ -47,6 +54,7 @@ def create_app(settings: Settings, client: Client | None = None, store: RecordSt
     app.add_exception_handler(ApiError, api_error_handler)
     app.add_exception_handler(RequestValidationError, validation_error_handler)
     app.add_exception_handler(ValidationError, model_error_handler)
+    app.add_exception_handler(StarletteHTTPException, http_error_handler)
     instrument(app)
     app.include_router(projects.router)
     app.include_router(reports.router)

@@ -6,6 +6,7 @@ from fastapi import Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import ValidationError
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from labellisation.errors import describe_validation_error
 
@@ -39,3 +40,11 @@ async def model_error_handler(_request: Request, error: Exception) -> JSONRespon
     """A command built from a valid body can still break a rule across fields: 422, never 500."""
     assert isinstance(error, ValidationError)
     return JSONResponse({"detail": "contenu invalide : " + describe_validation_error(error)}, status_code=422)
+
+
+async def http_error_handler(_request: Request, error: Exception) -> JSONResponse:
+    """A body that cannot even be parsed is an invalid body too (422), said in one sentence."""
+    assert isinstance(error, StarletteHTTPException)
+    if error.status_code == 400:
+        return JSONResponse({"detail": "contenu invalide : corps de requête illisible (JSON attendu)"}, status_code=422)
+    return JSONResponse({"detail": str(error.detail)}, status_code=error.status_code, headers=error.headers)

@@ -16,6 +16,7 @@ from labellisation.api.commands import read_status, send_command
 from labellisation.api.deps import ClientDep, SettingsDep, StoreDep, UserDep, require
 from labellisation.api.errors import ApiError
 from labellisation.api.schemas import (
+    ERRORS,
     AbandonBody,
     DeadlineBody,
     DecisionBody,
@@ -49,7 +50,7 @@ from labellisation.path.status import ProjectStatus
 from labellisation.process import ProcessDefinitionError, load_process
 from labellisation.tokens import UserRole
 
-router = APIRouter(prefix="/projects", tags=["projets"])
+router = APIRouter(prefix="/projects", tags=["projets"], responses=ERRORS)
 C, R, H = UserRole.COORDINATOR, UserRole.REVIEWER, UserRole.HOLDER
 
 

@@ -11,14 +11,14 @@ from fastapi.responses import JSONResponse
 from temporalio.api.workflowservice.v1 import GetSystemInfoRequest
 
 from labellisation.api.deps import ClientDep, StoreDep, UserDep, require
-from labellisation.api.schemas import Health, OverdueProject, PortfolioReport
+from labellisation.api.schemas import ERRORS, Health, OverdueProject, PortfolioReport
 from labellisation.path.state import ProjectState
 from labellisation.tokens import UserRole
 
 router = APIRouter(tags=["rapports"])
 
 
-@router.get("/reports/portfolio", summary="Le portefeuille en chiffres")
+@router.get("/reports/portfolio", summary="Le portefeuille en chiffres", responses=ERRORS)
 async def portfolio_report(user: UserDep, store: StoreDep) -> PortfolioReport:
     require(user, UserRole.COORDINATOR)
     now = datetime.now(UTC)
@@ -45,7 +45,12 @@ async def portfolio_report(user: UserDep, store: StoreDep) -> PortfolioReport:
     )
 
 
-@router.get("/health", summary="Temporal et la base sont-ils joignables ?", response_model=Health)
+@router.get(
+    "/health",
+    summary="Temporal et la base sont-ils joignables ?",
+    response_model=Health,
+    responses={503: {"model": Health, "description": "Une des deux parties ne répond pas"}},
+)
 async def health(client: ClientDep, store: StoreDep) -> JSONResponse:
     result = {"temporal": "ok", "database": "ok"}
     try:

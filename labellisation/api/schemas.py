@@ -144,3 +144,21 @@ class PortfolioReport(BaseModel):
 class Health(BaseModel):
     temporal: str
     database: str
+
+
+class ErrorBody(BaseModel):
+    """Every error: what was wrong, in one sentence."""
+
+    detail: str
+
+
+ERRORS: dict[int | str, dict[str, object]] = {
+    401: {"model": ErrorBody, "description": "Jeton manquant ou invalide"},
+    403: {"model": ErrorBody, "description": "Rôle ou projet non autorisé"},
+    404: {"model": ErrorBody, "description": "Projet ou étape inconnu"},
+    409: {
+        "model": ErrorBody,
+        "description": "Impossible maintenant (étape pas en cours, déjà décidée, projet en pause ou terminé…)",
+    },
+    422: {"model": ErrorBody, "description": "Contenu invalide : le champ et la raison"},
+}

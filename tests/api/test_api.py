@@ -157,3 +157,13 @@ async def test_requests_carry_an_id_and_are_counted_by_route_and_status(api: Api
     assert 'labellisation_api_requests_total{method="GET",route="/projects/{project_id}",status="200"} 1.0' in metrics
     assert 'route="/projects/{project_id}",status="401"} 1.0' in metrics
     assert 'labellisation_api_requests_total{method="POST",route="/projects",status="201"} 1.0' in metrics
+
+
+async def test_a_body_that_is_not_json_is_422_in_one_sentence(api: Api) -> None:
+    await start(api)
+    response = await api.http.post(
+        f"/projects/{PROJECT}/pause", content=b"{pas du json",
+        headers={"Authorization": f"Bearer {api.tokens['coordinator']}", "Content-Type": "application/json"},
+    )  # fmt: skip
+    assert response.status_code == 422
+    assert "contenu invalide" in response.json()["detail"]

@@ -3,22 +3,40 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
 from datetime import timedelta
 
 import httpx
+import pytest
 from temporalio.testing import WorkflowEnvironment
 
+from labellisation.contract import SEARCH_ATTRIBUTES
+from labellisation.converter import data_converter
 from labellisation.process import load_process
 from labellisation.records.store import RecordStore
-from labellisation.temporal import connect
+from labellisation.temporal import connect, dev_server_binary
 from tests.conftest import Mailbox, free_port, make_profile
 from tests.workflows.driver import ProjectDriver, running
 
 
+@pytest.fixture
+async def dev_server() -> AsyncIterator[WorkflowEnvironment]:
+    """The real dev server: sticky queues of a stopped worker fall back as in production."""
+    env = await WorkflowEnvironment.start_local(
+        dev_server_existing_path=str(dev_server_binary()),
+        data_converter=data_converter,
+        search_attributes=list(SEARCH_ATTRIBUTES),
+    )
+    try:
+        yield env
+    finally:
+        await env.shutdown()
+
+
 async def test_two_workers_share_the_queue_and_a_path_completes_when_one_stops_midway(
-    time_skipping_env: WorkflowEnvironment, sqlite_store: RecordStore, mailbox: Mailbox, task_queue: str
+    dev_server: WorkflowEnvironment, sqlite_store: RecordStore, mailbox: Mailbox, task_queue: str
 ) -> None:
-    client = time_skipping_env.client
+    client = dev_server.client
     other = await connect(client.service_client.config.target_host)  # a second worker process would have its own
     first = running(client, task_queue, sqlite_store, mailbox.settings)
     second = running(other, task_queue, sqlite_store, mailbox.settings)

@@ -3,8 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import json
+import os
+import signal
+import sys
 from collections.abc import AsyncIterator
 from datetime import timedelta
+from pathlib import Path
 
 import httpx
 import pytest
@@ -13,10 +18,13 @@ from temporalio.testing import WorkflowEnvironment
 from labellisation.contract import SEARCH_ATTRIBUTES
 from labellisation.converter import data_converter
 from labellisation.process import load_process
+from labellisation.records.migrate import upgrade
 from labellisation.records.store import RecordStore
 from labellisation.temporal import connect, dev_server_binary
 from tests.conftest import Mailbox, free_port, make_profile
 from tests.workflows.driver import ProjectDriver, running
+
+ROOT = Path(__file__).parents[2]
 
 
 @pytest.fixture
@@ -83,3 +91,22 @@ async def test_the_worker_serves_sdk_and_product_metrics(
     assert "temporal_workflow_task_execution_latency" in text or "temporal_request" in text
     assert "labellisation_events_recorded" in text
     assert "labellisation_reminders_sent{" in text and 'kind="review_pending"' in text
+
+
+async def test_worker_process_stops_cleanly_on_sigterm(dev_server: WorkflowEnvironment, tmp_path: Path) -> None:
+    """`python worker.py` as compose runs it: SIGTERM lets running tasks finish, then exit 0."""
+    target = dev_server.client.service_client.config.target_host
+    env = {**os.environ, "LABELLISATION_TEMPORAL_ADDRESS": target, "LABELLISATION_DATA_DIR": str(tmp_path),
+           "LABELLISATION_LOG_FORMAT": "json"}  # fmt: skip
+    await asyncio.to_thread(upgrade, f"sqlite+aiosqlite:///{tmp_path}/records.db")
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, str(ROOT / "worker.py"), env=env, stderr=asyncio.subprocess.PIPE
+    )
+    assert process.stderr is not None
+    started = await asyncio.wait_for(process.stderr.readline(), 60)
+    assert json.loads(started)["event"] == "worker started"
+    process.send_signal(signal.SIGTERM)
+    rest = await asyncio.wait_for(process.stderr.read(), 60)
+    assert await process.wait() == 0
+    events = [json.loads(line)["event"] for line in rest.decode().splitlines() if line.startswith("{")]
+    assert events[-1] == "worker stopped"

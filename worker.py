@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import signal
+import sys
 
 from labellisation.logging import configure_logging, get_logger
 from labellisation.records.store import RecordStore
-from labellisation.settings import get_settings
+from labellisation.settings import SettingsError, get_settings
 from labellisation.temporal import connect
 from labellisation.worker_app import build_worker
 
@@ -32,4 +33,7 @@ async def main() -> None:
 
 
 if __name__ == "__main__":
-    asyncio.run(main())
+    try:
+        asyncio.run(main())
+    except SettingsError as error:
+        sys.exit(f"Erreur : {error}")

@@ -16,7 +16,7 @@ from labellisation.logging import configure_logging
 from labellisation.process import shipped_process_ids
 from labellisation.records.migrate import upgrade
 from labellisation.records.store import RecordStore
-from labellisation.settings import get_settings
+from labellisation.settings import Settings, SettingsError, get_settings
 from labellisation.tokens import ApiUser, UserRole, create_token
 
 app = typer.Typer(
@@ -26,6 +26,15 @@ app = typer.Typer(
 )
 
 Port = Annotated[int, typer.Option(min=1, max=65535)]
+
+
+def _settings() -> Settings:
+    """The LABELLISATION_* settings, or a one-line error (exit 2) naming the bad variable."""
+    try:
+        return get_settings()
+    except SettingsError as error:
+        typer.echo(f"Erreur : {error}", err=True)
+        raise typer.Exit(2) from None
 
 
 def _check_process(value: str) -> str:
@@ -49,7 +58,7 @@ def dev(
     smtp_port: Annotated[int, typer.Option(min=1, max=65535, help="Port du serveur SMTP de développement.")] = 1025,
 ) -> None:
     """Démarre toute la pile sur cette machine (Temporal, worker), au premier plan."""
-    settings = get_settings()
+    settings = _settings()
     configure_logging(settings.log_format, settings.log_level)
     options = DevOptions(
         process=process,
@@ -87,7 +96,7 @@ def token_create(
         user = ApiUser(role=role, name=name, email=email, projects=project or [])
     except ValidationError as error:
         raise typer.BadParameter(describe_validation_error(error)) from None
-    settings = get_settings()
+    settings = _settings()
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     typer.echo(asyncio.run(_create_token(settings.records_url(), user)))
 
@@ -110,7 +119,7 @@ def db_upgrade(
     revision: Annotated[str, typer.Argument(help="Révision cible.")] = "head",
 ) -> None:
     """Migre la base des dossiers (LABELLISATION_DATABASE_URL) jusqu'à la révision donnée."""
-    settings = get_settings()
+    settings = _settings()
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     try:
         upgrade(settings.records_url(), revision)

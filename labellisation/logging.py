@@ -12,6 +12,14 @@ import sys
 import structlog
 
 
+def _drop_color_message(
+    _logger: object, _method: str, event_dict: structlog.types.EventDict
+) -> structlog.types.EventDict:
+    """uvicorn adds an ANSI-coloured copy of each message as an extra; the renderer colours already."""
+    event_dict.pop("color_message", None)
+    return event_dict
+
+
 def configure_logging(log_format: str | None = None, level: str = "INFO") -> None:
     fmt = log_format or ("console" if sys.stderr.isatty() else "json")
     renderer: structlog.types.Processor = (
@@ -23,6 +31,7 @@ def configure_logging(log_format: str | None = None, level: str = "INFO") -> Non
         structlog.stdlib.add_logger_name,
         structlog.processors.TimeStamper(fmt="iso", utc=True),
         structlog.stdlib.ExtraAdder(),
+        _drop_color_message,
     ]
     structlog.configure(
         processors=[*shared, structlog.stdlib.ProcessorFormatter.wrap_for_formatter],

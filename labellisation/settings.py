@@ -6,7 +6,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from labellisation.mail.sender import SmtpSettings
@@ -55,6 +55,23 @@ class Settings(BaseSettings):
         return self.database_url or f"sqlite+aiosqlite:///{self.data_dir}/records.db"
 
 
+class SettingsError(ValueError):
+    """A `LABELLISATION_*` variable has a bad value; the message names the variable, never its value."""
+
+
+def _describe(error: ValidationError) -> str:
+    prefix = Settings.model_config.get("env_prefix", "")
+    parts = []
+    for item in error.errors():
+        name = f"{prefix}{item['loc'][0]}".upper() if item["loc"] else prefix.rstrip("_")
+        parts.append(f"{name} : {item['msg'].removeprefix('Value error, ')}")
+    return "réglage invalide : " + "; ".join(parts)
+
+
 @lru_cache
 def get_settings() -> Settings:
-    return Settings()
+    """The process's settings, read once; a bad variable raises SettingsError (one sentence, no traceback)."""
+    try:
+        return Settings()
+    except ValidationError as error:
+        raise SettingsError(_describe(error)) from None

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime
 from typing import Any
 
-from temporalio.client import Client, WorkflowUpdateFailedError
+from temporalio.client import Client, WorkflowHandle, WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
@@ -14,6 +15,9 @@ from labellisation.contract import QUERY_STATUS, Update, workflow_id
 from labellisation.path.status import ProjectStatus, StatusRequest
 from labellisation.path.transitions import STATE_LABELS
 from labellisation.records.store import RecordStore
+
+#: "Workflow Task in failed state": a worker died mid-task; the next worker picks it up within seconds.
+NOT_READY_RETRIES = 10
 
 
 async def _missing(store: RecordStore, project_id: str) -> ApiError:
@@ -28,7 +32,7 @@ async def send_command(
 ) -> ProjectStatus:
     handle = client.get_workflow_handle(workflow_id(project_id))
     try:
-        status: ProjectStatus = await handle.execute_update(update, command, id=update_id, result_type=ProjectStatus)
+        status: ProjectStatus = await _execute_update(handle, update, command, update_id)
     except WorkflowUpdateFailedError as error:
         cause = error.cause
         if isinstance(cause, ApplicationError) and cause.type in REFUSAL_STATUS:
@@ -39,6 +43,18 @@ async def send_command(
             raise await _missing(store, project_id) from None
         raise
     return status
+
+
+async def _execute_update(handle: WorkflowHandle[Any, Any], update: Update, command: Any, update_id: str | None) -> Any:
+    """Retry the moment after a worker died mid-task, when the server refuses updates (not ready)."""
+    for attempt in range(NOT_READY_RETRIES):
+        try:
+            return await handle.execute_update(update, command, id=update_id, result_type=ProjectStatus)
+        except RPCError as error:
+            if error.status is not RPCStatusCode.FAILED_PRECONDITION or attempt == NOT_READY_RETRIES - 1:
+                raise
+            await asyncio.sleep(0.2 * (attempt + 1))
+    raise AssertionError("unreachable")
 
 
 async def read_status(client: Client, store: RecordStore, project_id: str) -> ProjectStatus:

@@ -51,7 +51,12 @@ class RecordStore:
             await connection.execute(text("SELECT 1"))
 
     async def record(self, request: RecordEvents) -> int:
-        """Upsert the projection and append the new events, in one transaction; idempotent."""
+        """Upsert the projection and append the new events, in one transaction; idempotent.
+
+        The upsert comes first on purpose: it locks the project's row (PostgreSQL, even when the
+        `updated_at` guard skips the update; SQLite takes its single write lock), so two attempts of
+        the same batch run one after the other and the count of new events is exact for each.
+        """
         async with self.sessions.begin() as session:
             await session.execute(self._upsert_project(request.project))
             ids = [e.event_id for e in request.events]

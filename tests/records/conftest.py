@@ -13,16 +13,33 @@ import pytest
 from labellisation.records.migrate import upgrade
 from labellisation.records.store import RecordStore
 
-PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/test"
+PG_SERVER = "127.0.0.1:5432"
+#: Trust auth on the test machine; the superuser is `postgres` on some, `root` on others.
+PG_USERS = ("postgres", "root")
+
+
+async def _admin_user() -> str:
+    """The first user the server lets in on the existing `test` database."""
+    errors: list[str] = []
+    for user in PG_USERS:
+        try:
+            connection = await asyncpg.connect(f"postgresql://{user}@{PG_SERVER}/test")
+        except (OSError, asyncpg.PostgresError) as error:
+            errors.append(f"{user}: {error}")
+            continue
+        await connection.close()
+        return user
+    raise RuntimeError(f"no PostgreSQL at {PG_SERVER} for the records tests ({'; '.join(errors)})")
 
 
 @pytest.fixture(scope="session")
 def postgres_url() -> Iterator[str]:
     """A database of our own on the local PostgreSQL server, dropped at the end."""
     name = f"records_{uuid.uuid4().hex[:12]}"
+    user = asyncio.run(_admin_user())
 
     async def admin(sql: str) -> None:
-        connection = await asyncpg.connect(PG_ADMIN)
+        connection = await asyncpg.connect(f"postgresql://{user}@{PG_SERVER}/test")
         try:
             await connection.execute(sql)
         finally:
@@ -30,7 +47,7 @@ def postgres_url() -> Iterator[str]:
 
     asyncio.run(admin(f'CREATE DATABASE "{name}"'))
     try:
-        yield f"postgresql+asyncpg://postgres@127.0.0.1:5432/{name}"
+        yield f"postgresql+asyncpg://{user}@{PG_SERVER}/{name}"
     finally:
         asyncio.run(admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from datetime import timedelta
 
 import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
 from sqlalchemy import inspect
 from sqlalchemy.ext.asyncio import create_async_engine
 from temporalio.testing import ActivityEnvironment
@@ -18,6 +21,7 @@ from labellisation.process import load_process
 from labellisation.records.migrate import downgrade, upgrade
 from labellisation.records.schema import RecordEvents, project_record
 from labellisation.records.store import RecordStore
+from labellisation.records.tables import Base
 from tests.conftest import make_profile
 from tests.labellisation.path_helpers import T0, pass_step
 
@@ -31,14 +35,23 @@ def request_for(project: Project) -> RecordEvents:
     return RecordEvents(project=project_record(project), events=project.events)
 
 
-async def test_history_round_trips_oldest_first(store: RecordStore) -> None:
+async def test_history_round_trips_oldest_first(store: RecordStore, database_url: str) -> None:
     project = pass_step(fresh_project(), "opportunity_study", T0 + timedelta(days=3))
     project.events[-1].comment = "Validé à l'unanimité — « très bon dossier »"
+    project.events[-1].data = {"décision": "approuvé", "pièces": [{"titre": "Étude d'opportunité", "pages": 42}]}
     assert await store.record(request_for(project)) == len(project.events)
-    history = await store.history(project.profile.project_id)
+    # No workflow anywhere: a fresh connection reads the record back from the database alone.
+    reader = RecordStore.from_url(database_url)
+    try:
+        history = await reader.history(project.profile.project_id)
+        record = await reader.project(project.profile.project_id)
+    finally:
+        await reader.close()
     assert history == project.events
     assert [e.event_id for e in history] == sorted(e.event_id for e in project.events)
-    assert all(e.at.tzinfo is not None for e in history)
+    assert all(e.at.tzinfo is not None and e.at.utcoffset() == timedelta(0) for e in history)
+    assert record == project_record(project)
+    assert record.next_due_at is not None and record.next_due_at.tzinfo is not None
 
 
 async def test_the_same_record_twice_writes_each_event_once(store: RecordStore) -> None:
@@ -100,8 +113,6 @@ async def test_the_activity_raises_when_the_database_is_unreachable() -> None:
 
 
 async def test_migrations_round_trip(database_url: str) -> None:
-    import asyncio
-
     async def tables() -> set[str]:
         engine = create_async_engine(database_url)
         async with engine.connect() as connection:
@@ -115,3 +126,31 @@ async def test_migrations_round_trip(database_url: str) -> None:
     assert await tables() == set()
     await asyncio.to_thread(upgrade, database_url)
     assert await tables() == {"projects", "events", "reminders", "api_tokens"}
+
+
+async def test_the_migrations_build_exactly_the_declared_tables(database_url: str) -> None:
+    """A column added to tables.py without its migration fails here, not in production."""
+    await asyncio.to_thread(upgrade, database_url)
+    engine = create_async_engine(database_url)
+    try:
+        async with engine.connect() as connection:
+            drift = await connection.run_sync(
+                lambda c: compare_metadata(MigrationContext.configure(c, opts={"compare_type": True}), Base.metadata)
+            )
+    finally:
+        await engine.dispose()
+    assert drift == []
+
+
+async def test_concurrent_attempts_of_the_same_batch_count_each_event_once(database_url: str) -> None:
+    """A timed-out attempt still running while its retry writes: together they insert each event once."""
+    await asyncio.to_thread(upgrade, database_url)
+    project = pass_step(fresh_project(), "opportunity_study")
+    stores = [RecordStore.from_url(database_url) for _ in range(4)]
+    try:
+        counts = await asyncio.gather(*(s.record(request_for(project)) for s in stores))
+        assert sum(counts) == len(project.events)
+        assert len(await stores[0].history(project.profile.project_id)) == len(project.events)
+    finally:
+        for s in stores:
+            await s.close()

@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from temporalio.client import Client, WorkflowHandle
+from temporalio.service import RPCError
 from temporalio.worker import Worker
 
 from labellisation.contract import QUERY_STATUS, WORKFLOW_NAME, ProjectOutcome, StartProject, Update, workflow_id
@@ -49,8 +50,17 @@ class ProjectDriver:
         return cls(handle)
 
     async def update(self, name: Update, command: Any) -> ProjectStatus:
-        status: ProjectStatus = await self.handle.execute_update(name, command, result_type=ProjectStatus)
-        return status
+        for attempt in range(20):
+            try:
+                status: ProjectStatus = await self.handle.execute_update(name, command, result_type=ProjectStatus)
+                return status
+            except RPCError as error:
+                # The server refuses updates for a moment after a failed workflow task (a worker died
+                # mid-task): retry, as the API does.
+                if "Workflow Task in failed state" not in error.message or attempt == 19:
+                    raise
+                await asyncio.sleep(0.2 * (attempt + 1))
+        raise AssertionError("unreachable")
 
     async def submit(self, step: str, actor: str = "porteur@edp-belfort.fr") -> ProjectStatus:
         return await self.update(Update.SUBMIT, SubmitStep(actor=actor, step=step, documents=[DOCUMENT]))

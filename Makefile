@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test lint types unit clean compose-tool
+.PHONY: run test lint types unit clean compose-tool bench
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -37,6 +37,10 @@ compose-tool:
 	  echo "docker-compose unavailable: the compose file is checked by the Python tests only"
 
 test: lint types unit
+
+# Benchmarks (not tests): print a table and write BENCHMARKS.md.
+bench: $(VENV)/.installed-dev
+	LABELLISATION_LOG_LEVEL=WARNING $(BIN)/python -m bench.decision_latency
 
 clean:
 	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache

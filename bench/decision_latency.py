@@ -23,6 +23,7 @@ from pathlib import Path
 import httpx
 import temporalio
 import uvicorn
+from aiosmtpd.controller import Controller
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
@@ -53,13 +54,17 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
-async def ours(env: WorkflowEnvironment, count: int, tmp: Path) -> list[float]:
-    url = f"sqlite+aiosqlite:///{tmp}/records.db"
+async def parts(tmp: Path, name: str) -> tuple[RecordStore, Controller, Settings]:
+    """A records database and an SMTP sink of its own for one measured series."""
+    url = f"sqlite+aiosqlite:///{tmp}/{name}.db"
     await asyncio.to_thread(upgrade, url)
-    store = RecordStore.from_url(url)
     smtp = _free_port()
-    sink = start_sink(tmp / "outbox", smtp)
-    settings = Settings(smtp_port=smtp, data_dir=tmp, default_process="demo")
+    sink = start_sink(tmp / f"outbox-{name}", smtp)
+    return RecordStore.from_url(url), sink, Settings(smtp_port=smtp, data_dir=tmp, default_process="demo")
+
+
+async def ours(env: WorkflowEnvironment, count: int, tmp: Path) -> list[float]:
+    store, sink, settings = await parts(tmp, "api")
     coordinator = await create_token(store, ApiUser(role=UserRole.COORDINATOR, name="C", email="c@fnep.fr"))
     reviewer = await create_token(store, ApiUser(role=UserRole.REVIEWER, name="R", email="r@fnep.fr"))
     projects = [f"bench-{n:04d}" for n in range((count + len(STEPS) - 1) // len(STEPS))]
@@ -111,12 +116,7 @@ async def ours(env: WorkflowEnvironment, count: int, tmp: Path) -> list[float]:
 
 async def direct(env: WorkflowEnvironment, count: int, tmp: Path) -> list[float]:
     """The same decisions as updates straight to our workflow: no HTTP, no token, no API."""
-    url = f"sqlite+aiosqlite:///{tmp}/direct.db"
-    await asyncio.to_thread(upgrade, url)
-    store = RecordStore.from_url(url)
-    smtp = _free_port()
-    sink = start_sink(tmp / "outbox-direct", smtp)
-    settings = Settings(smtp_port=smtp, data_dir=tmp)
+    store, sink, settings = await parts(tmp, "direct")
     latencies: list[float] = []
     document = Document(title="Dossier", url="https://x.fr/d.pdf")
     try:

@@ -61,6 +61,15 @@ def port_is_free(port: int) -> bool:
         return sock.connect_ex(("127.0.0.1", port)) != 0
 
 
+async def wait_for_free_port(port: int, seconds: float = 10) -> bool:
+    """A port a previous run is still releasing (its server's last children exiting) gets a moment."""
+    for _ in range(int(seconds / 0.25)):
+        if port_is_free(port):
+            return True
+        await asyncio.sleep(0.25)
+    return port_is_free(port)
+
+
 def _free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind(("127.0.0.1", 0))
@@ -91,7 +100,7 @@ class TemporalDevServer:
 
     async def start(self) -> Client:
         for port, flag in ((self.options.temporal_port, "--temporal-port"), (self.options.ui_port, "--ui-port")):
-            if not port_is_free(port):
+            if not await wait_for_free_port(port):
                 raise DevStackError(f"le port {port} est déjà utilisé : choisissez-en un autre avec {flag}")
         self.options.data_dir.mkdir(parents=True, exist_ok=True)
         with (self.options.data_dir / "temporal-server.log").open("ab") as server_log:
@@ -180,7 +189,7 @@ async def run_dev(options: DevOptions, stop: asyncio.Event | None = None) -> Non
         added = await register_search_attributes(client)
         if added:
             log.info("search attributes registered", added=added)
-        if not port_is_free(options.smtp_port):
+        if not await wait_for_free_port(options.smtp_port):
             raise DevStackError(
                 f"le port {options.smtp_port} est déjà utilisé : choisissez-en un autre avec --smtp-port"
             )
@@ -197,7 +206,7 @@ async def run_dev(options: DevOptions, stop: asyncio.Event | None = None) -> Non
         store = RecordStore.from_url(settings.records_url())
         stack.push_async_callback(store.close)
         worker = build_worker(client, TASK_QUEUE, store=store, settings=settings)
-        if not port_is_free(options.api_port):
+        if not await wait_for_free_port(options.api_port):
             raise DevStackError(f"le port {options.api_port} est déjà utilisé : choisissez-en un autre avec --api-port")
         tokens = await create_demo_tokens(store)
         api = _EmbeddedServer(

@@ -38,13 +38,15 @@ class Launcher:
         self.temporal_port = free_port()
         self.ui_port = free_port()
         self.smtp_port = free_port()
+        self.api_port = free_port()
+        self.output: list[str] = []
         self.process: subprocess.Popen[str] | None = None
 
     def start(self) -> None:
         command = [
             str(LAUNCHER), "dev", "--process", "demo", "--data-dir", str(self.data_dir),
             "--temporal-port", str(self.temporal_port), "--ui-port", str(self.ui_port),
-            "--smtp-port", str(self.smtp_port),
+            "--smtp-port", str(self.smtp_port), "--api-port", str(self.api_port),
         ]  # fmt: skip
         env = {**os.environ, "LABELLISATION_LOG_FORMAT": "json"}
         self.process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
@@ -54,11 +56,12 @@ class Launcher:
         assert self.process is not None and self.process.stdout is not None
         for _ in range(120):
             line = await asyncio.to_thread(self.process.stdout.readline)
+            self.output.append(line)
             if "Ctrl-C" in line:
                 return await connect(f"127.0.0.1:{self.temporal_port}")
             if not line and self.process.poll() is not None:
                 break
-        raise AssertionError(f"the launcher did not start (exit {self.process.poll()})")
+        raise AssertionError(f"the launcher did not start (exit {self.process.poll()}): {''.join(self.output)[-2000:]}")
 
     def interrupt(self) -> int:
         assert self.process is not None

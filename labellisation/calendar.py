@@ -1,9 +1,19 @@
-"""French working days and morning send times, for reminders.
+"""French working days, morning send times and French dates, for reminders.
 
-Pure and deterministic: it runs inside the workflow sandbox. The `holidays`
-package cannot (it reads the locale to translate names), so the eleven French
-public holidays are computed here from Easter, and the tests check them
-against `holidays.France` year by year.
+Pure and deterministic, because the workflow calls it to place its timers: no
+clock, no environment, no I/O beyond reading the time zone database.
+
+The eleven public holidays of metropolitan France are computed here from
+Easter rather than read from the `holidays` package, for two reasons:
+
+- a workflow's timers must not move when a dependency is upgraded (a replay
+  computing another date is a non-determinism error), and the law, not a
+  package release, decides these days;
+- `holidays` cannot even be imported inside the workflow sandbox (it imports
+  `dateutil.parser`, which reads the clock at import time).
+
+The tests check the result against `holidays.country_holidays("FR")` year by
+year, so a disagreement shows up in CI, not in a running project.
 """
 
 from __future__ import annotations
@@ -16,61 +26,116 @@ from dateutil.easter import easter
 
 from labellisation.process import Calendar
 
-MONTHS_FR = [
+PARIS = "Europe/Paris"
+MORNING = time(9, 0)
+
+MONTHS_FR = (
     "janvier", "février", "mars", "avril", "mai", "juin",
     "juillet", "août", "septembre", "octobre", "novembre", "décembre",
-]  # fmt: skip
+)  # fmt: skip
+
+#: Fixed-date holidays (month, day): jour de l'an, fête du Travail, Victoire 1945,
+#: fête nationale, Assomption, Toussaint, Armistice 1918, Noël.
+_FIXED_HOLIDAYS = ((1, 1), (5, 1), (5, 8), (7, 14), (8, 15), (11, 1), (11, 11), (12, 25))
+#: Days after Easter Sunday: lundi de Pâques, Ascension, lundi de Pentecôte.
+_EASTER_OFFSETS = (1, 39, 50)
+
+
+def zone(name: str = PARIS) -> ZoneInfo:
+    """The time zone `name`, for workflow code too.
+
+    Inside the workflow sandbox `zoneinfo.ZoneInfo` is a restricted proxy whose
+    instances `datetime` refuses; this module is passed through the sandbox
+    (as `workflows/` imports `labellisation`), so zones built here are real.
+    """
+    return ZoneInfo(name)
 
 
 @lru_cache(maxsize=64)
 def french_public_holidays(year: int) -> frozenset[date]:
-    """Metropolitan France: fixed days, Easter Monday, Ascension, Whit Monday."""
+    """The eleven public holidays of metropolitan France in `year`.
+
+    Alsace-Moselle's two extra days (Good Friday, 26 December) are not
+    included: the FNEP path is run nationally.
+    """
     sunday = easter(year)
-    fixed = [(1, 1), (5, 1), (5, 8), (7, 14), (8, 15), (11, 1), (11, 11), (12, 25)]
-    movable = [sunday + timedelta(days=n) for n in (1, 39, 50)]
-    return frozenset([date(year, m, d) for m, d in fixed] + movable)
+    return frozenset(
+        [date(year, month, day) for month, day in _FIXED_HOLIDAYS]
+        + [sunday + timedelta(days=offset) for offset in _EASTER_OFFSETS]
+    )
 
 
 def is_working_day(day: date) -> bool:
-    """Monday to Friday, not a French public holiday."""
+    """Monday to Friday, and not a French public holiday."""
     return day.weekday() < 5 and day not in french_public_holidays(day.year)
 
 
-def next_send_time(
-    moment: datetime, calendar: Calendar, timezone: str = "Europe/Paris", send_at: time = time(9, 0)
-) -> datetime:
+def _local(moment: datetime, timezone: str) -> datetime:
+    # A naive datetime would be read in the machine's time zone: not deterministic.
+    if moment.tzinfo is None or moment.utcoffset() is None:
+        raise ValueError(f"datetime sans fuseau horaire : {moment.isoformat()}")
+    return moment.astimezone(zone(timezone))
+
+
+def next_send_time(moment: datetime, calendar: Calendar, timezone: str = PARIS, send_at: time = MORNING) -> datetime:
     """When a reminder due at `moment` goes out: the first working morning at or after it.
 
-    With no calendar, `moment` itself. The result is aware, in `timezone`.
+    - `Calendar.NONE`: `moment` itself, unchanged (the `demo` process sends at
+      once, at any hour).
+    - `Calendar.FR_WORKING_DAYS`: `send_at` local time on `moment`'s local day
+      if that is a working day and `moment` is not later than `send_at`,
+      otherwise `send_at` on the next working day.
+
+    `moment` must be aware; the result is aware, expressed in `timezone`
+    (compare it or convert it freely: it is the same instant in UTC).
     """
+    local = _local(moment, timezone)
     if calendar is Calendar.NONE:
         return moment
-    zone = ZoneInfo(timezone)
-    local = moment.astimezone(zone)
     day = local.date()
     if local.time() > send_at:
         day += timedelta(days=1)
     while not is_working_day(day):
         day += timedelta(days=1)
-    return datetime.combine(day, send_at, tzinfo=zone)
+    # combine() with a ZoneInfo picks the right offset on either side of a DST change;
+    # a morning hour is never in the spring gap nor the autumn fold (both are at night).
+    return datetime.combine(day, send_at, tzinfo=zone(timezone))
 
 
-def add_working_days(moment: datetime, days: int, calendar: Calendar, timezone: str = "Europe/Paris") -> datetime:
-    """`moment` plus `days` working days (local time of day kept); plain days with no calendar."""
+def add_working_days(moment: datetime, days: int, calendar: Calendar, timezone: str = PARIS) -> datetime:
+    """`moment` moved by `days` working days, keeping its local time of day.
+
+    - `Calendar.NONE`: plain days, `moment + timedelta(days=days)`.
+    - `Calendar.FR_WORKING_DAYS`: counts French working days in `timezone`
+      (from a Friday, one working day is the Monday); a negative `days` counts
+      backwards; zero returns `moment` as it is, even on a day off.
+
+    `moment` must be aware; with a calendar the result is expressed in `timezone`.
+    """
+    local = _local(moment, timezone)
     if calendar is Calendar.NONE:
         return moment + timedelta(days=days)
-    zone = ZoneInfo(timezone)
-    local = moment.astimezone(zone)
-    day, left = local.date(), days
-    while left > 0:
-        day += timedelta(days=1)
+    if days == 0:
+        return local
+    step = timedelta(days=1 if days > 0 else -1)
+    day, left = local.date(), abs(days)
+    while left:
+        day += step
         if is_working_day(day):
             left -= 1
-    return datetime.combine(day, local.time(), tzinfo=zone)
+    return datetime.combine(day, local.time(), tzinfo=zone(timezone))
 
 
-def format_date_fr(moment: date | datetime, timezone: str = "Europe/Paris") -> str:
-    """15 septembre 2026, 1er mai 2027."""
-    day = moment.astimezone(ZoneInfo(timezone)).date() if isinstance(moment, datetime) else moment
+def format_date_fr(moment: date | datetime, timezone: str = PARIS) -> str:
+    """A date the French way: "15 septembre 2026", "1er mai 2027".
+
+    An aware datetime is first converted to `timezone` (23:30 UTC on 31 August
+    is already 1 September in Paris); a naive one is taken as it is. No locale
+    is involved, so the result is the same on every machine.
+    """
+    if isinstance(moment, datetime):
+        day = moment.astimezone(zone(timezone)).date() if moment.tzinfo is not None else moment.date()
+    else:
+        day = moment
     number = "1er" if day.day == 1 else str(day.day)
     return f"{number} {MONTHS_FR[day.month - 1]} {day.year}"

@@ -10,6 +10,7 @@ from enum import StrEnum
 from importlib import resources
 from pathlib import Path
 from typing import Annotated, Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, model_validator
@@ -20,6 +21,18 @@ from labellisation.policy import ReminderPolicy
 
 IsoDuration = Annotated[str, AfterValidator(validate_duration)]
 Identifier = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{1,62}$")]
+
+
+def _known_timezone(name: str) -> str:
+    """Refuse a zone the deadlines could not use, before a project starts with it."""
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"fuseau horaire inconnu {name!r} (exemple : Europe/Paris)") from None
+    return name
+
+
+Timezone = Annotated[str, AfterValidator(_known_timezone)]
 
 
 class Calendar(StrEnum):
@@ -73,22 +86,31 @@ class ProcessDefinition(_Strict):
     id: Identifier
     version: int = Field(ge=1)
     label: str = Field(min_length=1)
-    timezone: str = "Europe/Paris"
+    timezone: Timezone = "Europe/Paris"
     calendar: Calendar
     reminders: ReminderPolicy = Field(default_factory=ReminderPolicy)
     stages: list[StageDefinition] = Field(min_length=1)
 
     @model_validator(mode="after")
     def _unique_ids(self) -> ProcessDefinition:
-        seen: set[str] = set()
-        for stage in self.stages:
-            for step in stage.steps:
+        # A model validator's error has no location of its own: the message names the field.
+        seen: dict[str, str] = {}
+        for i, stage in enumerate(self.stages):
+            for j, step in enumerate(stage.steps):
+                where = f"stages.{i}.steps.{j}.id"
                 if step.id in seen:
-                    raise ValueError(f"l'identifiant d'étape {step.id!r} apparaît deux fois")
-                seen.add(step.id)
-        stage_ids = [stage.id for stage in self.stages]
-        if len(set(stage_ids)) != len(stage_ids):
-            raise ValueError("deux phases portent le même identifiant")
+                    raise ValueError(
+                        f"{where}: l'identifiant d'étape {step.id!r} apparaît deux fois (déjà en {seen[step.id]})"
+                    )
+                seen[step.id] = where
+        stages_seen: dict[str, str] = {}
+        for i, stage in enumerate(self.stages):
+            where = f"stages.{i}.id"
+            if stage.id in stages_seen:
+                raise ValueError(
+                    f"{where}: deux phases portent le même identifiant {stage.id!r} (déjà en {stages_seen[stage.id]})"
+                )
+            stages_seen[stage.id] = where
         return self
 
     def step(self, step_id: str) -> StepDefinition | None:
@@ -121,9 +143,19 @@ def load_definition_file(path: Path) -> ProcessDefinition:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
     except OSError as error:
         raise ProcessDefinitionError(f"{path}: illisible ({error.strerror})") from None
+    except UnicodeDecodeError as error:
+        raise ProcessDefinitionError(f"{path}: illisible (pas en UTF-8, octet {error.start})") from None
     except yaml.YAMLError as error:
-        raise ProcessDefinitionError(f"{path}: YAML invalide ({error})") from None
+        raise ProcessDefinitionError(f"{path}: YAML invalide ({_describe_yaml_error(error)})") from None
     return parse_definition(data, str(path))
+
+
+def _describe_yaml_error(error: yaml.YAMLError) -> str:
+    """One line with the line and column, instead of PyYAML's multi-line excerpt."""
+    if isinstance(error, yaml.MarkedYAMLError) and error.problem_mark is not None:
+        mark = error.problem_mark
+        return f"ligne {mark.line + 1}, colonne {mark.column + 1} : {error.problem}"
+    return str(error)
 
 
 def shipped_process_ids() -> list[str]:

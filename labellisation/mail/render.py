@@ -1,61 +1,76 @@
-"""Rendering reminder e-mails from Jinja2 templates, in French, HTML and plain text."""
+"""Reminder e-mails in French, from Jinja2 templates: a subject, plain text and HTML.
+
+One template pair per kind in `templates/` (`overdue.txt.j2`, `overdue.html.j2`,
+...) on a shared layout per format. The subject is the `subject` block of the
+plain-text template, so a kind's whole wording lives in its two files.
+HTML templates are autoescaped; the plain-text ones are not (nothing to
+escape in text, and `&` must stay `&`). Undefined names are errors.
+"""
 
 from __future__ import annotations
 
-import html
+import re
 from functools import lru_cache
+from typing import Any
 
-from jinja2 import Environment, PackageLoader, StrictUndefined
+from jinja2 import Environment, PackageLoader, StrictUndefined, Template, select_autoescape
 
 from labellisation.calendar import format_date_fr
-from labellisation.mail.messages import ReminderEmail, RenderedEmail
-from labellisation.path.reminders import Kind
-
-SUBJECTS = {
-    Kind.BEFORE_DUE: "{school} — {step} : échéance le {due}",
-    Kind.OVERDUE: "{school} — {step} : en retard de {late}",
-    Kind.ESCALATION: "[Escalade] {school} — {step} : en retard de {late}",
-    Kind.PAUSE_ADVISED: "[Pause conseillée] {school} — {step} : en retard de {late}",
-    Kind.REVIEW_PENDING: "{school} — {step} : dossier en attente de décision depuis {waiting}",
-    Kind.REVIEW_ESCALATION: "[Escalade] {school} — {step} : décision attendue depuis {waiting}",
-    Kind.CHANGES_PENDING: "{school} — {step} : modifications attendues depuis {waiting}",
-    Kind.PAUSE_REVIEW: "{school} — projet en pause : réexamen prévu le {review_on}",
-}
+from labellisation.mail.messages import ReminderEmail, ReminderKind, RenderedEmail
 
 
 def days_fr(count: int) -> str:
-    return "1 jour" if count == 1 else f"{count} jours"
+    """Days in French words: "un jour", "14 jours"."""
+    return "un jour" if count == 1 else f"{count} jours"
+
+
+def late_fr(count: int) -> str:
+    """How late, in French: "en retard d'un jour", "en retard de 14 jours"."""
+    return "en retard d'un jour" if count == 1 else f"en retard de {count} jours"
 
 
 @lru_cache(maxsize=1)
 def _environment() -> Environment:
     env = Environment(
         loader=PackageLoader("labellisation.mail", "templates"),
-        # Escaping is decided per template, and the shared macros live in `_body.j2`: escape
-        # everything, and turn the plain-text rendering back into text with html.unescape.
-        autoescape=True,
+        autoescape=select_autoescape(enabled_extensions=("html.j2",), default_for_string=False, default=False),
         undefined=StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
+        keep_trailing_newline=True,
     )
     env.filters["date_fr"] = format_date_fr
     env.filters["days_fr"] = days_fr
+    env.filters["late_fr"] = late_fr
     return env
 
 
+def template_names(kind: ReminderKind) -> tuple[str, str]:
+    """The plain-text and HTML templates of `kind`."""
+    return f"{kind.value}.txt.j2", f"{kind.value}.html.j2"
+
+
+def _block(template: Template, name: str, context: dict[str, Any]) -> str:
+    return "".join(template.blocks[name](template.new_context(context)))
+
+
+def _tidy_text(text: str) -> str:
+    # Templates stay readable with blank lines around blocks; the e-mail gets at most one.
+    lines = [line.rstrip() for line in text.strip().splitlines()]
+    return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)) + "\n"
+
+
 def render(email: ReminderEmail) -> RenderedEmail:
-    context = {"m": email, "kind": email.kind.value}
-    subject = SUBJECTS[email.kind].format(
-        school=email.school_name,
-        step=email.step_label or email.stage_label,
-        due=format_date_fr(email.due_at) if email.due_at else "",
-        late=days_fr(email.days_overdue),
-        waiting=days_fr(email.days_waiting),
-        review_on=format_date_fr(email.review_on) if email.review_on else "",
-    )
+    """The French e-mail for `email`; every kind has its own template pair."""
     env = _environment()
+    text_name, html_name = template_names(email.kind)
+    text_template = env.get_template(text_name)
+    context: dict[str, Any] = {"m": email}
+    # One line, whatever a school name holds: a newline in a header is refused (or worse, injected).
+    subject = " ".join(_block(text_template, "subject", context).split())
+    context["subject"] = subject
     return RenderedEmail(
-        subject=" ".join(subject.split()),
-        text=html.unescape(env.get_template("reminder.txt.j2").render(context)),
-        html=env.get_template("reminder.html.j2").render(context),
+        subject=subject,
+        text=_tidy_text(text_template.render(context)),
+        html=env.get_template(html_name).render(context),
     )

@@ -1,51 +1,105 @@
-"""Building and sending reminder messages over SMTP (aiosmtplib)."""
+"""Building reminder messages and sending them over SMTP (aiosmtplib).
+
+A reminder goes out once: the notification activity checks its records
+before sending. The Message-ID is derived from the reminder id, so if a
+crash lands between the SMTP server's acceptance and that record, the second
+copy carries the same Message-ID and relays and mail clients that
+deduplicate on it show one message.
+"""
 
 from __future__ import annotations
 
 import hashlib
+from email.headerregistry import Address
 from email.message import EmailMessage
-from email.utils import formataddr, formatdate
+from email.utils import formatdate, parseaddr
 
 import aiosmtplib
-from pydantic import BaseModel, SecretStr
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
 
 from labellisation.mail.messages import ReminderEmail, RenderedEmail
 
+#: The From display name when `mail_from` is a bare address.
+SENDER_NAME = "Suivi FNEP"
+REMINDER_ID_HEADER = "X-Labellisation-Reminder-Id"
+
 
 class SmtpSettings(BaseModel):
+    """Where and how to send; the defaults reach the dev sink of `labellisation dev`."""
+
+    model_config = ConfigDict(frozen=True)
+
     host: str = "127.0.0.1"
-    port: int = 1025
+    port: int = Field(default=1025, ge=1, le=65535)
+    #: Upgrade a plain connection with STARTTLS (submission, port 587).
     starttls: bool = False
+    #: Implicit TLS from the first byte (port 465).
     use_tls: bool = False
     username: str | None = None
     password: SecretStr | None = None
+    #: The sender: "suivi@fnep.fr" or "Suivi FNEP <suivi@fnep.fr>".
     mail_from: str = "labellisation@fnep.fr"
-    timeout: float = 30
+    #: Seconds for connecting and for each SMTP command.
+    timeout: float = Field(default=30, gt=0)
+
+    @model_validator(mode="after")
+    def _one_tls_mode(self) -> SmtpSettings:
+        if self.starttls and self.use_tls:
+            raise ValueError("choisissez STARTTLS ou TLS implicite, pas les deux")
+        return self
 
 
 def message_id(reminder_id: str, domain: str) -> str:
     """Deterministic: the same reminder always carries the same Message-ID."""
-    digest = hashlib.sha256(reminder_id.encode()).hexdigest()[:32]
+    digest = hashlib.sha256(reminder_id.encode("utf-8")).hexdigest()[:32]
     return f"<{digest}@{domain}>"
 
 
-def build_message(email: ReminderEmail, rendered: RenderedEmail, mail_from: str) -> EmailMessage:
+def _sender(mail_from: str) -> Address:
+    name, address = parseaddr(mail_from)
+    if "@" not in address:
+        raise ValueError(f"adresse d'expéditeur invalide : {mail_from!r}")
+    username, _, domain = address.rpartition("@")
+    return Address(display_name=name or SENDER_NAME, username=username, domain=domain)
+
+
+def build_message(
+    email: ReminderEmail, rendered: RenderedEmail, mail_from: str, domain: str | None = None
+) -> EmailMessage:
+    """The MIME message: multipart/alternative (plain text, then HTML), UTF-8 throughout.
+
+    `domain` is the right-hand side of the Message-ID; by default the sender's
+    domain. Headers with accents are RFC 2047-encoded when serialised, and both
+    parts are quoted-printable so any relay (8BITMIME or not) takes them.
+    """
+    sender = _sender(mail_from)
     message = EmailMessage()
     message["Subject"] = rendered.subject
-    message["From"] = formataddr(("Suivi FNEP", mail_from))
-    message["To"] = ", ".join(formataddr((r.name or "", r.email)) for r in email.to)
-    message["Date"] = formatdate(localtime=False)
-    message["Message-ID"] = message_id(email.reminder_id, mail_from.rsplit("@", 1)[-1])
-    message["X-Labellisation-Reminder-Id"] = email.reminder_id
+    message["From"] = sender
+    message["To"] = [Address(display_name=r.name or "", addr_spec=r.email) for r in email.to]
+    message["Date"] = formatdate(usegmt=True)
+    message["Message-ID"] = message_id(email.reminder_id, domain or sender.domain)
+    message[REMINDER_ID_HEADER] = email.reminder_id
+    message["X-Labellisation-Kind"] = email.kind.value
+    message["X-Labellisation-Project"] = email.project_id
+    # RFC 3834: no out-of-office replies to a robot.
+    message["Auto-Submitted"] = "auto-generated"
+    message.set_content(rendered.text, subtype="plain", charset="utf-8", cte="quoted-printable")
+    message.add_alternative(rendered.html, subtype="html", charset="utf-8", cte="quoted-printable")
+    # After the parts: set_content() drops the Content-* headers already there.
     message["Content-Language"] = "fr"
-    message.set_content(rendered.text)
-    message.add_alternative(rendered.html, subtype="html")
     return message
 
 
 async def send(message: EmailMessage, settings: SmtpSettings) -> None:
-    """Send or raise: an SMTP failure must reach Temporal, which retries."""
-    await aiosmtplib.send(
+    """Send or raise: an SMTP failure must reach Temporal, which retries the activity.
+
+    Envelope sender and recipients come from the From and To headers. A
+    recipient refused while others were accepted raises too, so no refusal
+    goes unnoticed (the retry may then reach the accepted ones a second time,
+    with the same Message-ID).
+    """
+    refused, _ = await aiosmtplib.send(
         message,
         hostname=settings.host,
         port=settings.port,
@@ -55,3 +109,7 @@ async def send(message: EmailMessage, settings: SmtpSettings) -> None:
         password=settings.password.get_secret_value() if settings.password else None,
         timeout=settings.timeout,
     )
+    if refused:
+        raise aiosmtplib.SMTPRecipientsRefused(
+            [aiosmtplib.SMTPRecipientRefused(reply.code, reply.message, rcpt) for rcpt, reply in refused.items()]
+        )

@@ -8,6 +8,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -58,10 +59,18 @@ class Launcher:
             line = await asyncio.to_thread(self.process.stdout.readline)
             self.output.append(line)
             if "Ctrl-C" in line:
+                # Keep reading: a full pipe would block the launcher's logging, and with it the stack.
+                threading.Thread(target=self._drain, daemon=True).start()
                 return await connect(f"127.0.0.1:{self.temporal_port}")
             if not line and self.process.poll() is not None:
                 break
         raise AssertionError(f"the launcher did not start (exit {self.process.poll()}): {''.join(self.output)[-2000:]}")
+
+    def _drain(self) -> None:
+        assert self.process is not None and self.process.stdout is not None
+        for line in self.process.stdout:
+            self.output.append(line)
+            del self.output[:-200]
 
     def interrupt(self) -> int:
         assert self.process is not None

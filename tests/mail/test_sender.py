@@ -1,0 +1,203 @@
+"""Building the MIME message and sending it to a real SMTP server (the dev sink, or a refusing one)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from email import policy
+from email.message import EmailMessage
+from email.parser import BytesParser
+from email.utils import getaddresses
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aiosmtpd.controller import Controller
+from aiosmtplib import SMTPException, SMTPRecipientsRefused
+from pydantic import ValidationError
+
+from labellisation.mail.messages import Recipient, RecipientRole, ReminderKind
+from labellisation.mail.render import render
+from labellisation.mail.sender import REMINDER_ID_HEADER, SmtpSettings, build_message, message_id, send
+from labellisation.mail.sink import OutboxSink, start_sink
+from tests.conftest import free_port
+from tests.mail.helpers import PROJECT_URL, body, read_eml, reminder
+
+SUBJECT = "École de Production de Belfort — Étude de faisabilité : en retard de 14 jours"
+FROM = "suivi@fnep.fr"
+
+
+def built(**changes: Any) -> EmailMessage:
+    email = reminder(**changes)
+    return build_message(email, render(email), FROM)
+
+
+def reparsed(message: EmailMessage) -> EmailMessage:
+    """What a receiver sees: the bytes on the wire, parsed back."""
+    parsed = BytesParser(policy=policy.default).parsebytes(message.as_bytes())
+    assert isinstance(parsed, EmailMessage)
+    return parsed
+
+
+# --- build_message ---------------------------------------------------------------------------
+
+
+def test_the_headers_say_who_to_whom_and_what_in_french() -> None:
+    message = reparsed(built())
+    assert message["Subject"] == SUBJECT
+    assert getaddresses([str(message["From"])]) == [("Suivi FNEP", FROM)]
+    assert getaddresses([str(message["To"])]) == [("Association EdP Belfort", "porteur@edp-belfort.fr")]
+    assert message["Content-Language"] == "fr"
+    assert message["Auto-Submitted"] == "auto-generated"
+    assert message["X-Labellisation-Kind"] == "overdue"
+    assert message["X-Labellisation-Project"] == "edp-belfort"
+    assert message["Date"] is not None
+
+
+def test_accents_travel_encoded_and_come_back_intact() -> None:
+    raw = built().as_bytes()
+    assert raw.isascii()  # RFC 2047 headers, quoted-printable bodies: any relay takes them
+    assert b"=?utf-8?" in raw
+    message = reparsed(built())
+    assert message["Subject"] == SUBJECT
+    assert "devait être remise le 15 septembre 2026" in body(message, "plain")
+
+
+def test_text_then_html_alternatives_in_utf8() -> None:
+    message = reparsed(built())
+    assert message.get_content_type() == "multipart/alternative"
+    parts = list(message.iter_parts())
+    assert [part.get_content_type() for part in parts] == ["text/plain", "text/html"]
+    assert all(part.get_content_charset() == "utf-8" for part in parts)
+    assert "en retard de 14 jours" in body(message, "plain")
+    assert f'<a href="{PROJECT_URL}"' in body(message, "html")
+
+
+def test_the_message_id_is_derived_from_the_reminder_id() -> None:
+    one, again = built(), built()
+    other = built(reminder_id="edp-belfort:feasibility_study:overdue:autre")
+    assert one["Message-ID"] == again["Message-ID"] != other["Message-ID"]
+    assert one["Message-ID"] == message_id(reminder().reminder_id, "fnep.fr")
+    assert str(one["Message-ID"]).endswith("@fnep.fr>")
+    assert len(str(one["Message-ID"]).split("@")[0]) == 33  # "<" and 32 hex digits
+    assert reparsed(one)["Message-ID"] == one["Message-ID"]
+    assert "".join(str(reparsed(one)[REMINDER_ID_HEADER]).split()) == reminder().reminder_id
+
+
+def test_the_message_id_domain_can_be_given() -> None:
+    email = reminder()
+    message = build_message(email, render(email), FROM, domain="labellisation.fnep.fr")
+    assert str(message["Message-ID"]).endswith("@labellisation.fnep.fr>")
+
+
+def test_a_sender_with_a_display_name_keeps_it() -> None:
+    email = reminder()
+    message = reparsed(build_message(email, render(email), "Fédération (suivi) <suivi@fnep.fr>"))
+    assert getaddresses([str(message["From"])]) == [("Fédération (suivi)", FROM)]
+    assert str(message["Message-ID"]).endswith("@fnep.fr>")
+
+
+def test_several_recipients_and_accented_names() -> None:
+    to = [
+        Recipient(role=RecipientRole.COORDINATOR, email="coordination@fnep.fr", name="Hélène Coordinatrice"),
+        Recipient(role=RecipientRole.COORDINATOR, email="delegue@fnep.fr"),
+    ]
+    message = reparsed(built(kind=ReminderKind.ESCALATION, to=to))
+    assert getaddresses([str(message["To"])]) == [
+        ("Hélène Coordinatrice", "coordination@fnep.fr"),
+        ("", "delegue@fnep.fr"),
+    ]
+
+
+def test_settings_refuse_two_tls_modes() -> None:
+    with pytest.raises(ValidationError, match="STARTTLS"):
+        SmtpSettings(starttls=True, use_tls=True)
+
+
+# --- send, to real servers --------------------------------------------------------------------
+
+
+@pytest.fixture
+def sink(tmp_path: Path) -> Iterator[OutboxSink]:
+    with start_sink(tmp_path / "outbox", free_port()) as handle:
+        yield handle
+
+
+async def test_a_real_smtp_server_receives_the_french_message(sink: OutboxSink) -> None:
+    email = reminder()
+    await send(build_message(email, render(email), FROM), SmtpSettings(port=sink.port, timeout=10))
+    [path] = sink.messages()
+    received = read_eml(path)
+    assert received["Subject"] == SUBJECT
+    assert getaddresses([str(received["To"])]) == [("Association EdP Belfort", "porteur@edp-belfort.fr")]
+    assert received["X-Sink-Envelope-To"] == "porteur@edp-belfort.fr"
+    assert received["X-Sink-Envelope-From"] == f"<{FROM}>"
+    assert received["Message-ID"] == message_id(email.reminder_id, "fnep.fr")
+    text, html = body(received, "plain"), body(received, "html")
+    assert "L'étape « Étude de faisabilité » de votre projet École de Production de Belfort" in text
+    assert "devait être remise le 15 septembre 2026 : elle est à ce jour en retard de 14 jours" in text
+    assert PROJECT_URL in text
+    assert f'<a href="{PROJECT_URL}"' in html
+
+
+async def test_every_recipient_gets_it(sink: OutboxSink) -> None:
+    to = [
+        Recipient(role=RecipientRole.REVIEWERS, email="relecteurs@fnep.fr", name="Relecteurs FNEP"),
+        Recipient(role=RecipientRole.REVIEWERS, email="direction@fnep.fr"),
+    ]
+    email = reminder(ReminderKind.REVIEW_PENDING, to=to)
+    await send(build_message(email, render(email), FROM), SmtpSettings(port=sink.port, timeout=10))
+    [path] = sink.messages()
+    assert read_eml(path)["X-Sink-Envelope-To"] == "relecteurs@fnep.fr, direction@fnep.fr"
+
+
+async def test_sending_to_a_closed_port_raises() -> None:
+    with pytest.raises((SMTPException, OSError)):
+        await send(built(), SmtpSettings(port=free_port(), timeout=5))
+
+
+class _Refusing:
+    """A server that refuses every recipient at refuse.example."""
+
+    def __init__(self) -> None:
+        self.delivered: list[list[str]] = []
+
+    async def handle_RCPT(self, server: Any, session: Any, envelope: Any, address: str, options: Any) -> str:
+        if address.endswith("@refuse.example"):
+            return "550 5.1.1 Destinataire inconnu"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        self.delivered.append(list(envelope.rcpt_tos))
+        return "250 OK"
+
+
+@pytest.fixture
+def refusing() -> Iterator[tuple[_Refusing, int]]:
+    handler, port = _Refusing(), free_port()
+    controller = Controller(handler, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        yield handler, port
+    finally:
+        controller.stop()
+
+
+async def test_a_refused_recipient_raises(refusing: tuple[_Refusing, int]) -> None:
+    handler, port = refusing
+    to = [Recipient(role=RecipientRole.HOLDER, email="porteur@refuse.example")]
+    with pytest.raises(SMTPRecipientsRefused):
+        await send(built(to=to), SmtpSettings(port=port, timeout=5))
+    assert handler.delivered == []
+
+
+async def test_one_refused_recipient_among_several_raises_too(refusing: tuple[_Refusing, int]) -> None:
+    handler, port = refusing
+    to = [
+        Recipient(role=RecipientRole.COORDINATOR, email="coordination@fnep.fr"),
+        Recipient(role=RecipientRole.COORDINATOR, email="parti@refuse.example"),
+    ]
+    with pytest.raises(SMTPRecipientsRefused) as raised:
+        await send(built(kind=ReminderKind.ESCALATION, to=to), SmtpSettings(port=port, timeout=5))
+    assert [r.recipient for r in raised.value.recipients] == ["parti@refuse.example"]
+    assert handler.delivered == [["coordination@fnep.fr"]]

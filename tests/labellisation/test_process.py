@@ -259,7 +259,9 @@ def test_a_broken_definition_names_the_file_the_field_and_the_reason(
 
 
 def test_an_empty_stage_is_refused(tmp_path: Path) -> None:
-    broken = VALID.replace("    steps:\n      - {id: three, label: Trois, due: {anchor: planned_opening, offset: -P1M}}", "    steps: []")
+    broken = VALID.replace(
+        "    steps:\n      - {id: three, label: Trois, due: {anchor: planned_opening, offset: -P1M}}", "    steps: []"
+    )
     assert broken != VALID
     with pytest.raises(ProcessDefinitionError) as error:
         load_definition_file(_write(tmp_path, broken))

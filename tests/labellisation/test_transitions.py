@@ -47,8 +47,8 @@ FEASIBILITY_DONE = datetime(2026, 12, 1, 10, 0, tzinfo=UTC)
 PRE_LABEL_DONE = datetime(2027, 3, 1, 10, 0, tzinfo=UTC)  # the implementation starts then
 
 
-def utc(*args: int) -> datetime:
-    return datetime(*args, tzinfo=UTC)  # type: ignore[misc]
+def utc(year: int, month: int, day: int, hour: int = 0, minute: int = 0, second: int = 0) -> datetime:
+    return datetime(year, month, day, hour, minute, second, tzinfo=UTC)
 
 
 def step(project: Project, step_id: str) -> StepState:
@@ -72,7 +72,7 @@ def refused(project: Project, command: Command, now: datetime = T0) -> Refusal:
 
 
 def decide(project: Project, step_id: str, decision: str, now: datetime = T0, comment: str = "") -> Project:
-    command = DecideStep(actor="fnep", step=step_id, decision=decision, comment=comment)  # type: ignore[arg-type]
+    command = DecideStep(actor="fnep", step=step_id, decision=decision, comment=comment)
     return ok(apply(project, command, now))
 
 
@@ -83,7 +83,7 @@ def at_implementation() -> Project:
     return pass_step(project, "pre_labellisation", PRE_LABEL_DONE)
 
 
-def at_opening(now: datetime = utc(2028, 5, 20, 10, 0)) -> Project:
+def at_opening(now: datetime = utc(2028, 5, 20, 10, 0)) -> Project:  # noqa: B008 (an immutable value)
     project = at_implementation()
     for step_id in IMPLEMENTATION:
         project = pass_step(project, step_id, now)
@@ -98,7 +98,9 @@ def completed() -> Project:
 
 
 def rejected() -> Project:
-    return decide(submit(new_project(), "opportunity_study"), "opportunity_study", "reject", comment="Besoin non démontré")
+    return decide(
+        submit(new_project(), "opportunity_study"), "opportunity_study", "reject", comment="Besoin non démontré"
+    )
 
 
 def abandoned() -> Project:
@@ -214,7 +216,9 @@ def test_the_opening_is_due_on_the_planned_opening_day() -> None:
 
 def test_anchored_deadlines_use_the_paris_day_in_winter_too() -> None:
     """A January opening: the declaration falls in summer time, the opening in winter time."""
-    project = start_project(make_profile("edp-janvier", planned_opening=date(2029, 1, 8)), load_process("fnep"), T0, "c")
+    project = start_project(
+        make_profile("edp-janvier", planned_opening=date(2029, 1, 8)), load_process("fnep"), T0, "c"
+    )
     project = pass_step(project, "opportunity_study", OPPORTUNITY_DONE)
     project = pass_step(project, "association", ASSOCIATION_DONE)
     project = pass_step(project, "feasibility_study", FEASIBILITY_DONE)
@@ -282,7 +286,10 @@ def test_request_changes_sends_the_step_back_then_a_resubmission_is_approved() -
     assert study.decided_at == utc(2026, 3, 9, 9, 0)
     assert study.due_at == utc(2026, 7, 5, 9, 0)  # the holder's deadline does not move
     assert project.current_stage_id() == "opportunity"
-    assert (project.events[-1].kind, project.events[-1].comment) == (EventKind.CHANGES_REQUESTED, "Préciser les métiers")
+    assert (project.events[-1].kind, project.events[-1].comment) == (
+        EventKind.CHANGES_REQUESTED,
+        "Préciser les métiers",
+    )
 
     project = submit(project, "opportunity_study", utc(2026, 3, 20, 9, 0))
     study = step(project, "opportunity_study")
@@ -334,17 +341,17 @@ def test_abandon_ends_the_project_with_its_reason(paused_first: bool) -> None:
 def test_a_decision_other_than_approve_needs_a_comment(decision: str, comment: str | None) -> None:
     extra = {} if comment is None else {"comment": comment}
     with pytest.raises(ValidationError, match="comment"):
-        DecideStep(actor="fnep", step="opportunity_study", decision=decision, **extra)  # type: ignore[arg-type]
+        DecideStep(actor="fnep", step="opportunity_study", decision=decision, **extra)
 
 
 def test_an_approval_needs_no_comment() -> None:
-    assert DecideStep(actor="fnep", step="opportunity_study", decision="approve").comment == ""  # type: ignore[arg-type]
+    assert DecideStep(actor="fnep", step="opportunity_study", decision="approve").comment == ""
 
 
 def test_a_retried_decision_returns_the_identical_project() -> None:
     project = submit(new_project(), "opportunity_study")
     project = approve(project, "opportunity_study", utc(2026, 2, 1, 9, 0), decision_id="d-1")
-    retry = DecideStep(actor="fnep", step="opportunity_study", decision="approve", decision_id="d-1")  # type: ignore[arg-type]
+    retry = DecideStep(actor="fnep", step="opportunity_study", decision="approve", decision_id="d-1")
     events = len(project.events)
     assert apply(project, retry, utc(2026, 2, 1, 9, 5)) is project
     assert len(project.events) == events
@@ -358,7 +365,7 @@ def test_a_decision_id_cannot_be_reused_for_another_decision(step_id: str, decis
     project = submit(new_project(), "opportunity_study")
     project = approve(project, "opportunity_study", decision_id="d-1")
     project = submit(project, "association")
-    other = DecideStep(actor="fnep", step=step_id, decision=decision, comment=comment, decision_id="d-1")  # type: ignore[arg-type]
+    other = DecideStep(actor="fnep", step=step_id, decision=decision, comment=comment, decision_id="d-1")
     refusal = refused(project, other)
     assert refusal.code is RefusalCode.CONFLICT
     assert "decision_id 'd-1' a déjà servi" in refusal.message
@@ -366,7 +373,7 @@ def test_a_decision_id_cannot_be_reused_for_another_decision(step_id: str, decis
 
 def test_a_refused_decision_does_not_use_up_its_decision_id() -> None:
     project = new_project()
-    early = DecideStep(actor="fnep", step="opportunity_study", decision="approve", decision_id="d-1")  # type: ignore[arg-type]
+    early = DecideStep(actor="fnep", step="opportunity_study", decision="approve", decision_id="d-1")
     refused(project, early)  # not submitted yet
     project = ok(apply(submit(project, "opportunity_study"), early, T0))
     assert step(project, "opportunity_study").status is StepStatus.APPROVED
@@ -384,7 +391,9 @@ def test_pause_then_resume_shifts_every_open_deadline_by_exactly_the_paused_time
     before = {s.id: s.due_at for s in project.steps}
 
     paused_at = utc(2027, 4, 10, 9, 0)
-    project = ok(apply(project, PauseProject(actor="c", reason="Vote du budget", review_on=date(2027, 6, 1)), paused_at))
+    project = ok(
+        apply(project, PauseProject(actor="c", reason="Vote du budget", review_on=date(2027, 6, 1)), paused_at)
+    )
     assert project.state is ProjectState.PAUSED
     assert project.pause is not None and project.pause.since == paused_at
     status = project_status(project, utc(2028, 12, 1, 9, 0))  # every deadline is behind that day
@@ -499,7 +508,7 @@ def test_a_moved_deadline_is_noted_again_when_it_passes() -> None:
     "command",
     [
         SubmitStep(actor="p", step="inconnue", documents=[DOC]),
-        DecideStep(actor="f", step="inconnue", decision="approve"),  # type: ignore[arg-type]
+        DecideStep(actor="f", step="inconnue", decision="approve"),
         MoveDeadline(actor="c", step="inconnue", due_on=date(2027, 1, 1), reason="x"),
     ],
 )
@@ -520,7 +529,7 @@ def test_a_step_of_a_later_stage_cannot_be_submitted_yet() -> None:
 def test_a_step_that_was_not_submitted_cannot_be_decided() -> None:
     project = new_project()
     for step_id in ("opportunity_study", "works"):
-        refusal = refused(project, DecideStep(actor="f", step=step_id, decision="approve"))  # type: ignore[arg-type]
+        refusal = refused(project, DecideStep(actor="f", step=step_id, decision="approve"))
         assert refusal.code is RefusalCode.CONFLICT
         assert "n'a pas été soumise" in refusal.message
 
@@ -528,7 +537,7 @@ def test_a_step_that_was_not_submitted_cannot_be_decided() -> None:
 def test_a_step_is_decided_once() -> None:
     project = pass_step(new_project(), "opportunity_study")
     for decision, comment in (("approve", ""), ("request_changes", "Encore ?"), ("reject", "Non")):
-        command = DecideStep(actor="f", step="opportunity_study", decision=decision, comment=comment)  # type: ignore[arg-type]
+        command = DecideStep(actor="f", step="opportunity_study", decision=decision, comment=comment)
         refusal = refused(project, command)
         assert refusal.code is RefusalCode.CONFLICT
         assert refusal.message == "l'étape « Étude d'opportunité » est déjà décidée (approuvée)"
@@ -547,7 +556,7 @@ def test_a_submitted_step_cannot_be_submitted_again_before_the_decision() -> Non
     "command",
     [
         SubmitStep(actor="p", step="association", documents=[DOC]),
-        DecideStep(actor="f", step="opportunity_study", decision="approve"),  # type: ignore[arg-type]
+        DecideStep(actor="f", step="opportunity_study", decision="approve"),
         MoveDeadline(actor="c", step="association", due_on=date(2026, 12, 1), reason="x"),
         PauseProject(actor="c", reason="Encore", review_on=date(2026, 6, 1)),
         RecordCohort(actor="d", cohort=COHORT),
@@ -569,12 +578,16 @@ def test_resume_needs_a_paused_project() -> None:
     assert refusal.message == "le projet n'est pas en pause"
 
 
-FINISHED = {"completed": (completed, "labellisé"), "rejected": (rejected, "rejeté"), "abandoned": (abandoned, "abandonné")}
+FINISHED = {
+    "completed": (completed, "labellisé"),
+    "rejected": (rejected, "rejeté"),
+    "abandoned": (abandoned, "abandonné"),
+}
 EVERY_COMMAND: list[Command] = [
     SubmitStep(actor="p", step="labellisation", documents=[DOC]),
     SubmitStep(actor="p", step="association", documents=[DOC]),
-    DecideStep(actor="f", step="opportunity_study", decision="approve"),  # type: ignore[arg-type]
-    DecideStep(actor="f", step="labellisation", decision="reject", comment="Non", decision_id="late-1"),  # type: ignore[arg-type]
+    DecideStep(actor="f", step="opportunity_study", decision="approve"),
+    DecideStep(actor="f", step="labellisation", decision="reject", comment="Non", decision_id="late-1"),
     MoveDeadline(actor="c", step="opportunity_study", due_on=date(2031, 1, 1), reason="x"),
     PauseProject(actor="c", reason="Attente", review_on=date(2031, 1, 1)),
     ResumeProject(actor="c"),
@@ -664,7 +677,7 @@ def test_the_status_of_a_completed_project() -> None:
 
 def test_a_refused_signal_is_kept_in_the_history_and_changes_nothing_else() -> None:
     project = new_project()
-    command = DecideStep(actor="fnep", step="opportunity_study", decision="approve", decision_id="sig-1")  # type: ignore[arg-type]
+    command = DecideStep(actor="fnep", step="opportunity_study", decision="approve", decision_id="sig-1")
     refusal = refused(project, command)
     before = project.model_dump()
     recorded = record_refused_signal(project, command, refusal, utc(2026, 1, 6, 9, 0))

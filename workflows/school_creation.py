@@ -42,6 +42,7 @@ with workflow.unsafe.imports_passed_through():
         SubmitStep,
     )
     from labellisation.path.deadlines import next_deadline, next_wakeup
+    from labellisation.path.limits import oversized, record_batch_end, without_recorded_events
     from labellisation.path.reminders import (
         ACTIVITY_SEND_REMINDER,
         ReminderSent,
@@ -63,8 +64,10 @@ with workflow.unsafe.imports_passed_through():
     from labellisation.records.schema import ACTIVITY_RECORD_EVENTS, RecordedEvents, RecordEvents, project_record
 
 _UNSET = object()
-#: Events per record activity: keeps each payload small.
+#: Events per record activity before the size bound (runs started before that patch keep this rule).
 RECORD_BATCH = 200
+#: Patch: record batches bounded in bytes too (labellisation/path/limits.py).
+PATCH_RECORD_BATCH_BYTES = "record-batch-bytes"
 STARTING = "le projet est en cours de démarrage : réessayez dans un instant"
 
 
@@ -101,10 +104,9 @@ class SchoolCreationWorkflow:
             self._publish(project)
             if self._should_continue_as_new(start):
                 await self._settle(recorder, notifier)
+                carried = without_recorded_events(self._current(), self._recorded)
                 workflow.continue_as_new(
-                    start.model_copy(
-                        update={"project": self._current(), "process": None, "recorded_events": self._recorded}
-                    )
+                    start.model_copy(update={"project": carried, "process": None, "recorded_events": 0})
                 )
             await self._wait_for_message_or(self._next_wake(project))
             project = self._current()
@@ -201,6 +203,10 @@ class SchoolCreationWorkflow:
         return self._project
 
     def _check(self, command: Command) -> None:
+        # Validators do not run on replay: a bound checked here never refuses an old history's update.
+        too_large = oversized(command)
+        if too_large is not None:
+            raise ApplicationError(too_large, type="invalid", non_retryable=True)
         if self._project is None:
             return  # still loading its definition: the handler waits, then checks
         result = apply(self._project, command, workflow.now())
@@ -223,10 +229,14 @@ class SchoolCreationWorkflow:
         Runs beside the main loop: while the database is down the activity
         retries with backoff and the project goes on accepting commands.
         """
+        by_size = workflow.patched(PATCH_RECORD_BATCH_BYTES)
         while True:
             await workflow.wait_condition(lambda: self._recorded < len(self._current().events))
             project = self._current()
-            end = min(len(project.events), self._recorded + RECORD_BATCH)
+            if by_size:
+                end = record_batch_end(project.events, self._recorded)
+            else:
+                end = min(len(project.events), self._recorded + RECORD_BATCH)
             batch = RecordEvents(project=project_record(project), events=project.events[self._recorded : end])
             await workflow.execute_activity(
                 ACTIVITY_RECORD_EVENTS,

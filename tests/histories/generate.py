@@ -1,16 +1,18 @@
 """Regenerate the committed workflow histories the replay test checks.
 
-    .venv/bin/python -m tests.histories.generate
+    .venv/bin/python -m tests.histories.generate v3
 
 Runs representative projects on the time-skipping test server and writes each
-history as JSON beside this file. Commit the files: they are what a running
-project's history looks like for this version of the workflow, and every later
-change to `workflows/` must still replay them.
+history as JSON into the folder named (`tests/histories/v3/`). Commit the
+folder and keep the older ones: each holds what a running project's history
+looks like for one version of the workflow, and every later change to
+`workflows/` must still replay them all.
 """
 
 from __future__ import annotations
 
 import asyncio
+import sys
 import tempfile
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
@@ -82,7 +84,9 @@ SCENARIOS: dict[str, Callable[[ProjectDriver, WorkflowEnvironment], Awaitable[No
 }
 
 
-async def main() -> None:
+async def main(version: str) -> None:
+    folder = HERE / version
+    folder.mkdir(exist_ok=True)
     with tempfile.TemporaryDirectory() as tmp:
         url = f"sqlite+aiosqlite:///{tmp}/records.db"
         await asyncio.to_thread(upgrade, url)
@@ -108,8 +112,16 @@ async def main() -> None:
                         project.handle.id, run_id=project.handle.first_execution_run_id
                     )
                     history = await first.fetch_history()
-                    (HERE / f"{name}.json").write_text(history.to_json())
+                    (folder / f"{name}.json").write_text(history.to_json())
                     print(f"{name}: {len(history.events)} events")
+                    if name == "continued_as_new":  # the next run starts from the carried state
+                        started = (await project.handle.fetch_history()).events[0]
+                        assert started.workflow_execution_started_event_attributes.continued_execution_run_id
+                        following = await env.client.get_workflow_handle(
+                            project.handle.id,
+                            run_id=(await project.handle.describe()).run_id,
+                        ).fetch_history()
+                        (folder / f"{name}_last_run.json").write_text(following.to_json())
         finally:
             await env.shutdown()
             sink.stop()
@@ -117,4 +129,6 @@ async def main() -> None:
 
 
 if __name__ == "__main__":
-    asyncio.run(main())
+    if len(sys.argv) != 2 or not sys.argv[1].startswith("v"):
+        sys.exit("usage: python -m tests.histories.generate vN  (a new folder for this version of the workflow)")
+    asyncio.run(main(sys.argv[1]))

@@ -1,8 +1,9 @@
 """Committed histories of real runs replay against the current workflow code.
 
-Regenerate them with `.venv/bin/python -m tests.histories.generate` only when
-a change is meant to be incompatible (and then keep the old branch with
-`workflow.patched()` until the last old project is done).
+One folder per version of the workflow (`v1/`, `v2/`, ...): add a folder with
+`.venv/bin/python -m tests.histories.generate vN` after a change that alters
+the commands a workflow issues (behind `workflow.patched()`), and keep the old
+folders until the last project of that version is done.
 """
 
 from __future__ import annotations
@@ -18,20 +19,22 @@ from labellisation.converter import data_converter
 from labellisation.worker_app import WORKFLOWS, sandbox_runner
 from tests.histories.careless_change import ChangedWithoutAPatch
 
-HISTORIES = sorted(Path(__file__).parent.glob("*.json"))
+HISTORIES = sorted(Path(__file__).parent.glob("v*/*.json"))
+SCENARIOS = {"full_path", "changes_requested", "paused_and_resumed", "rejected", "continued_as_new"}
 
 
 def load(path: Path) -> WorkflowHistory:
     return WorkflowHistory.from_json(f"school-{path.stem}", path.read_text())
 
 
-def test_the_representative_histories_are_committed() -> None:
-    assert {p.stem for p in HISTORIES} == {
-        "full_path", "changes_requested", "paused_and_resumed", "rejected", "continued_as_new",
-    }  # fmt: skip
+def test_the_representative_histories_of_every_version_are_committed() -> None:
+    versions = {p.parent.name for p in HISTORIES}
+    assert {"v1", "v2"} <= versions
+    for version in versions:
+        assert {p.stem for p in HISTORIES if p.parent.name == version} >= SCENARIOS, version
 
 
-@pytest.mark.parametrize("path", HISTORIES, ids=[p.stem for p in HISTORIES])
+@pytest.mark.parametrize("path", HISTORIES, ids=[f"{p.parent.name}-{p.stem}" for p in HISTORIES])
 async def test_history_replays_with_the_current_code(path: Path) -> None:
     replayer = Replayer(workflows=WORKFLOWS, data_converter=data_converter, workflow_runner=sandbox_runner())
     result = await replayer.replay_workflow(load(path), raise_on_replay_failure=False)

@@ -33,10 +33,11 @@ def working_morning(moment: datetime) -> datetime:
     return datetime.combine(day, time(9), tzinfo=PARIS)
 
 
-def expected_for_stalled_step(started: datetime, end: datetime) -> list[tuple[str, str, datetime]]:
+def expected_for_stalled_step(started: datetime, end: datetime, weeks: int = 20) -> list[tuple[str, str, datetime]]:
+    """The fnep policy for a step left alone from `started` to `end`, worked out by hand."""
     due = started + relativedelta(months=6)
     nominal = [(Kind.BEFORE_DUE, due - timedelta(days=30)), (Kind.BEFORE_DUE, due - timedelta(days=7))]
-    nominal += [(Kind.OVERDUE, due + timedelta(days=7 * k)) for k in range(1, 20)]
+    nominal += [(Kind.OVERDUE, due + timedelta(days=7 * k)) for k in range(1, weeks)]
     nominal += [(Kind.ESCALATION, due + timedelta(days=21)), (Kind.PAUSE_ADVISED, due + timedelta(days=45))]
     to = {Kind.BEFORE_DUE: HOLDER, Kind.OVERDUE: HOLDER}
     out = [(k.value, to.get(k, "coordination@fnep.fr"), working_morning(at)) for k, at in nominal]

@@ -1,0 +1,69 @@
+"""Five years of weekly reminders stay far inside Temporal's history and payload limits."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from temporalio.client import Client
+from temporalio.testing import WorkflowEnvironment
+
+from labellisation.path.state import EventKind
+from labellisation.records.store import RecordStore
+from tests.conftest import Mailbox, make_profile
+from tests.workflows.driver import ProjectDriver, running
+from tests.workflows.test_reminders import PARIS, expected_for_stalled_step
+
+#: Temporal's hard limits per run, and the payload size it warns about.
+HISTORY_EVENTS_LIMIT = 50_000
+HISTORY_BYTES_LIMIT = 50 * 1024 * 1024
+PAYLOAD_WARNING = 512 * 1024
+RUN_EVENTS = 1_000
+
+
+async def runs_of(client: Client, workflow_id: str) -> list[Any]:
+    """Every run's history, newest first, following the continue-as-new chain back to the first."""
+    histories = []
+    handle = client.get_workflow_handle(workflow_id)
+    while True:
+        history = await handle.fetch_history()
+        histories.append(history)
+        previous = history.events[0].workflow_execution_started_event_attributes.continued_execution_run_id
+        if not previous:
+            return histories
+        handle = client.get_workflow_handle(workflow_id, run_id=previous)
+
+
+async def test_a_step_stalled_for_five_years_sends_every_weekly_reminder_once_within_limits(
+    client: Client, sqlite_store: RecordStore, mailbox: Mailbox, task_queue: str, time_skipping_env: WorkflowEnvironment
+) -> None:
+    profile = make_profile()
+    async with running(client, task_queue, sqlite_store, mailbox.settings):
+        project = await ProjectDriver.start(client, task_queue, profile, max_history_events=RUN_EVENTS)
+        started = (await project.status()).steps[0].started_at
+        assert started is not None
+        await time_skipping_env.sleep(timedelta(days=5 * 365))
+        recorded = await project.recorded(sqlite_store)
+        histories = await runs_of(client, project.handle.id)
+
+    # Every reminder of the policy went out once, recorded once, delivered once.
+    sent = [e for e in recorded if e.kind is EventKind.REMINDER_SENT]
+    end = max(e.at for e in sent) + timedelta(minutes=1)
+    expected = expected_for_stalled_step(started, end, weeks=5 * 53)
+    actual = [(e.data["kind"], e.data["to"][0], e.at.astimezone(PARIS).replace(second=0, microsecond=0)) for e in sent]
+    assert sorted(actual, key=lambda o: (o[2], o[0])) == expected
+    assert len(expected) >= 4 + 4 * 52  # five years less the first six months, weekly
+    delivered = ["".join(str(m["X-Labellisation-Reminder-Id"]).split()) for m in mailbox.messages()]
+    assert sorted(delivered) == sorted(e.data["reminder_id"] for e in sent)
+    assert len(set(delivered)) == len(delivered)
+    numbers = [int(e.event_id.rsplit("-", 1)[1]) for e in recorded]
+    assert numbers == list(range(1, len(recorded) + 1)), "an event was lost or recorded twice"
+
+    # Each run stays near the continue-as-new bound, far from Temporal's limits, with small payloads.
+    assert len(histories) > 3, "five years of reminders should span several runs"
+    for history in histories:
+        sizes = [event.ByteSize() for event in history.events]
+        assert len(sizes) < RUN_EVENTS + 100 < HISTORY_EVENTS_LIMIT
+        assert sum(sizes) < HISTORY_BYTES_LIMIT / 10
+        assert max(sizes) < PAYLOAD_WARNING / 4
+        assert sizes[0] < 64 * 1024, "the state carried into a run grew with the history"

@@ -5,6 +5,8 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 from enum import StrEnum
 
@@ -64,6 +66,34 @@ async def authenticate(store: RecordStore, token: str) -> ApiUser | None:
     if row is None or not hmac.compare_digest(row.token_hash, digest):
         return None
     return ApiUser(role=UserRole(row.role), name=row.name, email=row.email, projects=row.projects.get("ids", []))
+
+
+class TokenCache:
+    """Tokens recently found valid, kept a short while: spares the records database a query per request.
+
+    Keyed by the token's hash, like the table. Only successes are kept, so a token created a moment
+    ago (by `labellisation token create`, in another process) works at once; a token row deleted by
+    hand stays usable for at most `ttl` seconds.
+    """
+
+    def __init__(
+        self, store: RecordStore, ttl: float = 30.0, size: int = 10_000, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        self.store, self.ttl, self.size, self.clock = store, ttl, size, clock
+        self._users: dict[str, tuple[float, ApiUser]] = {}
+
+    async def authenticate(self, token: str) -> ApiUser | None:
+        digest = hash_token(token)
+        cached = self._users.get(digest)
+        if cached is not None and cached[0] > self.clock():
+            return cached[1]
+        user = await authenticate(self.store, token)
+        self._users.pop(digest, None)
+        if user is not None:
+            if len(self._users) >= self.size:
+                self._users.pop(next(iter(self._users)))  # the oldest entry
+            self._users[digest] = (self.clock() + self.ttl, user)
+        return user
 
 
 async def has_tokens(store: RecordStore) -> bool:

@@ -11,7 +11,7 @@ from temporalio.client import Client
 from labellisation.api.errors import ApiError
 from labellisation.records.store import RecordStore
 from labellisation.settings import Settings
-from labellisation.tokens import ApiUser, UserRole, authenticate
+from labellisation.tokens import ApiUser, TokenCache, UserRole
 
 _bearer = HTTPBearer(auto_error=False, description="Jeton créé par `labellisation token create`.")
 
@@ -36,12 +36,22 @@ StoreDep = Annotated[RecordStore, Depends(get_store)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 
 
+def get_tokens(request: Request) -> TokenCache:
+    """One token cache per app, made on first use, over the app's records store."""
+    state = request.app.state
+    cache: TokenCache | None = getattr(state, "tokens", None)
+    if cache is None or cache.store is not state.store:
+        cache = state.tokens = TokenCache(state.store)
+    return cache
+
+
 async def current_user(
-    store: StoreDep, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
+    tokens: Annotated[TokenCache, Depends(get_tokens)],
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> ApiUser:
     if credentials is None or not credentials.credentials:
         raise ApiError(401, "jeton manquant : ajoutez l'en-tête Authorization: Bearer <jeton>")
-    user = await authenticate(store, credentials.credentials)
+    user = await tokens.authenticate(credentials.credentials)
     if user is None:
         raise ApiError(401, "jeton invalide")
     return user

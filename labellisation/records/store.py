@@ -34,8 +34,10 @@ class RecordStore:
 
     @classmethod
     def from_url(cls, url: str) -> RecordStore:
-        engine = create_async_engine(url, pool_pre_ping=True)
-        if engine.dialect.name == "sqlite":
+        sqlite_file = url.startswith("sqlite")
+        # A pre-ping finds a connection a database server dropped; a local file has none to drop.
+        engine = create_async_engine(url, pool_pre_ping=not sqlite_file)
+        if sqlite_file:
             event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         return cls(engine)
 
@@ -57,15 +59,16 @@ class RecordStore:
         `updated_at` guard skips the update; SQLite takes its single write lock), so two attempts of
         the same batch run one after the other and the count of new events is exact for each.
         """
-        async with self.sessions.begin() as session:
-            await session.execute(self._upsert_project(request.project))
+        async with self.engine.begin() as connection:  # Core, not the ORM: this runs for every event batch
+            await connection.execute(self._upsert_project(request.project))
             ids = [e.event_id for e in request.events]
-            existing = set((await session.scalars(select(EventRow.event_id).where(EventRow.event_id.in_(ids)))).all())
+            found = await connection.scalars(select(EventRow.event_id).where(EventRow.event_id.in_(ids)))
+            existing = set(found.all())
             new = [e for e in request.events if e.event_id not in existing]
             if new:
                 now = datetime.now(UTC)
                 rows = [_event_row(request.project.project_id, e, now) for e in new]
-                await session.execute(self._insert(EventRow).on_conflict_do_nothing(), rows)
+                await connection.execute(self._insert(EventRow).on_conflict_do_nothing(), rows)
             return len(new)
 
     def _upsert_project(self, record: ProjectRecord) -> Any:

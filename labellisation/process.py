@@ -6,6 +6,7 @@ starts, so editing a YAML file never changes a running project.
 
 from __future__ import annotations
 
+import functools
 from enum import StrEnum
 from importlib import resources
 from pathlib import Path
@@ -169,4 +170,11 @@ def load_process(process_id: str) -> ProcessDefinition:
         known = ", ".join(shipped_process_ids())
         raise ProcessDefinitionError(f"processus inconnu {process_id!r} (connus : {known})")
     path = Path(str(resources.files("labellisation") / "processes" / f"{process_id}.yaml"))
+    stat = path.stat()
+    return _load_unchanged(path, stat.st_mtime_ns, stat.st_size)
+
+
+@functools.lru_cache(maxsize=16)
+def _load_unchanged(path: Path, _mtime_ns: int, _size: int) -> ProcessDefinition:
+    """Parsed once per version of the file (definitions are frozen): every project start reads one."""
     return load_definition_file(path)

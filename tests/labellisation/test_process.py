@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from importlib import resources
 from pathlib import Path
 
 import pytest
@@ -13,6 +14,7 @@ from labellisation.process import (
     ProcessDefinition,
     ProcessDefinitionError,
     StepDefinition,
+    _load_unchanged,
     load_definition_file,
     load_process,
     shipped_process_ids,
@@ -304,3 +306,17 @@ def test_an_unknown_process_names_the_known_ones(process_id: str) -> None:
     with pytest.raises(ProcessDefinitionError) as error:
         load_process(process_id)
     assert str(error.value) == f"processus inconnu {process_id!r} (connus : demo, fnep)"
+
+
+def test_a_definition_is_parsed_once_per_version_of_its_file(tmp_path: Path) -> None:
+    path = tmp_path / "p.yaml"
+    source = Path(str(resources.files("labellisation") / "processes" / "demo.yaml")).read_text(encoding="utf-8")
+    path.write_text(source, encoding="utf-8")
+    stat = path.stat()
+    first = _load_unchanged(path, stat.st_mtime_ns, stat.st_size)
+    assert _load_unchanged(path, stat.st_mtime_ns, stat.st_size) is first
+    path.write_text(source.replace("version: ", "version: 9", 1), encoding="utf-8")
+    stat = path.stat()
+    edited = _load_unchanged(path, stat.st_mtime_ns, stat.st_size)
+    assert edited.version != first.version
+    assert load_process("demo") is load_process("demo")

@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test lint types unit clean compose-tool bench
+.PHONY: run test lint types unit clean compose-tool bench reliability
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -41,6 +41,11 @@ test: lint types unit
 # Benchmarks (not tests): print a table and write BENCHMARKS.md.
 bench: $(VENV)/.installed-dev
 	LABELLISATION_LOG_LEVEL=WARNING $(BIN)/python -m bench.decision_latency
+
+# The reliability suite (kills, outages, fuzzing, hostile input) and its figures in one table at the end.
+reliability: $(VENV)/.installed-dev
+	$(BIN)/python -m pytest tests/reliability tests/histories tests/records/test_recorded_path.py \
+	  tests/workflows/test_reminders.py -p tests.reliability.figures $(PYTEST_ARGS)
 
 clean:
 	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache

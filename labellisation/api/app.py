@@ -7,8 +7,10 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
 from pydantic import ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from temporalio.client import Client
 
 from labellisation.api import projects, reports
@@ -31,6 +33,34 @@ les relecteurs de la FNEP décident, les coordinateurs déplacent les échéance
 mettent en pause et suivent le portefeuille. Authentification : `Authorization:
 Bearer <jeton>` (jetons créés par `labellisation token create`).
 """
+
+#: Well above the largest valid body (50 documents with 2,000-character URLs, a 5,000-character comment).
+MAX_BODY_BYTES = 1024 * 1024
+TOO_LARGE = "corps de requête trop volumineux : 1 Mo au plus"
+
+
+class BodySizeLimit:
+    """413 for a body over MAX_BODY_BYTES, whether announced (Content-Length) or streamed, before it is all read."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        length = dict(scope.get("headers", [])).get(b"content-length", b"")
+        if scope["type"] == "http" and length.isdigit() and int(length) > MAX_BODY_BYTES:
+            await JSONResponse({"detail": TOO_LARGE}, status_code=413)(scope, receive, send)
+            return
+        received = 0
+
+        async def counting() -> Message:
+            nonlocal received
+            message = await receive()
+            received += len(message.get("body", b""))
+            if received > MAX_BODY_BYTES:  # the route's error handler turns it into the same 413
+                raise StarletteHTTPException(413, TOO_LARGE)
+            return message
+
+        await self.app(scope, counting, send)
 
 
 def create_app(settings: Settings, client: Client | None = None, store: RecordStore | None = None) -> FastAPI:
@@ -55,6 +85,7 @@ def create_app(settings: Settings, client: Client | None = None, store: RecordSt
     app.add_exception_handler(RequestValidationError, validation_error_handler)
     app.add_exception_handler(ValidationError, model_error_handler)
     app.add_exception_handler(StarletteHTTPException, http_error_handler)
+    app.add_middleware(BodySizeLimit)
     instrument(app)
     app.include_router(projects.router)
     app.include_router(reports.router)

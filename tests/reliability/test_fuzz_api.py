@@ -13,6 +13,7 @@ from pathlib import Path
 import httpx
 
 from tests.labellisation.test_devstack import Launcher
+from tests.reliability.figures import report
 
 SCHEMATHESIS = Path(sys.executable).parent / "schemathesis"
 CHECKS = "not_a_server_error,status_code_conformance,response_schema_conformance"
@@ -51,7 +52,8 @@ async def test_schemathesis_finds_no_server_error_for_any_role(tmp_path: Path) -
             assert counted is not None, output[-2000:]
             assert counted.group(1) == counted.group(2)
             generated += int(counted.group(1))
-        print(f"\nreliability: {generated} generated API requests, 0 server errors, 0 schema violations")
+        report("API requests fuzzed (schemathesis, 3 roles)", generated)
+        report("fuzzing: server errors or schema violations", 0)
         assert generated >= 1000
     finally:
         launcher.interrupt()

@@ -13,22 +13,21 @@ import signal
 import sys
 from collections import Counter
 from collections.abc import AsyncIterator
-from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from temporalio.testing import WorkflowEnvironment
 
-from labellisation.contract import SEARCH_ATTRIBUTES, WORKFLOW_NAME, ProjectOutcome, StartProject, Update, workflow_id
+from labellisation.contract import SEARCH_ATTRIBUTES
 from labellisation.converter import data_converter
-from labellisation.path.commands import RecordCohort
-from labellisation.path.state import Cohort, EventKind
+from labellisation.path.state import EventKind
 from labellisation.process import load_process
 from labellisation.records.migrate import upgrade
 from labellisation.records.store import RecordStore
 from labellisation.temporal import dev_server_binary
 from tests.conftest import Mailbox, make_profile
-from tests.workflows.driver import ProjectDriver
+from tests.reliability.demo_path import approve_stages, start_demo
+from tests.reliability.figures import report
 
 ROOT = Path(__file__).parents[2]
 KILLS = 20
@@ -110,22 +109,9 @@ async def test_a_path_survives_twenty_worker_kills(dev_server: WorkflowEnvironme
     chaos = asyncio.create_task(killer(worker, done, random.Random(2026)))
     profile = make_profile()
     try:
-        # A short workflow task timeout: a task that dies with its worker is retried after 2 s, not 10.
-        start = StartProject(profile=profile, process_id="demo", process=load_process("demo"))
-        handle = await dev_server.client.start_workflow(
-            WORKFLOW_NAME, start, id=workflow_id(profile.project_id), task_queue="labellisation",
-            task_timeout=timedelta(seconds=2), result_type=ProjectOutcome,
-        )  # fmt: skip
-        project = ProjectDriver(handle)
-        for stage in load_process("demo").stages:
-            if stage.id == "seeding":
-                cohort = Cohort(label="c1", enrolled=10, dropouts=0, presented=10, passed=9, positive_exits=9,
-                                job_offers=9)  # fmt: skip
-                await project.update(Update.RECORD_COHORT, RecordCohort(actor="direction", cohort=cohort))
-            for step in stage.steps:
-                await project.submit(step.id)
-                await asyncio.sleep(0.3)  # let submissions wait a little: reviewers get reminded
-                await project.decide(step.id, "approve", decision_id=f"kill-{step.id}")
+        project = await start_demo(dev_server.client, profile)
+        # Submissions wait a little before their decision: reviewers get reminded.
+        await approve_stages(project, load_process("demo").stages, pause=0.3)
         done.set()
         await chaos
         outcome = await project.handle.result()
@@ -158,8 +144,7 @@ async def test_a_path_survives_twenty_worker_kills(dev_server: WorkflowEnvironme
     recorded = Counter(e.data["reminder_id"] for e in reminder_rows)
     assert delivered == recorded
     assert set(delivered.values()) <= {1}
-    print(
-        f"\nreliability: {worker.kills} worker kills survived; {kinds[EventKind.STEP_APPROVED]} decisions, "
-        f"{kinds[EventKind.STAGE_COMPLETED]} stages, {len(recorded)} reminders delivered once each; "
-        f"events lost or duplicated: 0"
-    )
+    report("worker kills survived (SIGKILL)", worker.kills)
+    report("worker kills: decisions recorded once each", kinds[EventKind.STEP_APPROVED])
+    report("worker kills: reminders delivered once each", len(recorded))
+    report("worker kills: events lost or duplicated", 0)

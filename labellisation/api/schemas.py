@@ -160,5 +160,6 @@ ERRORS: dict[int | str, dict[str, object]] = {
         "model": ErrorBody,
         "description": "Impossible maintenant (étape pas en cours, déjà décidée, projet en pause ou terminé…)",
     },
+    413: {"model": ErrorBody, "description": "Corps de requête trop volumineux (1 Mo au plus)"},
     422: {"model": ErrorBody, "description": "Contenu invalide : le champ et la raison"},
 }

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 
@@ -27,6 +28,22 @@ class UtcDateTime(TypeDecorator[datetime]):
         if value is None:
             return None
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+    def result_processor(self, dialect: Dialect, coltype: Any) -> Callable[[Any], datetime | None] | None:
+        """On SQLite, parse the stored text with `fromisoformat` in one step (the generic path costs 10x)."""
+        if dialect.name != "sqlite":
+            return super().result_processor(dialect, coltype)
+
+        def parse(value: str | datetime | None) -> datetime | None:
+            if value is None:
+                return None
+            if isinstance(value, str):  # stored as naive UTC text: "2026-01-05 09:00:00.000000"
+                value = datetime.fromisoformat(value if "+" in value[19:] else value + "+00:00")
+            if value.tzinfo is UTC:
+                return value
+            return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+        return parse
 
 
 class Base(DeclarativeBase):

@@ -36,7 +36,7 @@ def request_for(project: Project) -> RecordEvents:
 
 
 async def test_history_round_trips_oldest_first(store: RecordStore, database_url: str) -> None:
-    project = pass_step(fresh_project(), "opportunity_study", T0 + timedelta(days=3))
+    project = pass_step(fresh_project(), "opportunity_study", T0 + timedelta(days=3, microseconds=123456))
     project.events[-1].comment = "Validé à l'unanimité — « très bon dossier »"
     project.events[-1].data = {"décision": "approuvé", "pièces": [{"titre": "Étude d'opportunité", "pages": 42}]}
     assert await store.record(request_for(project)) == len(project.events)
@@ -91,6 +91,16 @@ async def test_portfolio_filters(store: RecordStore) -> None:
     # north's six-month study is overdue in a year; south's association (2 months) too; a paused one never
     assert await names(overdue_at=T0 + timedelta(days=365)) == {"north", "south"}
     assert await names(overdue_at=T0 + timedelta(days=1)) == set()
+
+    # The API's list reads plain rows: the same filters, the same values as the records.
+    for filters in ({"region": "Occitanie"}, {"stage": "association"}, {"overdue_at": T0 + timedelta(days=365)}, {}):
+        records = [r for r in await store.portfolio(**filters) if r.project_id in ids]
+        rows = [r for r in await store.portfolio_rows(**filters) if r["project_id"] in ids]
+        assert [r["project_id"] for r in rows] == [r.project_id for r in records]
+        for row, record in zip(rows, records, strict=True):
+            assert row["next_due_at"] == record.next_due_at
+            assert row["next_due_at"] is None or row["next_due_at"].tzinfo is not None
+            assert row["updated_at"] == record.updated_at and row["state"] == record.state.value
 
 
 async def test_record_activity_twice_writes_one_row_per_event(store: RecordStore) -> None:

@@ -22,24 +22,25 @@ router = APIRouter(tags=["rapports"])
 async def portfolio_report(user: UserDep, store: StoreDep) -> PortfolioReport:
     require(user, UserRole.COORDINATOR)
     now = datetime.now(UTC)
-    records = await store.portfolio()
+    rows = await store.portfolio_rows()  # plain rows: thousands of projects
+    active = ProjectState.ACTIVE.value
     overdue = [
         OverdueProject(
-            project_id=r.project_id,
-            name=r.name,
-            current_stage=r.current_stage,
-            next_due_at=r.next_due_at,
-            days_overdue=(now - r.next_due_at).days,
+            project_id=r["project_id"],
+            name=r["name"],
+            current_stage=r["current_stage"],
+            next_due_at=r["next_due_at"],
+            days_overdue=(now - r["next_due_at"]).days,
         )
-        for r in records
-        if r.state is ProjectState.ACTIVE and r.next_due_at is not None and r.next_due_at < now
+        for r in rows
+        if r["state"] == active and r["next_due_at"] is not None and r["next_due_at"] < now
     ]
     durations = await store.step_durations()
     return PortfolioReport(
-        projects=len(records),
-        by_stage=dict(Counter(r.current_stage for r in records)),
-        by_region=dict(Counter(r.region for r in records)),
-        by_state=dict(Counter(r.state.value for r in records)),
+        projects=len(rows),
+        by_stage=dict(Counter(r["current_stage"] for r in rows)),
+        by_region=dict(Counter(r["region"] for r in rows)),
+        by_state=dict(Counter(r["state"] for r in rows)),
         overdue=sorted(overdue, key=lambda o: o.next_due_at),
         median_days_per_step={step: round(statistics.median(days), 2) for step, days in durations.items()},
     )

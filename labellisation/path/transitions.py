@@ -7,6 +7,7 @@ replays them).
 
 from __future__ import annotations
 
+import copy
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
@@ -104,7 +105,7 @@ def apply(project: Project, command: Command, now: datetime) -> Project | Refusa
     """Apply one command; on refusal the given project is untouched."""
     if isinstance(command, DecideStep) and command.decision_id in project.decisions:
         return _retried_decision(project, command)
-    new = project.model_copy(deep=True)
+    new = _copy(project)
     try:
         _HANDLERS[type(command)](new, command, now)
     except _Refused as refused:
@@ -124,7 +125,7 @@ def note_deadlines(project: Project, now: datetime) -> Project:
     ]
     if not due:
         return project
-    new = project.model_copy(deep=True)
+    new = _copy(project)
     for step in new.steps:
         if step.id in {s.id for s in due}:
             step.deadline_noted = True
@@ -138,7 +139,7 @@ def mark_reminder_sent(
     """Keep a sent reminder: it never goes out again, and the history shows it."""
     if reminder_id in project.sent_reminders:
         return project
-    new = project.model_copy(deep=True)
+    new = _copy(project)
     new.sent_reminders.add(reminder_id)
     _emit(new, now, EventKind.REMINDER_SENT, step=step, data={"reminder_id": reminder_id, "kind": kind, "to": to})
     return new
@@ -146,7 +147,7 @@ def mark_reminder_sent(
 
 def record_refused_signal(project: Project, command: DecideStep, refusal: Refusal, now: datetime) -> Project:
     """Keep a refused signal in the history without changing anything else."""
-    new = project.model_copy(deep=True)
+    new = _copy(project)
     _emit(
         new,
         now,
@@ -371,6 +372,17 @@ def _start_stage(p: Project, now: datetime) -> None:
         step.due_set_at = now
         step.deadline_noted = False
         _emit(p, now, EventKind.STEP_STARTED, step=step.id, data={"due_at": _iso(step.due_at)})
+
+
+def _copy(project: Project) -> Project:
+    """A copy to change: deep, except the events and the process definition, which are shared.
+
+    Events are facts, never changed once emitted, and a definition is frozen: copying them made
+    every command cost time in proportion to the project's history.
+    """
+    shared: dict[int, Any] = {id(event): event for event in project.events}
+    shared[id(project.process)] = project.process
+    return copy.deepcopy(project, shared)
 
 
 def _emit(

@@ -1,7 +1,12 @@
 """A demo path completes while the worker process is killed (SIGKILL) again and again.
 
-Afterwards every decision is there, every stage completed once, and every
-reminder recorded once and delivered once to the test SMTP server.
+The six steps of the implementation stage are submitted together and left
+undecided until the reviewers' reminder went out for each (demo: 20 s after a
+submission), kills going on all the while (at a slower cadence), so
+kills can land during reminder sends too. Afterwards every decision is there,
+every stage completed once, and every reminder appears exactly once in the
+records `reminders` table, once among the project's REMINDER_SENT events and
+once among the messages the test SMTP server received.
 """
 
 from __future__ import annotations
@@ -11,26 +16,38 @@ import os
 import random
 import signal
 import sys
+import time
 from collections import Counter
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select
 from temporalio.testing import WorkflowEnvironment
 
 from labellisation.contract import SEARCH_ATTRIBUTES
 from labellisation.converter import data_converter
-from labellisation.path.state import EventKind
+from labellisation.path.reminders import ACTIVITY_SEND_REMINDER, Kind
+from labellisation.path.state import Event, EventKind
 from labellisation.process import load_process
 from labellisation.records.migrate import upgrade
 from labellisation.records.store import RecordStore
+from labellisation.records.tables import ReminderRow
 from labellisation.temporal import dev_server_binary
 from tests.conftest import Mailbox, make_profile
 from tests.reliability.demo_path import approve_stages, start_demo
 from tests.reliability.figures import report
+from tests.workflows.driver import ProjectDriver
 
 ROOT = Path(__file__).parents[2]
 KILLS = 20
+#: The stage whose steps wait, submitted, for their reviewers' reminders.
+REMINDED_STAGE = "implementation"
+REVIEW_KINDS = (Kind.REVIEW_PENDING,)
+#: How long to wait for them after the last submission: 20 s of policy (demo), plus one send cut by a kill
+#: (its 1 min start-to-close timeout, then a 5 s retry) and slack for a loaded machine. Escalations too
+#: (40 s) made the test last 2–4.5 min on a loaded 2-core machine: sends go out one at a time.
+REMINDER_WAIT = 120.0
 
 
 class WorkerProcess:
@@ -83,10 +100,42 @@ async def dev_server() -> AsyncIterator[WorkflowEnvironment]:
         await env.shutdown()
 
 
-async def killer(worker: WorkerProcess, done: asyncio.Event, rng: random.Random) -> None:
+async def killer(worker: WorkerProcess, done: asyncio.Event, waiting: asyncio.Event, rng: random.Random) -> None:
+    """Kill 0.1–1 s after each start; while reminders are awaited, 0.5–3 s, so some go out between kills.
+
+    A send cut by a kill is retried only after its 1 min start-to-close timeout, and reminders go out
+    one at a time: at the fast cadence nearly every send would be cut and the wait would never end.
+    """
     while not done.is_set() or worker.kills < KILLS:
-        await asyncio.sleep(rng.uniform(0.1, 1.0))
+        await asyncio.sleep(rng.uniform(0.5, 3.0) if waiting.is_set() else rng.uniform(0.1, 1.0))
         await worker.kill_and_restart()
+
+
+async def sent_reminders(store: RecordStore, project_id: str) -> list[Event]:
+    return [e for e in await store.history(project_id) if e.kind is EventKind.REMINDER_SENT]
+
+
+async def await_review_reminders(
+    project: ProjectDriver, project_id: str, store: RecordStore, steps: list[str], waiting: asyncio.Event
+) -> None:
+    """Submit `steps`, leave them undecided until the review reminders of each are recorded, then approve them.
+
+    Polls the records database, not the workflow: a query in flight when the worker dies fails.
+    """
+    waiting.set()
+    for step in steps:
+        await project.submit(step)
+    expected = {(step, kind.value) for step in steps for kind in REVIEW_KINDS}
+    deadline = time.monotonic() + REMINDER_WAIT
+    while True:
+        seen = {(e.step, e.data["kind"]) for e in await sent_reminders(store, project_id)}
+        if expected <= seen:
+            break
+        assert time.monotonic() < deadline, f"review reminders never recorded: {sorted(expected - seen)}"
+        await asyncio.sleep(0.5)
+    waiting.clear()
+    for step in steps:
+        await project.decide(step, "approve", decision_id=f"kill-{step}")
 
 
 async def test_a_path_survives_twenty_worker_kills(dev_server: WorkflowEnvironment, tmp_path: Path,
@@ -105,30 +154,52 @@ async def test_a_path_survives_twenty_worker_kills(dev_server: WorkflowEnvironme
     }
     worker = WorkerProcess(env)
     await worker.start()
-    done = asyncio.Event()
-    chaos = asyncio.create_task(killer(worker, done, random.Random(2026)))
+    done, waiting = asyncio.Event(), asyncio.Event()
+    chaos = asyncio.create_task(killer(worker, done, waiting, random.Random(2026)))
     profile = make_profile()
+    store = RecordStore.from_url(url)
     try:
         project = await start_demo(dev_server.client, profile)
-        # Submissions wait a little before their decision: reviewers get reminded.
-        await approve_stages(project, load_process("demo").stages, pause=0.3)
+        began = time.monotonic()
+        stages = load_process("demo").stages
+        reminded = next(i for i, stage in enumerate(stages) if stage.id == REMINDED_STAGE)
+        await approve_stages(project, stages[:reminded])
+        print(f"\nworker kills: {REMINDED_STAGE} reached in {time.monotonic() - began:.0f} s, {worker.kills} kills")
+        steps = [step.id for step in stages[reminded].steps]
+        await await_review_reminders(project, profile.project_id, store, steps, waiting)
+        print(f"\nworker kills: reminders awaited until {time.monotonic() - began:.0f} s, {worker.kills} kills")
+        await approve_stages(project, stages[reminded + 1 :])
+        print(f"worker kills: path walked in {time.monotonic() - began:.0f} s, {worker.kills} kills")
         done.set()
         await chaos
         outcome = await project.handle.result()
+        events = (await project.handle.fetch_history()).events
         failures = [
             e.workflow_task_failed_event_attributes
-            for e in (await project.handle.fetch_history()).events
+            for e in events
             if e.HasField("workflow_task_failed_event_attributes")
         ]
-        store = RecordStore.from_url(url)
+        sends = {
+            e.event_id
+            for e in events
+            if e.activity_task_scheduled_event_attributes.activity_type.name == ACTIVITY_SEND_REMINDER
+        }
+        # A send cut by a kill shows as a later attempt (the history keeps only the last one).
+        cut_sends = sum(
+            1
+            for e in events
+            if e.activity_task_started_event_attributes.scheduled_event_id in sends
+            and e.activity_task_started_event_attributes.attempt > 1
+        )
         history = await project.recorded(store)
-        reminder_rows = [e for e in history if e.kind is EventKind.REMINDER_SENT]
-        sent_ids = [await store.reminder_sent(e.data["reminder_id"]) for e in reminder_rows]
-        await store.close()
+        async with store.sessions() as session:
+            query = select(ReminderRow.reminder_id).where(ReminderRow.project_id == profile.project_id)
+            table_ids = list((await session.execute(query)).scalars())
     finally:
         done.set()
         chaos.cancel()
         await worker.stop()
+        await store.close()
 
     assert worker.kills >= KILLS
     # A crash shows as a timed-out task; a failed one would mean our code broke (e.g. non-determinism).
@@ -139,12 +210,19 @@ async def test_a_path_survives_twenty_worker_kills(dev_server: WorkflowEnvironme
     assert kinds[EventKind.STAGE_COMPLETED] == len(load_process("demo").stages)
     assert kinds[EventKind.PROJECT_COMPLETED] == 1
     assert len({e.event_id for e in history}) == len(history)
-    assert all(sent_ids)
+    reminder_events = [e for e in history if e.kind is EventKind.REMINDER_SENT]
+    recorded = Counter(e.data["reminder_id"] for e in reminder_events)
+    in_table = Counter(table_ids)
     delivered = Counter("".join(str(m["X-Labellisation-Reminder-Id"]).split()) for m in mailbox.messages())
-    recorded = Counter(e.data["reminder_id"] for e in reminder_rows)
-    assert delivered == recorded
-    assert set(delivered.values()) <= {1}
+    assert {(step, kind.value) for step in steps for kind in REVIEW_KINDS} <= {
+        (e.step, e.data["kind"]) for e in reminder_events
+    }
+    assert len(recorded) >= len(REVIEW_KINDS) * len(steps) >= 3
+    # Each reminder: one row, one REMINDER_SENT event, one e-mail; none of them without the others.
+    assert set(recorded.values()) == set(in_table.values()) == set(delivered.values()) == {1}
+    assert set(recorded) == set(in_table) == set(delivered)
     report("worker kills survived (SIGKILL)", worker.kills)
     report("worker kills: decisions recorded once each", kinds[EventKind.STEP_APPROVED])
     report("worker kills: reminders delivered once each", len(recorded))
+    report("worker kills: reminder sends cut by a kill, then sent once", cut_sends)
     report("worker kills: events lost or duplicated", 0)

@@ -46,7 +46,7 @@ bench: $(VENV)/.installed-dev
 # The reliability suite (kills, outages, fuzzing, hostile input) and its figures in one table at the end.
 reliability: $(VENV)/.installed-dev
 	$(BIN)/python -m pytest tests/reliability tests/histories tests/records/test_recorded_path.py \
-	  tests/workflows/test_reminders.py -p tests.reliability.figures $(PYTEST_ARGS)
+	  tests/workflows/test_reminders.py tests/workflows/test_limits.py -p tests.reliability.figures $(PYTEST_ARGS)
 
 clean:
 	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache

@@ -44,12 +44,16 @@ def _commit() -> str:
     return f"{head} + uncommitted changes" if git("status", "--porcelain", "--untracked-files=no") else head
 
 
+#: Read once, at import: the code a run measures is the code it loaded then, whatever is committed meanwhile.
+COMMIT = _commit()
+
+
 def machine() -> str:
     """One line to reproduce a figure: CPU, cores, OS, Python, temporalio, the code's commit."""
     return (
         f"{_cpu_model()} ({platform.machine()}), {os.cpu_count()} cores, {platform.system()} {platform.release()}; "
         f"{platform.python_implementation()} {platform.python_version()}; temporalio {temporalio.__version__}; "
-        f"code at {_commit()}"
+        f"code at {COMMIT}"
     )
 
 

@@ -31,6 +31,22 @@ STATUS_FR: dict[str, str] = {k.value: v for k, v in STATUS_LABELS.items()}
 
 
 def request(api_url: str, token: str, method: str, path: str, body: Any = None, params: Any = None) -> Any:
+    return _send(api_url, token, method, path, body, params).json()
+
+
+def request_all_pages(api_url: str, token: str, path: str, params: dict[str, str]) -> list[Any]:
+    """Every page of a paged list (`X-Next-After` says where the next one starts)."""
+    items: list[Any] = []
+    while True:
+        response = _send(api_url, token, "GET", path, params=params)
+        items += response.json()
+        after = response.headers.get("X-Next-After")
+        if not after:
+            return items
+        params = {**params, "after": after}
+
+
+def _send(api_url: str, token: str, method: str, path: str, body: Any = None, params: Any = None) -> httpx.Response:
     try:
         response = httpx.request(
             method, api_url.rstrip("/") + path, json=body, params=params, timeout=60,
@@ -49,7 +65,7 @@ def request(api_url: str, token: str, method: str, path: str, body: Any = None, 
             detail = response.text
         err.print(f"Refusé ({response.status_code}) : {detail}", markup=False)
         raise typer.Exit(1)
-    return response.json()
+    return response
 
 
 def _date(value: str | None) -> str:
@@ -141,13 +157,17 @@ def projects_list(
     region: str | None = None,
     state: str | None = None,
     overdue: Annotated[bool, typer.Option("--overdue", help="Seulement les projets en retard.")] = False,
+    page_size: Annotated[
+        int, typer.Option(min=1, max=1000, help="Projets par requête (toutes les pages sont lues).")
+    ] = 500,
     as_json: Json = False,
 ) -> None:
-    """Le portefeuille, avec filtres."""
+    """Le portefeuille, avec filtres (toutes les pages)."""
     params = {k: v for k, v in {"stage": stage, "region": region, "state": state}.items() if v}
+    params["limit"] = str(page_size)
     if overdue:
         params["overdue"] = "true"
-    show(request(api_url, token, "GET", "/projects", params=params), as_json, render_portfolio)
+    show(request_all_pages(api_url, token, "/projects", params), as_json, render_portfolio)
 
 
 @projects_app.command("show")

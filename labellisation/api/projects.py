@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from typing import Annotated
 
 import pydantic_core
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Query, Request, Response
 from temporalio.client import WorkflowFailureError
 from temporalio.common import SearchAttributePair, TypedSearchAttributes
 from temporalio.exceptions import WorkflowAlreadyStartedError
@@ -52,6 +52,8 @@ from labellisation.process import ProcessDefinitionError, load_process
 from labellisation.tokens import UserRole
 
 router = APIRouter(prefix="/projects", tags=["projets"], responses=ERRORS)
+#: Projects per page of `GET /projects`, by default and at most.
+PAGE_SIZE, PAGE_MAX = 500, 1000
 C, R, H = UserRole.COORDINATOR, UserRole.REVIEWER, UserRole.HOLDER
 
 
@@ -93,14 +95,22 @@ async def start_project(
 
 @router.get("", summary="Le portefeuille de projets", response_model=list[PortfolioItem])
 async def list_projects(
+    request: Request,
     user: UserDep,
     store: StoreDep,
     stage: Annotated[str | None, Query(description="Identifiant de phase, ex. feasibility")] = None,
     region: str | None = None,
     state: ProjectState | None = None,
     overdue: bool = False,
+    limit: Annotated[int, Query(ge=1, le=PAGE_MAX, description="Projets par page")] = PAGE_SIZE,
+    after: Annotated[
+        str | None, Query(max_length=64, description="Page suivante : l'identifiant du dernier projet reçu")
+    ] = None,
 ) -> Response:
-    """Plain rows serialised at once: with thousands of projects, a model per row costs most of the time."""
+    """Pages of projects by id; when more follow, `Link: <…>; rel="next"` and `X-Next-After` say where.
+
+    Plain rows serialised at once: with thousands of projects, a model per row costs most of the time.
+    """
     require(user, C, R, H)
     now = datetime.now(UTC)
     rows = await store.portfolio_rows(
@@ -109,11 +119,18 @@ async def list_projects(
         state=state.value if state else None,
         overdue_at=now if overdue else None,
         project_ids=user.projects if user.role is H else None,
+        after=after,
+        limit=limit + 1,
     )
+    headers = {}
+    if len(rows) > limit:
+        rows = rows[:limit]
+        last = rows[-1]["project_id"]
+        headers = {"Link": f'<{request.url.include_query_params(after=last)}>; rel="next"', "X-Next-After": last}
     for row in rows:
         due = row["next_due_at"]
         row["overdue"] = row["state"] == ProjectState.ACTIVE.value and due is not None and due < now
-    return Response(pydantic_core.to_json(rows), media_type="application/json")
+    return Response(pydantic_core.to_json(rows), media_type="application/json", headers=headers)
 
 
 @router.get("/{project_id}", summary="Où en est le projet")

@@ -114,9 +114,18 @@ class RecordStore:
         state: str | None = None,
         overdue_at: datetime | None = None,
         project_ids: Sequence[str] | None = None,
+        after: str | None = None,
+        limit: int | None = None,
     ) -> list[dict[str, Any]]:
-        """The portfolio's list columns as plain rows (no ORM objects, no profile): the API lists thousands."""
+        """The portfolio's list columns as plain rows (no ORM objects, no profile), by project id.
+
+        `after` and `limit` page through it: the projects whose id comes after `after`, at most `limit`.
+        """
         query = _portfolio_filters(select(*PORTFOLIO_COLUMNS), stage, region, state, overdue_at, project_ids)
+        if after is not None:
+            query = query.where(ProjectRow.project_id > after)
+        if limit is not None:
+            query = query.limit(limit)
         async with self.engine.connect() as connection:
             result = await connection.execute(query)
             keys = list(result.keys())

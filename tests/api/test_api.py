@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import httpx
 import pytest
 
 from labellisation.process import load_process
@@ -138,6 +139,17 @@ async def test_portfolio_filters_and_a_holder_sees_only_its_projects(api: Api) -
     assert await ids("coordinator", "?overdue=true") == []
     assert await ids("holder") == [PROJECT]
     assert await ids("other_holder") == [OTHER]
+    # Pages by project id: the next one is named by Link and X-Next-After; the last names none.
+    first = await api.call("coordinator", "GET", "/projects?state=active&limit=1")
+    assert [p["project_id"] for p in first.json()] == [PROJECT]
+    assert first.headers["X-Next-After"] == PROJECT
+    link = httpx.URL(first.headers["Link"].removeprefix("<").split(">;")[0])
+    assert first.headers["Link"].endswith('>; rel="next"') and link.params["state"] == "active"
+    second = await api.call("coordinator", "GET", link.raw_path.decode())
+    assert [p["project_id"] for p in second.json()] == [OTHER]
+    assert "X-Next-After" not in second.headers and "Link" not in second.headers
+    too_many = await api.call("coordinator", "GET", "/projects?limit=1001")
+    assert too_many.status_code == 422 and "limit" in too_many.json()["detail"]
     report = (await api.call("coordinator", "GET", "/reports/portfolio")).json()
     assert report["projects"] == 2
     assert report["by_stage"] == {"opportunity": 1, "association": 1}

@@ -73,6 +73,19 @@ async def test_start_list_show_decide_with_json_output(api: Api, api_url: str) -
     assert "Association porteuse" in out and "approuvée" in out
 
 
+async def test_the_list_reads_every_page(api: Api, api_url: str) -> None:
+    ids = ["edp-aaa", "edp-bbb", "edp-ccc"]
+    for project_id in ids:
+        response = await api.call("coordinator", "POST", "/projects", profile(project_id))
+        assert response.status_code == 201, response.text
+    for _ in range(100):  # the portfolio reads the records database: let it catch up
+        code, out, _ = await cli(api, api_url, "coordinator", "projects", "list", "--page-size", "2", "--json")
+        if code == 0 and len(json.loads(out)) == len(ids):
+            break
+        await asyncio.sleep(0.1)
+    assert code == 0 and [i["project_id"] for i in json.loads(out)] == ids
+
+
 async def test_a_refusal_shows_the_apis_message_and_exits_1(api: Api, api_url: str) -> None:
     await api.call("coordinator", "POST", "/projects", profile())
     code, out, err = await cli(api, api_url, "holder", "decide", "edp-belfort", "opportunity_study", "approve")

@@ -10,6 +10,9 @@ COPY workflows ./workflows
 COPY activities ./activities
 COPY labellisation ./labellisation
 RUN pip install --no-cache-dir . && mkdir -p /data && chown labellisation /data
+# Bytecode for /app itself (PYTHONDONTWRITEBYTECODE keeps the worker from writing it): without it the
+# workflow sandbox compiles workflows/ from source for every project it loads.
+RUN python -m compileall -q workflows activities labellisation worker.py
 USER labellisation
 ENV LABELLISATION_DATA_DIR=/data
 # Worker metrics (Prometheus) on 9464; the API listens on 8000.

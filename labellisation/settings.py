@@ -25,7 +25,8 @@ class Settings(BaseSettings):
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     max_concurrent_activities: int = Field(default=50, ge=1, le=1000)
     max_concurrent_workflow_tasks: int = Field(default=50, ge=1, le=1000)
-    max_cached_workflows: int = Field(default=1000, ge=0, le=100_000)
+    #: Each cached project costs about 0.3 MB of worker memory; a project out of the cache replays its run.
+    max_cached_workflows: int = Field(default=500, ge=0, le=100_000)
     smtp_host: str = "127.0.0.1"
     smtp_port: int = Field(default=1025, ge=1, le=65535)
     smtp_starttls: bool = False

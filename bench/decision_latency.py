@@ -191,11 +191,11 @@ async def main(count: int = DEFAULT_COUNT) -> None:
         f"database, {count} sequential decisions on demo projects, each right after a submission; then as\n"
         f"many bare update round trips on a trivial workflow, same server, same run. Machine: {machine()}.\n\n"
         f"{table}\n\n"
-        "Reading: the middle row isolates the workflow from the HTTP layer (token look-up in the records\n"
-        "database, JSON, uvicorn). The workflow's own overhead over a bare update comes from a heavier\n"
-        "workflow task (the update runs the path model, cancels and restarts the deadline timer, upserts\n"
-        "search attributes, schedules the record activity) and from the record activity of the\n"
-        "submission just before, whose completion task the decision may wait behind.\n"
+        "Reading: the middle row isolates the workflow from the HTTP layer (uvicorn, FastAPI, JSON, the\n"
+        "token, cached 30 s; the benchmark's httpx client shares the process). The workflow's own overhead\n"
+        "over a bare update is mostly Temporal persisting the commands each update issues (the deadline\n"
+        "timer restarted, search attributes upserted, the record activity scheduled): see *Profiles and\n"
+        "fixes*.\n"
     )
     write_section("Decision round trip", body)
 

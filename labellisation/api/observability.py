@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import Awaitable, Callable
 
 import structlog
-from fastapi import FastAPI, Request, Response
+from fastapi import FastAPI, Response
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from labellisation.logging import get_logger
 
@@ -24,31 +24,50 @@ def instrument(app: FastAPI) -> None:
     latency = Histogram(
         "labellisation_api_request_seconds", "API request latency by route", ["method", "route"], registry=registry
     )
-
-    @app.middleware("http")
-    async def observe(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
-        request_id = request.headers.get("x-request-id") or uuid.uuid4().hex
-        structlog.contextvars.bind_contextvars(
-            request_id=request_id, project_id=request.path_params.get("project_id") if request.path_params else None
-        )
-        started = time.perf_counter()
-        try:
-            response = await call_next(request)
-        finally:
-            structlog.contextvars.clear_contextvars()
-        route = getattr(request.scope.get("route"), "path", "unmatched")
-        elapsed = time.perf_counter() - started
-        requests.labels(request.method, route, str(response.status_code)).inc()
-        latency.labels(request.method, route).observe(elapsed)
-        project_id = request.scope.get("path_params", {}).get("project_id")
-        log.info(
-            "request", method=request.method, route=route, status=response.status_code, request_id=request_id,
-            project_id=project_id, step=request.scope.get("path_params", {}).get("step"),
-            ms=round(elapsed * 1000, 1),
-        )  # fmt: skip
-        response.headers["X-Request-ID"] = request_id
-        return response
+    app.add_middleware(Observe, requests=requests, latency=latency)
 
     @app.get("/metrics", include_in_schema=False)
     async def metrics() -> Response:
         return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
+
+
+class Observe:
+    """Request id, metrics and one log line per request, as plain ASGI middleware.
+
+    (Starlette's `@app.middleware("http")` runs every request in a task of its own with memory
+    streams between the two: a cost on every call, in the decision's round trip too.)
+    """
+
+    def __init__(self, app: ASGIApp, requests: Counter, latency: Histogram) -> None:
+        self.app, self.requests, self.latency = app, requests, latency
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        given = dict(scope.get("headers", [])).get(b"x-request-id", b"").decode("latin-1")
+        request_id = given or uuid.uuid4().hex
+        status = 500
+
+        async def sending(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                message["headers"] = [*message.get("headers", []), (b"x-request-id", request_id.encode("latin-1"))]
+            await send(message)
+
+        structlog.contextvars.bind_contextvars(request_id=request_id)
+        started = time.perf_counter()
+        try:
+            await self.app(scope, receive, sending)
+        finally:
+            structlog.contextvars.clear_contextvars()
+            elapsed = time.perf_counter() - started
+            route = getattr(scope.get("route"), "path", "unmatched")
+            params = scope.get("path_params", {})
+            self.requests.labels(scope["method"], route, str(status)).inc()
+            self.latency.labels(scope["method"], route).observe(elapsed)
+            log.info(
+                "request", method=scope["method"], route=route, status=status, request_id=request_id,
+                project_id=params.get("project_id"), step=params.get("step"), ms=round(elapsed * 1000, 1),
+            )  # fmt: skip

@@ -113,7 +113,7 @@ async def list_projects(
     """
     require(user, C, R, H)
     now = datetime.now(UTC)
-    rows = await store.portfolio_rows(
+    rows = await store.portfolio(
         stage=stage,
         region=region,
         state=state.value if state else None,

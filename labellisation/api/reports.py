@@ -22,7 +22,7 @@ router = APIRouter(tags=["rapports"])
 async def portfolio_report(user: UserDep, store: StoreDep) -> PortfolioReport:
     require(user, UserRole.COORDINATOR)
     now = datetime.now(UTC)
-    rows = await store.portfolio_rows()  # plain rows: thousands of projects
+    rows = await store.portfolio()  # plain rows: thousands of projects
     active = ProjectState.ACTIVE.value
     overdue = [
         OverdueProject(

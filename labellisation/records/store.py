@@ -102,18 +102,6 @@ class RecordStore:
         state: str | None = None,
         overdue_at: datetime | None = None,
         project_ids: Sequence[str] | None = None,
-    ) -> list[ProjectRecord]:
-        query = _portfolio_filters(select(ProjectRow), stage, region, state, overdue_at, project_ids)
-        async with self.sessions() as session:
-            return [_record(row) for row in await session.scalars(query)]
-
-    async def portfolio_rows(
-        self,
-        stage: str | None = None,
-        region: str | None = None,
-        state: str | None = None,
-        overdue_at: datetime | None = None,
-        project_ids: Sequence[str] | None = None,
         after: str | None = None,
         limit: int | None = None,
     ) -> list[dict[str, Any]]:

@@ -83,7 +83,7 @@ async def test_portfolio_filters(store: RecordStore) -> None:
     ids = {p.profile.project_id: name for p, name in ((north, "north"), (south, "south"), (paused, "paused"))}
 
     async def names(**filters: object) -> set[str]:
-        return {ids[r.project_id] for r in await store.portfolio(**filters) if r.project_id in ids}  # type: ignore[arg-type]
+        return {ids[r["project_id"]] for r in await store.portfolio(**filters) if r["project_id"] in ids}  # type: ignore[arg-type]
 
     assert await names(region="Occitanie") == {"south", "paused"}
     assert await names(stage="association") == {"south"}
@@ -92,15 +92,21 @@ async def test_portfolio_filters(store: RecordStore) -> None:
     assert await names(overdue_at=T0 + timedelta(days=365)) == {"north", "south"}
     assert await names(overdue_at=T0 + timedelta(days=1)) == set()
 
-    # The API's list reads plain rows: the same filters, the same values as the records.
-    for filters in ({"region": "Occitanie"}, {"stage": "association"}, {"overdue_at": T0 + timedelta(days=365)}, {}):
-        records = [r for r in await store.portfolio(**filters) if r.project_id in ids]
-        rows = [r for r in await store.portfolio_rows(**filters) if r["project_id"] in ids]
-        assert [r["project_id"] for r in rows] == [r.project_id for r in records]
-        for row, record in zip(rows, records, strict=True):
-            assert row["next_due_at"] == record.next_due_at
-            assert row["next_due_at"] is None or row["next_due_at"].tzinfo is not None
-            assert row["updated_at"] == record.updated_at and row["state"] == record.state.value
+    # The list's rows carry the same values as the project's record, datetimes aware.
+    for row in await store.portfolio(project_ids=list(ids)):
+        record = await store.project(row["project_id"])
+        assert record is not None
+        assert row["next_due_at"] == record.next_due_at and row["updated_at"] == record.updated_at
+        assert row["next_due_at"] is None or row["next_due_at"].tzinfo is not None
+        assert (row["state"], row["current_stage"], row["name"]) == (
+            record.state.value,
+            record.current_stage,
+            record.name,
+        )
+    # Pages by project id.
+    first = await store.portfolio(project_ids=list(ids), limit=2)
+    rest = await store.portfolio(project_ids=list(ids), after=first[-1]["project_id"])
+    assert [r["project_id"] for r in first + rest] == sorted(ids)
 
 
 async def test_record_activity_twice_writes_one_row_per_event(store: RecordStore) -> None:

@@ -25,6 +25,7 @@ from labellisation.api.observability import instrument
 from labellisation.records.store import RecordStore
 from labellisation.settings import Settings
 from labellisation.temporal import connect
+from labellisation.tokens import TokenCache
 
 DESCRIPTION = """Le parcours de création et de labellisation des Écoles de Production.
 
@@ -72,6 +73,7 @@ def create_app(settings: Settings, client: Client | None = None, store: RecordSt
         app.state.settings = settings
         app.state.client = client or await connect(settings.temporal_address, settings.temporal_namespace)
         app.state.store = store or RecordStore.from_url(settings.records_url())
+        app.state.tokens = TokenCache(app.state.store)
         try:
             yield
         finally:
@@ -81,6 +83,7 @@ def create_app(settings: Settings, client: Client | None = None, store: RecordSt
     app = FastAPI(title="Labellisation des Écoles de Production", description=DESCRIPTION, lifespan=lifespan)
     if client is not None and store is not None:  # shared parts: usable without running the lifespan
         app.state.settings, app.state.client, app.state.store = settings, client, store
+        app.state.tokens = TokenCache(store)
     app.add_exception_handler(ApiError, api_error_handler)
     app.add_exception_handler(RequestValidationError, validation_error_handler)
     app.add_exception_handler(ValidationError, model_error_handler)

@@ -37,12 +37,8 @@ SettingsDep = Annotated[Settings, Depends(get_settings)]
 
 
 def get_tokens(request: Request) -> TokenCache:
-    """One token cache per app, made on first use, over the app's records store."""
-    state = request.app.state
-    cache: TokenCache | None = getattr(state, "tokens", None)
-    if cache is None or cache.store is not state.store:
-        cache = state.tokens = TokenCache(state.store)
-    return cache
+    tokens: TokenCache = request.app.state.tokens
+    return tokens
 
 
 async def current_user(

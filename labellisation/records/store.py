@@ -109,7 +109,17 @@ class RecordStore:
 
         `after` and `limit` page through it: the projects whose id comes after `after`, at most `limit`.
         """
-        query = _portfolio_filters(select(*PORTFOLIO_COLUMNS), stage, region, state, overdue_at, project_ids)
+        query = select(*PORTFOLIO_COLUMNS).order_by(ProjectRow.project_id)
+        if stage is not None:
+            query = query.where(ProjectRow.current_stage == stage)
+        if region is not None:
+            query = query.where(ProjectRow.region == region)
+        if state is not None:
+            query = query.where(ProjectRow.state == state)
+        if overdue_at is not None:
+            query = query.where(ProjectRow.next_due_at < overdue_at, ProjectRow.state == "active")
+        if project_ids is not None:
+            query = query.where(ProjectRow.project_id.in_(list(project_ids)))
         if after is not None:
             query = query.where(ProjectRow.project_id > after)
         if limit is not None:
@@ -155,28 +165,6 @@ PORTFOLIO_COLUMNS = (
     ProjectRow.process, ProjectRow.state, ProjectRow.current_stage, ProjectRow.next_due_at,
     ProjectRow.planned_opening, ProjectRow.updated_at,
 )  # fmt: skip
-
-
-def _portfolio_filters(
-    query: Any,
-    stage: str | None,
-    region: str | None,
-    state: str | None,
-    overdue_at: datetime | None,
-    project_ids: Sequence[str] | None,
-) -> Any:
-    query = query.order_by(ProjectRow.project_id)
-    if stage is not None:
-        query = query.where(ProjectRow.current_stage == stage)
-    if region is not None:
-        query = query.where(ProjectRow.region == region)
-    if state is not None:
-        query = query.where(ProjectRow.state == state)
-    if overdue_at is not None:
-        query = query.where(ProjectRow.next_due_at < overdue_at, ProjectRow.state == "active")
-    if project_ids is not None:
-        query = query.where(ProjectRow.project_id.in_(list(project_ids)))
-    return query
 
 
 def _event_row(project_id: str, e: Event, now: datetime) -> dict[str, Any]:

@@ -20,8 +20,10 @@ def default_database_url(data_dir: Any) -> str:
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    # Per-connection settings only. WAL is a property of the file, set once by the migrations:
+    # switching to it on every connect needs a lock that concurrent first connections fail on
+    # ("database is locked") before any busy timeout applies.
     cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA busy_timeout=10000")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.close()

@@ -20,6 +20,9 @@ def test_db_upgrade_creates_the_tables(tmp_path: Path) -> None:
     with sqlite3.connect(tmp_path / "records.db") as connection:
         tables = {row[0] for row in connection.execute("SELECT name FROM sqlite_master WHERE type='table'")}
     assert {"projects", "events", "reminders", "api_tokens"} <= tables
+    # WAL lives in the file, so the API's readers never wait on the worker's writes.
+    with sqlite3.connect(tmp_path / "records.db") as connection:
+        assert connection.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
 
 
 def test_db_upgrade_on_an_unreachable_server_says_so_without_a_stack_trace(tmp_path: Path) -> None:

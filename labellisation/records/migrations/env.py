@@ -23,6 +23,10 @@ def _run(connection: Connection) -> None:
 async def _run_async() -> None:
     engine = create_async_engine(config.attributes["database_url"])
     async with engine.connect() as connection:
+        if engine.dialect.name == "sqlite":
+            # Persistent in the file: readers (API) and the writer (worker) no longer block each other.
+            await connection.exec_driver_sql("PRAGMA journal_mode=WAL")
+            await connection.commit()
         await connection.run_sync(_run)
         await connection.commit()
     await engine.dispose()

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 from datetime import datetime, timedelta
+from itertools import takewhile
 from typing import Any
 
 from temporalio import workflow
@@ -45,8 +46,8 @@ with workflow.unsafe.imports_passed_through():
     from labellisation.path.limits import oversized, record_batch_end, without_recorded_events
     from labellisation.path.reminders import (
         ACTIVITY_SEND_REMINDER,
+        PlannedReminder,
         ReminderSent,
-        due_reminders,
         planned_reminders,
         send_request,
     )
@@ -87,6 +88,7 @@ class SchoolCreationWorkflow:
         self._published: dict[str, object] = {}
         self._recorded = start.recorded_events
         self._sending = False
+        self._planned: tuple[Project | None, list[PlannedReminder]] = (None, [])
 
     @workflow.run
     async def run(self, start: StartProject) -> ProjectOutcome:
@@ -254,8 +256,8 @@ class SchoolCreationWorkflow:
         reminder is marked sent (and its event recorded) only once it went out.
         """
         while True:
-            await workflow.wait_condition(lambda: bool(due_reminders(self._current(), workflow.now())))
-            reminder = due_reminders(self._current(), workflow.now())[0]
+            await workflow.wait_condition(lambda: bool(self._due_reminders()))
+            reminder = self._due_reminders()[0]
             self._sending = True
             sent: ReminderSent = await workflow.execute_activity(
                 ACTIVITY_SEND_REMINDER,
@@ -270,10 +272,26 @@ class SchoolCreationWorkflow:
             self._sending = False
             self._changed = True
 
+    def _planned_reminders(self) -> list[PlannedReminder]:
+        """`planned_reminders` of the current project, computed once per version of it.
+
+        The path model is copy-on-write (every change is a new Project), so the object's identity
+        names its version. The wait condition of `_send_reminders` runs after every event of every
+        activation: recomputing every series there was the workflow's largest CPU cost.
+        """
+        project = self._current()
+        if self._planned[0] is not project:
+            self._planned = (project, planned_reminders(project))
+        return self._planned[1]
+
+    def _due_reminders(self) -> list[PlannedReminder]:
+        now = workflow.now()
+        return list(takewhile(lambda r: r.at <= now, self._planned_reminders()))  # sorted by `at`
+
     def _next_wake(self, project: Project) -> datetime | None:
         """The next deadline to note or reminder to send, whichever comes first."""
         now = workflow.now()
-        upcoming = [r.at for r in planned_reminders(project) if r.at > now]
+        upcoming = [r.at for r in self._planned_reminders() if r.at > now]
         candidates = [t for t in (next_wakeup(project), min(upcoming, default=None)) if t is not None]
         return min(candidates, default=None)
 

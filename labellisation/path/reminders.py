@@ -87,10 +87,6 @@ def next_reminder(project: Project) -> PlannedReminder | None:
     return planned[0] if planned else None
 
 
-def due_reminders(project: Project, now: datetime) -> list[PlannedReminder]:
-    return [r for r in planned_reminders(project) if r.at <= now]
-
-
 # -- series ---------------------------------------------------------------------------
 
 

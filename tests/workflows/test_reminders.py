@@ -151,3 +151,35 @@ async def test_silent_while_paused_but_the_review_date_then_reminders_resume(
         local = event.at.astimezone(PARIS)
         assert local.weekday() < 5 and local.date() not in holidays.country_holidays("FR", years=local.year)
         assert (local.hour, local.minute) == (9, 0)
+
+
+async def test_reminders_due_at_the_same_moment_go_out_together_once_each(
+    client: Client, sqlite_store: RecordStore, mailbox: Mailbox, task_queue: str, time_skipping_env: WorkflowEnvironment
+) -> None:
+    """Works, equipment and recruitment (demo: 8 minutes each) are reminded at the same moment."""
+    async with running(client, task_queue, sqlite_store, mailbox.settings):
+        project = await ProjectDriver.start(client, task_queue, make_profile(), process="demo")
+        for step in ("opportunity_study", "association", "feasibility_study", "pre_labellisation"):
+            await project.pass_step(step)
+        await time_skipping_env.sleep(timedelta(minutes=7, seconds=30))  # past "due in 60 s", before the 2nd
+        history = await project.handle.fetch_history()
+        await project.recorded(sqlite_store)
+
+    scheduled = [
+        e for e in history.events
+        if e.HasField("activity_task_scheduled_event_attributes")
+        and e.activity_task_scheduled_event_attributes.activity_type.name == "send_reminder"
+    ]  # fmt: skip
+    by_task: dict[int, list[str]] = {}
+    for event in scheduled:
+        attributes = event.activity_task_scheduled_event_attributes
+        by_task.setdefault(attributes.workflow_task_completed_event_id, []).append(attributes.activity_id)
+    assert max(len(ids) for ids in by_task.values()) >= 3, by_task  # one workflow task sent the three
+
+    subjects = [str(m["Subject"]) for m in mailbox.messages()]
+    for label in ("Locaux et travaux", "Équipements", "Recrutement des jeunes"):
+        assert sum(label in s and "échéance le" in s for s in subjects) == 1, subjects
+    ids = ["".join(str(m["X-Labellisation-Reminder-Id"]).split()) for m in mailbox.messages()]
+    assert len(ids) == len(set(ids))
+    for reminder_id in ids:
+        assert await sqlite_store.reminder_sent(reminder_id)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import UTC, date, datetime
+from functools import cached_property
 from typing import Any
 
 from sqlalchemy import event, select, text
@@ -27,6 +28,13 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA busy_timeout=10000")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.close()
+
+
+def _project_values(record: ProjectRecord) -> dict[str, Any]:
+    values = record.model_dump(mode="python")
+    values["state"] = record.state.value
+    values["planned_opening"] = record.planned_opening.isoformat()
+    return values
 
 
 class RecordStore:
@@ -62,7 +70,7 @@ class RecordStore:
         the same batch run one after the other and the count of new events is exact for each.
         """
         async with self.engine.begin() as connection:  # Core, not the ORM: this runs for every event batch
-            await connection.execute(self._upsert_project(request.project))
+            await connection.execute(self._project_upsert, _project_values(request.project))
             ids = [e.event_id for e in request.events]
             found = await connection.scalars(select(EventRow.event_id).where(EventRow.event_id.in_(ids)))
             existing = set(found.all())
@@ -73,15 +81,13 @@ class RecordStore:
                 await connection.execute(self._insert(EventRow).on_conflict_do_nothing(), rows)
             return len(new)
 
-    def _upsert_project(self, record: ProjectRecord) -> Any:
-        values = record.model_dump(mode="python")
-        values["state"] = record.state.value
-        values["planned_opening"] = record.planned_opening.isoformat()
-        insert = self._insert(ProjectRow).values(**values)
-        updated = {k: insert.excluded[k] for k in values if k != "project_id"}
+    @cached_property
+    def _project_upsert(self) -> Any:
+        """Built once, values bound at execution: `.values(**row)` per batch cost more than the write."""
+        insert = self._insert(ProjectRow)
         return insert.on_conflict_do_update(
             index_elements=[ProjectRow.project_id],
-            set_=updated,
+            set_={k: insert.excluded[k] for k in ProjectRecord.model_fields if k != "project_id"},
             where=ProjectRow.updated_at <= insert.excluded.updated_at,
         )
 

@@ -11,6 +11,7 @@ import calendar
 import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import lru_cache
 
 _PATTERN = re.compile(
     r"^(?P<sign>-)?P(?!$)"
@@ -35,17 +36,9 @@ class Duration:
 
     @classmethod
     def parse(cls, text: str) -> Duration:
-        match = _PATTERN.match(text.strip()) if isinstance(text, str) else None
-        if match is None:
+        if not isinstance(text, str):
             raise DurationError(f"{text!r} n'est pas une durée ISO 8601 (exemples : P6M, P7D, PT2M, -P3M)")
-        part = {k: int(v) for k, v in match.groupdict().items() if v and k != "sign"}
-        return cls(
-            negative=match.group("sign") == "-",
-            years=part.get("years", 0),
-            months=part.get("months", 0),
-            days=part.get("days", 0) + 7 * part.get("weeks", 0),
-            seconds=part.get("hours", 0) * 3600 + part.get("minutes", 0) * 60 + part.get("seconds", 0),
-        )
+        return _parse(text)
 
     def add_to(self, moment: datetime) -> datetime:
         """Return `moment` shifted by this duration (backwards if negative)."""
@@ -61,6 +54,22 @@ class Duration:
 
     def is_zero(self) -> bool:
         return not (self.years or self.months or self.days or self.seconds)
+
+
+@lru_cache(maxsize=1024)
+def _parse(text: str) -> Duration:
+    """Cached: a process names a few dozen durations, and reminder plans parse them again and again."""
+    match = _PATTERN.match(text.strip())
+    if match is None:
+        raise DurationError(f"{text!r} n'est pas une durée ISO 8601 (exemples : P6M, P7D, PT2M, -P3M)")
+    part = {k: int(v) for k, v in match.groupdict().items() if v and k != "sign"}
+    return Duration(
+        negative=match.group("sign") == "-",
+        years=part.get("years", 0),
+        months=part.get("months", 0),
+        days=part.get("days", 0) + 7 * part.get("weeks", 0),
+        seconds=part.get("hours", 0) * 3600 + part.get("minutes", 0) * 60 + part.get("seconds", 0),
+    )
 
 
 def validate_duration(text: str) -> str:

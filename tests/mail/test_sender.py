@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from email import policy
-from email.message import EmailMessage
+from email.message import EmailMessage, Message
 from email.parser import BytesParser
 from email.utils import getaddresses
 from pathlib import Path
@@ -26,12 +26,12 @@ SUBJECT = "École de Production de Belfort — Étude de faisabilité : en retar
 FROM = "suivi@fnep.fr"
 
 
-def built(**changes: Any) -> EmailMessage:
+def built(**changes: Any) -> Message:
     email = reminder(**changes)
     return build_message(email, render(email), FROM)
 
 
-def reparsed(message: EmailMessage) -> EmailMessage:
+def reparsed(message: Message) -> EmailMessage:
     """What a receiver sees: the bytes on the wire, parsed back."""
     parsed = BytesParser(policy=policy.default).parsebytes(message.as_bytes())
     assert isinstance(parsed, EmailMessage)
@@ -106,6 +106,13 @@ def test_several_recipients_and_accented_names() -> None:
         ("Hélène Coordinatrice", "coordination@fnep.fr"),
         ("", "delegue@fnep.fr"),
     ]
+
+
+def test_a_line_break_in_a_name_adds_no_header() -> None:
+    to = [Recipient(role=RecipientRole.HOLDER, email="porteur@edp-belfort.fr", name="EdP\r\nBcc: tous@example.org")]
+    message = reparsed(built(to=to))
+    assert message["Bcc"] is None
+    assert getaddresses([str(message["To"])]) == [("EdP Bcc: tous@example.org", "porteur@edp-belfort.fr")]
 
 
 def test_settings_refuse_two_tls_modes() -> None:

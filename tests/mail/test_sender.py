@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from email import policy
-from email.message import EmailMessage, Message
+from email.message import EmailMessage
 from email.parser import BytesParser
 from email.utils import getaddresses
 from pathlib import Path
@@ -26,12 +26,12 @@ SUBJECT = "École de Production de Belfort — Étude de faisabilité : en retar
 FROM = "suivi@fnep.fr"
 
 
-def built(**changes: Any) -> Message:
+def built(**changes: Any) -> EmailMessage:
     email = reminder(**changes)
     return build_message(email, render(email), FROM)
 
 
-def reparsed(message: Message) -> EmailMessage:
+def reparsed(message: EmailMessage) -> EmailMessage:
     """What a receiver sees: the bytes on the wire, parsed back."""
     parsed = BytesParser(policy=policy.default).parsebytes(message.as_bytes())
     assert isinstance(parsed, EmailMessage)

@@ -32,7 +32,7 @@ from bench.report import machine, percentile, write_section
 from labellisation.api.app import create_app
 from labellisation.contract import SEARCH_ATTRIBUTES, TASK_QUEUE, WORKFLOW_NAME, StartProject, Update, workflow_id
 from labellisation.converter import data_converter
-from labellisation.devstack import _EmbeddedServer, _free_port
+from labellisation.devstack import _EmbeddedServer, free_port
 from labellisation.logging import configure_logging
 from labellisation.mail.sink import start_sink
 from labellisation.path.commands import DecideStep, SubmitStep
@@ -57,7 +57,7 @@ async def parts(tmp: Path, name: str) -> tuple[RecordStore, Controller, Settings
     """A records database and an SMTP sink of its own for one measured series."""
     url = f"sqlite+aiosqlite:///{tmp}/{name}.db"
     await asyncio.to_thread(upgrade, url)
-    smtp = _free_port()
+    smtp = free_port()
     sink = start_sink(tmp / f"outbox-{name}", smtp)
     return RecordStore.from_url(url), sink, Settings(smtp_port=smtp, data_dir=tmp, default_process="demo")
 
@@ -68,7 +68,7 @@ async def ours(env: WorkflowEnvironment, count: int, tmp: Path, pause: float, na
     reviewer = await create_token(store, ApiUser(role=UserRole.REVIEWER, name="R", email="r@fnep.fr"))
     projects = [f"{name}-{n:04d}" for n in range((count + len(STEPS) - 1) // len(STEPS))]
     holder = await create_token(store, ApiUser(role=UserRole.HOLDER, name="H", email="h@x.fr", projects=projects))
-    port = _free_port()
+    port = free_port()
     api = _EmbeddedServer(uvicorn.Config(create_app(settings, env.client, store), host="127.0.0.1", port=port,
                                          log_config=None, lifespan="off"))  # fmt: skip
     server = asyncio.create_task(api.serve())

@@ -33,7 +33,7 @@ from bench.bare_path import BarePathWorkflow, noop
 from bench.report import machine, write_section
 from labellisation.contract import QUERY_STATUS, WORKFLOW_NAME, ProjectOutcome, StartProject, Update, workflow_id
 from labellisation.converter import data_converter
-from labellisation.devstack import _free_port
+from labellisation.devstack import free_port
 from labellisation.logging import configure_logging
 from labellisation.mail.sink import start_sink
 from labellisation.path.commands import DecideStep, RecordCohort, SubmitStep
@@ -143,7 +143,7 @@ async def main(count: int = DEFAULT_COUNT) -> None:
         url = f"sqlite+aiosqlite:///{tmp}/records.db"
         await asyncio.to_thread(upgrade, url)
         store = RecordStore.from_url(url)
-        smtp = _free_port()
+        smtp = free_port()
         sink = start_sink(tmp / "outbox", smtp)
         settings = Settings(smtp_port=smtp, data_dir=tmp, default_process="fnep")
         env = await WorkflowEnvironment.start_time_skipping(

@@ -50,7 +50,7 @@ from labellisation.contract import (
     workflow_id,
 )
 from labellisation.converter import data_converter
-from labellisation.devstack import _EmbeddedServer, _free_port
+from labellisation.devstack import _EmbeddedServer, free_port
 from labellisation.logging import configure_logging
 from labellisation.mail.sink import start_sink
 from labellisation.path.state import ProjectProfile, ProjectState
@@ -173,7 +173,7 @@ async def idle(pid: int) -> None:
 async def lists(settings: Settings, client: Client, store: RecordStore) -> dict[str, tuple[list[float], int]]:
     """REQUESTS sequential calls of each portfolio list through the real HTTP API: latencies and item count."""
     token = await create_token(store, ApiUser(role=UserRole.COORDINATOR, name="C", email="c@fnep.fr"))
-    port = _free_port()
+    port = free_port()
     api = _EmbeddedServer(uvicorn.Config(create_app(settings, client, store), host="127.0.0.1", port=port,
                                          log_config=None, lifespan="off"))  # fmt: skip
     server = asyncio.create_task(api.serve())
@@ -202,7 +202,7 @@ async def lists(settings: Settings, client: Client, store: RecordStore) -> dict[
 async def measure(count: int, tmp: Path) -> Figures:
     url = f"sqlite+aiosqlite:///{tmp}/records.db"
     await asyncio.to_thread(upgrade, url)
-    smtp = _free_port()
+    smtp = free_port()
     sink = start_sink(tmp / "outbox", smtp)
     settings = Settings(smtp_port=smtp, data_dir=tmp, default_process="fnep")
     env = await WorkflowEnvironment.start_local(

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import random
 import signal
 import socket
 from collections.abc import Iterator
@@ -70,11 +71,27 @@ async def wait_for_free_port(port: int, seconds: float = 10) -> bool:
     return port_is_free(port)
 
 
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
+#: Ports we pick for our own listeners lie below the kernel's ephemeral range (32768-60999 on Linux),
+#: where `temporal server start-dev` picks the ports of its internal services and every client its
+#: outgoing ones: a port from that range, free when we looked, could be taken before our server binds.
+OWN_PORTS = range(20000, 32000)
+_handed_out: set[int] = set()
+
+
+def free_port() -> int:
+    """A port nobody listens on, outside the ephemeral range, never the same twice in a process."""
+    for _ in range(500):
+        port = random.choice(OWN_PORTS)
+        if port in _handed_out:
+            continue
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+            try:
+                sock.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+        _handed_out.add(port)
         return port
+    raise DevStackError(f"aucun port libre entre {OWN_PORTS.start} et {OWN_PORTS.stop - 1}")
 
 
 class TemporalDevServer:
@@ -90,7 +107,7 @@ class TemporalDevServer:
             str(dev_server_binary()), "server", "start-dev",
             "--db-filename", str(o.data_dir / "temporal.db"),
             "--ip", "127.0.0.1", "--port", str(o.temporal_port),
-            "--ui-port", str(o.ui_port), "--http-port", str(_free_port()),
+            "--ui-port", str(o.ui_port), "--http-port", str(free_port()),
             "--namespace", "default", "--log-level", "warn", "--ui-disable-news-fetch",
         ]  # fmt: skip
         for key in SEARCH_ATTRIBUTES:

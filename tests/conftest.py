@@ -7,7 +7,6 @@ task no worker will pick up, so workflows left by another test would stall it.
 from __future__ import annotations
 
 import asyncio
-import socket
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
@@ -22,6 +21,7 @@ from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
 from labellisation.converter import data_converter
+from labellisation.devstack import free_port
 from labellisation.mail.sink import start_sink
 from labellisation.path.state import ProjectProfile
 from labellisation.records.migrate import upgrade
@@ -73,13 +73,6 @@ class Mailbox:
             assert isinstance(message, EmailMessage)
             parsed.append(message)
         return parsed
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 @pytest.fixture

@@ -12,9 +12,8 @@ from typing import Any
 import pytest
 import uvicorn
 
-from labellisation.devstack import _EmbeddedServer
+from labellisation.devstack import _EmbeddedServer, free_port
 from tests.api.conftest import Api, profile
-from tests.conftest import free_port
 
 CLI = Path(sys.executable).parent / "labellisation"
 

@@ -17,11 +17,12 @@ from temporalio.testing import WorkflowEnvironment
 
 from labellisation.contract import SEARCH_ATTRIBUTES
 from labellisation.converter import data_converter
+from labellisation.devstack import free_port
 from labellisation.process import load_process
 from labellisation.records.migrate import upgrade
 from labellisation.records.store import RecordStore
 from labellisation.temporal import connect, dev_server_binary
-from tests.conftest import Mailbox, free_port, make_profile
+from tests.conftest import Mailbox, make_profile
 from tests.workflows.driver import ProjectDriver, running
 
 ROOT = Path(__file__).parents[2]

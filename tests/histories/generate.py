@@ -22,6 +22,7 @@ from temporalio.testing import WorkflowEnvironment
 
 from labellisation.contract import Update
 from labellisation.converter import data_converter
+from labellisation.devstack import free_port
 from labellisation.mail.sink import start_sink
 from labellisation.path.commands import AbandonProject, PauseProject, RecordCohort, ResumeProject
 from labellisation.path.state import Cohort
@@ -31,7 +32,7 @@ from labellisation.records.store import RecordStore
 from labellisation.search_attributes import register_search_attributes
 from labellisation.settings import Settings
 from labellisation.temporal import time_skipping_server_binary
-from tests.conftest import free_port, make_profile
+from tests.conftest import make_profile
 from tests.workflows.driver import ProjectDriver, running
 
 HERE = Path(__file__).parent

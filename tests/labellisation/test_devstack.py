@@ -16,6 +16,7 @@ import pytest
 from temporalio.client import Client
 
 from labellisation.contract import QUERY_STATUS, TASK_QUEUE, WORKFLOW_NAME, StartProject, Update, workflow_id
+from labellisation.devstack import free_port
 from labellisation.path.commands import DecideStep, SubmitStep
 from labellisation.path.state import StepStatus
 from labellisation.path.status import ProjectStatus
@@ -24,13 +25,6 @@ from tests.conftest import make_profile
 from tests.workflows.driver import DOCUMENT
 
 LAUNCHER = Path(sys.executable).parent / "labellisation"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 class Launcher:
@@ -176,3 +170,10 @@ def test_dev_says_which_port_is_taken(tmp_path: Path) -> None:
     assert result.returncode == 1
     assert f"le port {port} est déjà utilisé" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_ports_we_pick_stay_out_of_the_ephemeral_range_and_never_repeat() -> None:
+    """The dev server's internal services and outgoing connections take ephemeral ports (32768+)."""
+    ports = [free_port() for _ in range(50)]
+    assert len(set(ports)) == len(ports)
+    assert all(20000 <= port < 32768 for port in ports)

@@ -15,11 +15,11 @@ from aiosmtpd.controller import Controller
 from aiosmtplib import SMTPException, SMTPRecipientsRefused
 from pydantic import ValidationError
 
+from labellisation.devstack import free_port
 from labellisation.mail.messages import Recipient, RecipientRole, ReminderKind
 from labellisation.mail.render import render
 from labellisation.mail.sender import REMINDER_ID_HEADER, SmtpSettings, build_message, message_id, send
 from labellisation.mail.sink import OutboxSink, start_sink
-from tests.conftest import free_port
 from tests.mail.helpers import PROJECT_URL, body, read_eml, reminder
 
 SUBJECT = "École de Production de Belfort — Étude de faisabilité : en retard de 14 jours"

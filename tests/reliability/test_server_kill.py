@@ -16,14 +16,14 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from labellisation.devstack import DevOptions, TemporalDevServer
+from labellisation.devstack import DevOptions, TemporalDevServer, free_port
 from labellisation.path.state import Event, EventKind
 from labellisation.process import load_process
 from labellisation.records.migrate import upgrade
 from labellisation.records.store import RecordStore
 from labellisation.records.tables import ReminderRow
 from labellisation.search_attributes import register_search_attributes
-from tests.conftest import Mailbox, free_port, make_profile
+from tests.conftest import Mailbox, make_profile
 from tests.reliability.demo_path import approve_stages, start_demo
 from tests.reliability.figures import report
 from tests.workflows.driver import running

@@ -12,12 +12,13 @@ from temporalio.testing import ActivityEnvironment, WorkflowEnvironment
 
 from activities.notifications import NotificationActivities
 from labellisation.contract import Update
+from labellisation.devstack import free_port
 from labellisation.mail.sink import start_sink
 from labellisation.path.commands import PauseProject, ResumeProject
 from labellisation.path.reminders import Kind, PlannedReminder, Role, SendReminder
 from labellisation.path.state import Event, EventKind
 from labellisation.records.store import RecordStore
-from tests.conftest import Mailbox, free_port, make_profile
+from tests.conftest import Mailbox, make_profile
 from tests.workflows.driver import ProjectDriver, running
 
 PARIS = ZoneInfo("Europe/Paris")

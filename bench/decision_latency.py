@@ -180,7 +180,7 @@ async def bare(env: WorkflowEnvironment, count: int) -> list[float]:
 async def main(count: int = DEFAULT_COUNT) -> None:
     configure_logging("console", "WARNING")
     env = await WorkflowEnvironment.start_local(
-        dev_server_existing_path=str(dev_server_binary()), data_converter=data_converter,
+        dev_server_existing_path=str(dev_server_binary()), port=free_port(), data_converter=data_converter,
         search_attributes=list(SEARCH_ATTRIBUTES),
     )  # fmt: skip
     try:

@@ -206,7 +206,7 @@ async def measure(count: int, tmp: Path) -> Figures:
     sink = start_sink(tmp / "outbox", smtp)
     settings = Settings(smtp_port=smtp, data_dir=tmp, default_process="fnep")
     env = await WorkflowEnvironment.start_local(
-        dev_server_existing_path=str(dev_server_binary()), data_converter=data_converter,
+        dev_server_existing_path=str(dev_server_binary()), port=free_port(), data_converter=data_converter,
         search_attributes=list(SEARCH_ATTRIBUTES), dev_server_log_level="never",
     )  # fmt: skip
     store = RecordStore.from_url(url)

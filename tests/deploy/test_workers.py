@@ -33,6 +33,7 @@ async def dev_server() -> AsyncIterator[WorkflowEnvironment]:
     """The real dev server: sticky queues of a stopped worker fall back as in production."""
     env = await WorkflowEnvironment.start_local(
         dev_server_existing_path=str(dev_server_binary()),
+        port=free_port(),
         data_converter=data_converter,
         search_attributes=list(SEARCH_ATTRIBUTES),
     )

@@ -27,6 +27,7 @@ from temporalio.testing import WorkflowEnvironment
 
 from labellisation.contract import SEARCH_ATTRIBUTES
 from labellisation.converter import data_converter
+from labellisation.devstack import free_port
 from labellisation.path.reminders import ACTIVITY_SEND_REMINDER, Kind
 from labellisation.path.state import Event, EventKind
 from labellisation.process import load_process
@@ -91,7 +92,7 @@ class WorkerProcess:
 @pytest.fixture
 async def dev_server() -> AsyncIterator[WorkflowEnvironment]:
     env = await WorkflowEnvironment.start_local(
-        dev_server_existing_path=str(dev_server_binary()), data_converter=data_converter,
+        dev_server_existing_path=str(dev_server_binary()), port=free_port(), data_converter=data_converter,
         search_attributes=list(SEARCH_ATTRIBUTES),
     )  # fmt: skip
     try:

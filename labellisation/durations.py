@@ -37,7 +37,7 @@ class Duration:
     @classmethod
     def parse(cls, text: str) -> Duration:
         if not isinstance(text, str):
-            raise DurationError(f"{text!r} n'est pas une durée ISO 8601 (exemples : P6M, P7D, PT2M, -P3M)")
+            raise _not_a_duration(text)
         return _parse(text)
 
     def add_to(self, moment: datetime) -> datetime:
@@ -56,12 +56,16 @@ class Duration:
         return not (self.years or self.months or self.days or self.seconds)
 
 
+def _not_a_duration(text: object) -> DurationError:
+    return DurationError(f"{text!r} n'est pas une durée ISO 8601 (exemples : P6M, P7D, PT2M, -P3M)")
+
+
 @lru_cache(maxsize=1024)
 def _parse(text: str) -> Duration:
     """Cached: a process names a few dozen durations, and reminder plans parse them again and again."""
     match = _PATTERN.match(text.strip())
     if match is None:
-        raise DurationError(f"{text!r} n'est pas une durée ISO 8601 (exemples : P6M, P7D, PT2M, -P3M)")
+        raise _not_a_duration(text)
     part = {k: int(v) for k, v in match.groupdict().items() if v and k != "sign"}
     return Duration(
         negative=match.group("sign") == "-",

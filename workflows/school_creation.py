@@ -114,7 +114,7 @@ class SchoolCreationWorkflow:
                 workflow.continue_as_new(
                     start.model_copy(update={"project": carried, "process": None, "recorded_events": 0})
                 )
-            await self._wait_for_message_or(self._next_wake(project))
+            await self._wait_for_message_or(self._next_wake())
             project = self._current()
         self._publish(project)
         await self._settle(recorder, notifier)
@@ -301,9 +301,9 @@ class SchoolCreationWorkflow:
         now = workflow.now()
         return list(takewhile(lambda r: r.at <= now, self._planned_reminders()))  # sorted by `at`
 
-    def _next_wake(self, project: Project) -> datetime | None:
+    def _next_wake(self) -> datetime | None:
         """The next deadline to note or reminder to send, whichever comes first."""
-        now = workflow.now()
+        project, now = self._current(), workflow.now()
         upcoming = [r.at for r in self._planned_reminders() if r.at > now]
         candidates = [t for t in (next_wakeup(project), min(upcoming, default=None)) if t is not None]
         return min(candidates, default=None)

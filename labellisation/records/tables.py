@@ -39,9 +39,7 @@ class UtcDateTime(TypeDecorator[datetime]):
                 return None
             if isinstance(value, str):  # stored as naive UTC text: "2026-01-05 09:00:00.000000"
                 value = datetime.fromisoformat(value if "+" in value[19:] else value + "+00:00")
-            if value.tzinfo is UTC:
-                return value
-            return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+            return value if value.tzinfo is UTC else self.process_result_value(value, dialect)
 
         return parse
 

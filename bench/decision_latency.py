@@ -147,32 +147,21 @@ async def direct(env: WorkflowEnvironment, count: int, tmp: Path, pause: float, 
     return latencies
 
 
-async def bare_commands(env: WorkflowEnvironment, count: int) -> list[float]:
-    """Bare updates that issue our commands (timer, search attribute, activity), each at rest."""
+async def bare(env: WorkflowEnvironment, count: int, with_commands: bool = False) -> list[float]:
+    """Bare update round trips; `with_commands`: updates issuing our commands (timer, search
+    attribute, activity), each on a workflow at rest."""
+    workflow_class = BareCommandsWorkflow if with_commands else BareUpdateWorkflow
+    queue = workflow_class.__name__
     latencies: list[float] = []
-    async with Worker(env.client, task_queue="bare-commands", workflows=[BareCommandsWorkflow], activities=[noop]):
-        handle = await env.client.start_workflow(
-            BareCommandsWorkflow.run, id="bare-commands", task_queue="bare-commands"
-        )
+    async with Worker(env.client, task_queue=queue, workflows=[workflow_class], activities=[noop]):
+        handle = await env.client.start_workflow(workflow_class.__name__, id=queue, task_queue=queue)
         for _ in range(count):
-            await asyncio.sleep(AT_REST)
+            if with_commands:
+                await asyncio.sleep(AT_REST)
             started = time.perf_counter()
-            await handle.execute_update(BareCommandsWorkflow.bump, 1)
+            await handle.execute_update("bump", 1)
             latencies.append(time.perf_counter() - started)
-        await handle.signal(BareCommandsWorkflow.finish)
-        await handle.result()
-    return latencies
-
-
-async def bare(env: WorkflowEnvironment, count: int) -> list[float]:
-    latencies: list[float] = []
-    async with Worker(env.client, task_queue="bare", workflows=[BareUpdateWorkflow]):
-        handle = await env.client.start_workflow(BareUpdateWorkflow.run, id="bare-update", task_queue="bare")
-        for _ in range(count):
-            started = time.perf_counter()
-            await handle.execute_update(BareUpdateWorkflow.bump, 1)
-            latencies.append(time.perf_counter() - started)
-        await handle.signal(BareUpdateWorkflow.finish)
+        await handle.signal("finish")
         await handle.result()
     return latencies
 
@@ -192,7 +181,7 @@ async def main(count: int = DEFAULT_COUNT) -> None:
             workflow_only = await direct(env, count, Path(tmp), 0, "direct")
             workflow_at_rest = await direct(env, count, Path(tmp), AT_REST, "direct-rest")
             floor = await bare(env, count)
-            floor_with_commands = await bare_commands(env, count)
+            floor_with_commands = await bare(env, count, with_commands=True)
     finally:
         await env.shutdown()
     rows = [

@@ -2,20 +2,38 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
+# Installs take exactly the versions of uv.lock, with this uv (also in pyproject.toml's [tool.uv] and the Dockerfile).
+UV_VERSION := 0.13.9
+UV := $(BIN)/uv
+UV_STAMP := $(VENV)/.uv-$(UV_VERSION)
+# uv syncs .venv itself (the project environment) with the venv's own interpreter, and never downloads a Python.
+export UV_PROJECT_ENVIRONMENT := $(VENV)
+export UV_PYTHON_DOWNLOADS := never
+SYNC := $(UV) sync --locked --quiet --python $(BIN)/python
 
-.PHONY: run test lint types unit clean compose-tool bench reliability
+.PHONY: run test lint types unit clean compose-tool bench reliability lock
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
 
-$(VENV)/.installed: pyproject.toml | $(BIN)/python
-	$(BIN)/pip install --quiet -e .
+# uv from PyPI into the venv (`uv sync` keeps it there, and pip); again when UV_VERSION changes.
+$(UV_STAMP): | $(BIN)/python
+	$(BIN)/pip install --quiet uv==$(UV_VERSION)
 	touch $@
 
-$(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
-	$(BIN)/pip install --quiet -e '.[dev]'
+# The project (editable) and its locked dependencies, without the dev group: what `make run` needs.
+$(VENV)/.installed: pyproject.toml uv.lock $(UV_STAMP)
+	$(SYNC) --no-dev
+	touch $@
+
+# The same plus the dev group (pytest, ruff, mypy...).
+$(VENV)/.installed-dev: pyproject.toml uv.lock $(UV_STAMP)
+	$(SYNC) --group dev
 	touch $@ $(VENV)/.installed
+
+# Refresh uv.lock on purpose: every dependency to its newest release within pyproject.toml's ranges.
+lock: $(UV_STAMP)
+	$(UV) lock --upgrade --python $(BIN)/python
 
 run: $(VENV)/.installed
 	$(BIN)/labellisation dev $(ARGS)

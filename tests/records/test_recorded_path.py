@@ -7,6 +7,7 @@ import itertools
 from datetime import timedelta
 from pathlib import Path
 
+from sqlalchemy.engine import make_url
 from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
@@ -81,9 +82,10 @@ async def test_events_survive_a_database_outage_without_loss_or_duplicate(
     client: Client, task_queue: str, postgres_url: str, time_skipping_env: WorkflowEnvironment, mailbox: Mailbox
 ) -> None:
     await asyncio.to_thread(upgrade, postgres_url)
-    proxy = CuttableProxy(5432)
+    server = make_url(postgres_url)  # LABELLISATION_TEST_POSTGRES_URL's server, or 127.0.0.1:5432
+    proxy = CuttableProxy(server.port or 5432, server.host or "127.0.0.1")
     await proxy.start()
-    store = RecordStore.from_url(postgres_url.replace("127.0.0.1:5432", f"127.0.0.1:{proxy.port}"))
+    store = RecordStore.from_url(server.set(host="127.0.0.1", port=proxy.port).render_as_string(hide_password=False))
     reader = RecordStore.from_url(postgres_url)
     profile = make_profile()
     try:

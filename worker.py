@@ -6,7 +6,7 @@ import asyncio
 import signal
 import sys
 
-from labellisation.logging import configure_logging, get_logger
+from labellisation.log_setup import configure_logging, get_logger
 from labellisation.records.store import RecordStore
 from labellisation.settings import SettingsError, get_settings
 from labellisation.temporal import connect

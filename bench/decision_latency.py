@@ -33,7 +33,7 @@ from labellisation.api.app import create_app
 from labellisation.contract import SEARCH_ATTRIBUTES, TASK_QUEUE, WORKFLOW_NAME, StartProject, Update, workflow_id
 from labellisation.converter import data_converter
 from labellisation.devstack import _EmbeddedServer, free_port
-from labellisation.logging import configure_logging
+from labellisation.log_setup import configure_logging
 from labellisation.mail.sink import start_sink
 from labellisation.path.commands import DecideStep, SubmitStep
 from labellisation.path.state import Document, ProjectProfile

@@ -34,7 +34,7 @@ from bench.report import machine, write_section
 from labellisation.contract import QUERY_STATUS, WORKFLOW_NAME, ProjectOutcome, StartProject, Update, workflow_id
 from labellisation.converter import data_converter
 from labellisation.devstack import free_port
-from labellisation.logging import configure_logging
+from labellisation.log_setup import configure_logging
 from labellisation.mail.sink import start_sink
 from labellisation.path.commands import DecideStep, RecordCohort, SubmitStep
 from labellisation.path.state import Cohort, Document, ProjectProfile

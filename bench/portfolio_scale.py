@@ -51,7 +51,7 @@ from labellisation.contract import (
 )
 from labellisation.converter import data_converter
 from labellisation.devstack import _EmbeddedServer, free_port
-from labellisation.logging import configure_logging
+from labellisation.log_setup import configure_logging
 from labellisation.mail.sink import start_sink
 from labellisation.path.state import ProjectProfile, ProjectState
 from labellisation.process import load_process

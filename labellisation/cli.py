@@ -12,7 +12,7 @@ from pydantic import ValidationError
 from labellisation.cli_api import register
 from labellisation.devstack import DevOptions, DevStackError, run_dev
 from labellisation.errors import describe_validation_error
-from labellisation.logging import configure_logging
+from labellisation.log_setup import configure_logging
 from labellisation.process import shipped_process_ids
 from labellisation.records.migrate import upgrade
 from labellisation.records.store import RecordStore

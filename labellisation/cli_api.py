@@ -16,7 +16,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from labellisation.calendar import format_date_fr
+from labellisation.french_calendar import format_date_fr
 from labellisation.path.transitions import STATE_LABELS, STATUS_LABELS
 
 ApiUrl = Annotated[str, typer.Option("--api-url", envvar="LABELLISATION_API_URL", help="Adresse de l'API.")]

@@ -24,7 +24,7 @@ from temporalio.client import Client
 
 from labellisation.api.app import create_app
 from labellisation.contract import SEARCH_ATTRIBUTES, TASK_QUEUE
-from labellisation.logging import get_logger
+from labellisation.log_setup import get_logger
 from labellisation.mail.sink import start_sink
 from labellisation.records.migrate import upgrade
 from labellisation.records.store import RecordStore

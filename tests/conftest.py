@@ -9,11 +9,6 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections.abc import AsyncIterator, Iterator
-from dataclasses import dataclass
-from datetime import date
-from email import policy
-from email.message import EmailMessage
-from email.parser import BytesParser
 from pathlib import Path
 
 import pytest
@@ -23,12 +18,12 @@ from temporalio.testing import WorkflowEnvironment
 from labellisation.converter import data_converter
 from labellisation.devstack import free_port
 from labellisation.mail.sink import start_sink
-from labellisation.path.state import ProjectProfile
 from labellisation.records.migrate import upgrade
 from labellisation.records.store import RecordStore
 from labellisation.search_attributes import register_search_attributes
 from labellisation.settings import Settings
 from labellisation.temporal import time_skipping_server_binary
+from tests.support.mailbox import Mailbox
 
 
 @pytest.fixture
@@ -59,22 +54,6 @@ async def sqlite_store(tmp_path: Path) -> AsyncIterator[RecordStore]:
         await store.close()
 
 
-@dataclass
-class Mailbox:
-    """A real SMTP server (the dev sink) and what it received."""
-
-    outbox: Path
-    settings: Settings
-
-    def messages(self) -> list[EmailMessage]:
-        parsed = []
-        for path in sorted(self.outbox.glob("*.eml")):
-            message = BytesParser(policy=policy.default).parsebytes(path.read_bytes())
-            assert isinstance(message, EmailMessage)
-            parsed.append(message)
-        return parsed
-
-
 @pytest.fixture
 def mailbox(tmp_path: Path) -> Iterator[Mailbox]:
     port = free_port()
@@ -89,19 +68,3 @@ def mailbox(tmp_path: Path) -> Iterator[Mailbox]:
 @pytest.fixture
 def task_queue() -> str:
     return f"test-{uuid.uuid4().hex[:12]}"
-
-
-def make_profile(project_id: str | None = None, planned_opening: date = date(2028, 9, 1)) -> ProjectProfile:
-    return ProjectProfile(
-        project_id=project_id or f"edp-{uuid.uuid4().hex[:10]}",
-        name="École de Production de Belfort",
-        region="Bourgogne-Franche-Comté",
-        department="90",
-        city="Belfort",
-        academy="Besançon",
-        trades=["Usinage", "Chaudronnerie"],
-        diplomas=["CAP Conducteur d'installations de production"],
-        capacity=12,
-        holder={"name": "Association EdP Belfort", "email": "porteur@edp-belfort.fr"},
-        planned_opening=planned_opening,
-    )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from labellisation.api.app import create_app
-from labellisation.logging import configure_logging
+from labellisation.log_setup import configure_logging
 from labellisation.settings import get_settings
 
 settings = get_settings()

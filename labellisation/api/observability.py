@@ -10,7 +10,7 @@ from fastapi import FastAPI, Response
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from labellisation.logging import get_logger
+from labellisation.log_setup import get_logger
 
 log = get_logger("labellisation.api")
 

@@ -15,7 +15,7 @@ from typing import Any
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, Template, select_autoescape
 
-from labellisation.calendar import format_date_fr
+from labellisation.french_calendar import format_date_fr
 from labellisation.mail.messages import ReminderEmail, ReminderKind, RenderedEmail
 
 

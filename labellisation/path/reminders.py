@@ -14,8 +14,8 @@ from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel
 
-from labellisation.calendar import add_working_days, next_send_time
 from labellisation.durations import Duration
+from labellisation.french_calendar import add_working_days, next_send_time
 from labellisation.path.deadlines import days_overdue
 from labellisation.path.state import AWAITING_HOLDER, Project, StepState, StepStatus
 from labellisation.process import Calendar

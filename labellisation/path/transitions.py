@@ -168,121 +168,147 @@ def record_refused_signal(project: Project, command: DecideStep, refusal: Refusa
 # -- handlers -------------------------------------------------------------------------
 
 
-def _submit(p: Project, cmd: SubmitStep, now: datetime) -> None:
-    step = _open_step(p, cmd.step)
+def _submit(project: Project, command: SubmitStep, now: datetime) -> None:
+    step = _open_step(project, command.step)
     if step.status not in AWAITING_HOLDER:
-        raise _conflict(_not_awaiting_holder(p, step))
-    definition = p.process.step(step.id)
-    if definition is not None and definition.requires_cohort and not p.cohorts:
-        raise _conflict(f"{_name(p, step)} : enregistrez d'abord les résultats d'au moins une cohorte")
+        raise _conflict(_not_awaiting_holder(project, step))
+    definition = project.process.step(step.id)
+    if definition is not None and definition.requires_cohort and not project.cohorts:
+        raise _conflict(f"{_name(project, step)} : enregistrez d'abord les résultats d'au moins une cohorte")
     step.status = StepStatus.SUBMITTED
     step.submitted_at = now
     step.decided_at = None
     step.submissions += 1
-    step.documents = list(cmd.documents)
+    step.documents = list(command.documents)
     _emit(
-        p,
+        project,
         now,
         EventKind.STEP_SUBMITTED,
         step=step.id,
-        actor=cmd.actor,
-        comment=cmd.comment or None,
-        data={"documents": [d.model_dump() for d in cmd.documents], "submission": step.submissions},
+        actor=command.actor,
+        comment=command.comment or None,
+        data={"documents": [d.model_dump() for d in command.documents], "submission": step.submissions},
     )
 
 
-def _decide(p: Project, cmd: DecideStep, now: datetime) -> None:
-    step = _open_step(p, cmd.step)
+def _decide(project: Project, command: DecideStep, now: datetime) -> None:
+    step = _open_step(project, command.step)
     if step.status is not StepStatus.SUBMITTED:
         if step.status in (StepStatus.APPROVED, StepStatus.REJECTED):
-            raise _conflict(f"{_name(p, step)} est déjà décidée ({STATUS_LABELS[step.status]})")
-        raise _conflict(f"{_name(p, step)} n'a pas été soumise ({STATUS_LABELS[step.status]}) : rien à décider")
+            raise _conflict(f"{_name(project, step)} est déjà décidée ({STATUS_LABELS[step.status]})")
+        raise _conflict(f"{_name(project, step)} n'a pas été soumise ({STATUS_LABELS[step.status]}) : rien à décider")
     step.decided_at = now
-    data = {"decision": cmd.decision.value, "decision_id": cmd.decision_id}
-    if cmd.decision_id is not None:
-        p.decisions[cmd.decision_id] = Decided(step=step.id, decision=cmd.decision.value)
-    if cmd.decision is Decision.APPROVE:
+    data = {"decision": command.decision.value, "decision_id": command.decision_id}
+    if command.decision_id is not None:
+        project.decisions[command.decision_id] = Decided(step=step.id, decision=command.decision.value)
+    if command.decision is Decision.APPROVE:
         step.status = StepStatus.APPROVED
-        _emit(p, now, EventKind.STEP_APPROVED, step=step.id, actor=cmd.actor, comment=cmd.comment or None, data=data)
-        _advance(p, now, cmd.actor)
-    elif cmd.decision is Decision.REQUEST_CHANGES:
+        _emit(
+            project,
+            now,
+            EventKind.STEP_APPROVED,
+            step=step.id,
+            actor=command.actor,
+            comment=command.comment or None,
+            data=data,
+        )
+        _advance(project, now, command.actor)
+    elif command.decision is Decision.REQUEST_CHANGES:
         step.status = StepStatus.CHANGES_REQUESTED
-        _emit(p, now, EventKind.CHANGES_REQUESTED, step=step.id, actor=cmd.actor, comment=cmd.comment, data=data)
+        _emit(
+            project,
+            now,
+            EventKind.CHANGES_REQUESTED,
+            step=step.id,
+            actor=command.actor,
+            comment=command.comment,
+            data=data,
+        )
     else:
         step.status = StepStatus.REJECTED
-        p.state = ProjectState.REJECTED
-        _emit(p, now, EventKind.STEP_REJECTED, step=step.id, actor=cmd.actor, comment=cmd.comment, data=data)
+        project.state = ProjectState.REJECTED
+        _emit(
+            project, now, EventKind.STEP_REJECTED, step=step.id, actor=command.actor, comment=command.comment, data=data
+        )
 
 
-def _move_deadline(p: Project, cmd: MoveDeadline, now: datetime) -> None:
-    step = _open_step(p, cmd.step)
+def _move_deadline(project: Project, command: MoveDeadline, now: datetime) -> None:
+    step = _open_step(project, command.step)
     if step.status not in OPEN_STEP:
-        raise _conflict(f"{_name(p, step)} est {STATUS_LABELS[step.status]} : son échéance ne peut pas changer")
-    new_due = end_of_day(cmd.due_on, p.process.timezone)
+        raise _conflict(f"{_name(project, step)} est {STATUS_LABELS[step.status]} : son échéance ne peut pas changer")
+    new_due = end_of_day(command.due_on, project.process.timezone)
     if new_due <= now:
-        raise _Refused(RefusalCode.INVALID, f"due_on : la nouvelle échéance ({cmd.due_on.isoformat()}) est déjà passée")
+        raise _Refused(
+            RefusalCode.INVALID, f"due_on : la nouvelle échéance ({command.due_on.isoformat()}) est déjà passée"
+        )
     previous = step.due_at
     step.due_at = new_due
     step.due_set_at = now
     step.deadline_noted = False
     _emit(
-        p,
+        project,
         now,
         EventKind.DEADLINE_MOVED,
         step=step.id,
-        actor=cmd.actor,
-        comment=cmd.reason,
+        actor=command.actor,
+        comment=command.reason,
         data={"previous_due_at": _iso(previous), "due_at": _iso(new_due)},
     )
 
 
-def _pause(p: Project, cmd: PauseProject, now: datetime) -> None:
-    _check_active(p)
-    if cmd.review_on < _local_today(p, now):
+def _pause(project: Project, command: PauseProject, now: datetime) -> None:
+    _check_active(project)
+    if command.review_on < _local_today(project, now):
         raise _Refused(
-            RefusalCode.INVALID, f"review_on : la date de réexamen ({cmd.review_on.isoformat()}) est déjà passée"
+            RefusalCode.INVALID, f"review_on : la date de réexamen ({command.review_on.isoformat()}) est déjà passée"
         )
-    p.state = ProjectState.PAUSED
-    p.pause = Pause(since=now, reason=cmd.reason, review_on=cmd.review_on)
+    project.state = ProjectState.PAUSED
+    project.pause = Pause(since=now, reason=command.reason, review_on=command.review_on)
     _emit(
-        p,
+        project,
         now,
         EventKind.PROJECT_PAUSED,
-        actor=cmd.actor,
-        comment=cmd.reason,
-        data={"review_on": cmd.review_on.isoformat()},
+        actor=command.actor,
+        comment=command.reason,
+        data={"review_on": command.review_on.isoformat()},
     )
 
 
-def _resume(p: Project, cmd: ResumeProject, now: datetime) -> None:
-    _check_not_finished(p)
-    if p.pause is None:
+def _resume(project: Project, command: ResumeProject, now: datetime) -> None:
+    _check_not_finished(project)
+    if project.pause is None:
         raise _conflict("le projet n'est pas en pause")
-    paused_for = now - p.pause.since
-    for step in p.steps:
+    paused_for = now - project.pause.since
+    for step in project.steps:
         if step.status in OPEN_STEP and step.due_at is not None:
             step.due_at = step.due_at + paused_for
             step.due_set_at = now
-    p.pause = None
-    p.state = ProjectState.ACTIVE
-    _emit(p, now, EventKind.PROJECT_RESUMED, actor=cmd.actor, data={"paused_seconds": int(paused_for.total_seconds())})
+    project.pause = None
+    project.state = ProjectState.ACTIVE
+    _emit(
+        project,
+        now,
+        EventKind.PROJECT_RESUMED,
+        actor=command.actor,
+        data={"paused_seconds": int(paused_for.total_seconds())},
+    )
 
 
-def _abandon(p: Project, cmd: AbandonProject, now: datetime) -> None:
-    _check_not_finished(p)
-    p.state = ProjectState.ABANDONED
-    _emit(p, now, EventKind.PROJECT_ABANDONED, actor=cmd.actor, comment=cmd.reason)
+def _abandon(project: Project, command: AbandonProject, now: datetime) -> None:
+    _check_not_finished(project)
+    project.state = ProjectState.ABANDONED
+    _emit(project, now, EventKind.PROJECT_ABANDONED, actor=command.actor, comment=command.reason)
 
 
-def _record_cohort(p: Project, cmd: RecordCohort, now: datetime) -> None:
-    _check_active(p)
-    cohort_steps = [s for s in p.steps if (d := p.process.step(s.id)) is not None and d.requires_cohort]
+def _record_cohort(project: Project, command: RecordCohort, now: datetime) -> None:
+    _check_active(project)
+    cohort_steps = [s for s in project.steps if (d := project.process.step(s.id)) is not None and d.requires_cohort]
     if not any(s.status is not StepStatus.NOT_STARTED for s in cohort_steps):
         raise _conflict("les résultats de cohorte s'enregistrent à partir de l'amorçage (après l'ouverture)")
-    if any(c.label == cmd.cohort.label for c in p.cohorts):
-        raise _conflict(f"la cohorte « {cmd.cohort.label} » est déjà enregistrée")
-    p.cohorts.append(cmd.cohort)
-    _emit(p, now, EventKind.COHORT_RECORDED, actor=cmd.actor, data=cmd.cohort.model_dump())
+    if any(c.label == command.cohort.label for c in project.cohorts):
+        raise _conflict(f"la cohorte « {command.cohort.label} » est déjà enregistrée")
+    project.cohorts.append(command.cohort)
+    _emit(project, now, EventKind.COHORT_RECORDED, actor=command.actor, data=command.cohort.model_dump())
 
 
 _HANDLERS: dict[type[Any], Any] = {
@@ -299,79 +325,79 @@ _HANDLERS: dict[type[Any], Any] = {
 # -- helpers --------------------------------------------------------------------------
 
 
-def _retried_decision(project: Project, cmd: DecideStep) -> Project | Refusal:
-    assert cmd.decision_id is not None
-    earlier = project.decisions[cmd.decision_id]
-    if earlier.step == cmd.step and earlier.decision == cmd.decision.value:
+def _retried_decision(project: Project, command: DecideStep) -> Project | Refusal:
+    assert command.decision_id is not None
+    earlier = project.decisions[command.decision_id]
+    if earlier.step == command.step and earlier.decision == command.decision.value:
         return project
     return Refusal(
         code=RefusalCode.CONFLICT,
-        message=f"decision_id {cmd.decision_id!r} a déjà servi pour une autre décision "
+        message=f"decision_id {command.decision_id!r} a déjà servi pour une autre décision "
         f"({earlier.decision} sur l'étape {earlier.step})",
     )
 
 
-def _open_step(p: Project, step_id: str) -> StepState:
+def _open_step(project: Project, step_id: str) -> StepState:
     """The step named by a command, once the project accepts commands at all."""
-    step = p.find_step(step_id)
+    step = project.find_step(step_id)
     if step is None:
-        known = ", ".join(s.id for s in p.steps)
+        known = ", ".join(s.id for s in project.steps)
         raise _Refused(RefusalCode.NOT_FOUND, f"étape inconnue {step_id!r} (étapes du parcours : {known})")
-    _check_active(p)
+    _check_active(project)
     return step
 
 
-def _check_not_finished(p: Project) -> None:
-    if p.finished:
-        raise _conflict(f"le projet est terminé ({STATE_LABELS[p.state]}) : il n'accepte plus de commande")
+def _check_not_finished(project: Project) -> None:
+    if project.finished:
+        raise _conflict(f"le projet est terminé ({STATE_LABELS[project.state]}) : il n'accepte plus de commande")
 
 
-def _check_active(p: Project) -> None:
-    _check_not_finished(p)
-    if p.state is ProjectState.PAUSED:
+def _check_active(project: Project) -> None:
+    _check_not_finished(project)
+    if project.state is ProjectState.PAUSED:
         raise _conflict("le projet est en pause : reprenez-le d'abord")
 
 
-def _not_awaiting_holder(p: Project, step: StepState) -> str:
+def _not_awaiting_holder(project: Project, step: StepState) -> str:
     if step.status is StepStatus.NOT_STARTED:
-        current = p.process.stages[p.stage_index].label
-        return f"{_name(p, step)} n'a pas encore commencé (phase en cours : {current})"
+        current = project.process.stages[project.stage_index].label
+        return f"{_name(project, step)} n'a pas encore commencé (phase en cours : {current})"
     if step.status is StepStatus.SUBMITTED:
-        return f"{_name(p, step)} est déjà soumise et attend la décision de la FNEP"
-    return f"{_name(p, step)} est déjà décidée ({STATUS_LABELS[step.status]})"
+        return f"{_name(project, step)} est déjà soumise et attend la décision de la FNEP"
+    return f"{_name(project, step)} est déjà décidée ({STATUS_LABELS[step.status]})"
 
 
-def _name(p: Project, step: StepState) -> str:
-    definition = p.process.step(step.id)
+def _name(project: Project, step: StepState) -> str:
+    definition = project.process.step(step.id)
     return f"l'étape « {definition.label if definition else step.id} »"
 
 
-def _advance(p: Project, now: datetime, actor: str) -> None:
+def _advance(project: Project, now: datetime, actor: str) -> None:
     while True:
-        stage = p.process.stages[p.stage_index]
-        if any(s.status is not StepStatus.APPROVED for s in p.steps if s.stage == stage.id):
+        stage = project.process.stages[project.stage_index]
+        if any(s.status is not StepStatus.APPROVED for s in project.steps if s.stage == stage.id):
             return
-        _emit(p, now, EventKind.STAGE_COMPLETED, data={"stage": stage.id})
-        if p.stage_index + 1 == len(p.process.stages):
-            p.state = ProjectState.COMPLETED
-            _emit(p, now, EventKind.PROJECT_COMPLETED, actor=actor)
+        _emit(project, now, EventKind.STAGE_COMPLETED, data={"stage": stage.id})
+        if project.stage_index + 1 == len(project.process.stages):
+            project.state = ProjectState.COMPLETED
+            _emit(project, now, EventKind.PROJECT_COMPLETED, actor=actor)
             return
-        p.stage_index += 1
-        _start_stage(p, now)
+        project.stage_index += 1
+        _start_stage(project, now)
 
 
-def _start_stage(p: Project, now: datetime) -> None:
-    stage = p.process.stages[p.stage_index]
-    _emit(p, now, EventKind.STAGE_STARTED, data={"stage": stage.id})
+def _start_stage(project: Project, now: datetime) -> None:
+    stage = project.process.stages[project.stage_index]
+    _emit(project, now, EventKind.STAGE_STARTED, data={"stage": stage.id})
     for definition in stage.steps:
-        step = p.find_step(definition.id)
+        step = project.find_step(definition.id)
         assert step is not None
         step.status = StepStatus.IN_PROGRESS
         step.started_at = now
-        step.due_at = compute_due(definition, now, p.profile, p.process)
+        step.due_at = compute_due(definition, now, project.profile, project.process)
         step.due_set_at = now
         step.deadline_noted = False
-        _emit(p, now, EventKind.STEP_STARTED, step=step.id, data={"due_at": _iso(step.due_at)})
+        _emit(project, now, EventKind.STEP_STARTED, step=step.id, data={"due_at": _iso(step.due_at)})
 
 
 def _copy(project: Project) -> Project:
@@ -386,7 +412,7 @@ def _copy(project: Project) -> Project:
 
 
 def _emit(
-    p: Project,
+    project: Project,
     now: datetime,
     kind: EventKind,
     *,
@@ -395,15 +421,15 @@ def _emit(
     comment: str | None = None,
     data: dict[str, Any] | None = None,
 ) -> None:
-    event_id = f"{p.profile.project_id}-{p.next_event_number:06d}"
-    p.next_event_number += 1
-    p.events.append(
+    event_id = f"{project.profile.project_id}-{project.next_event_number:06d}"
+    project.next_event_number += 1
+    project.events.append(
         Event(event_id=event_id, at=now, kind=kind, step=step, actor=actor, comment=comment, data=data or {})
     )
 
 
-def _local_today(p: Project, now: datetime) -> Any:
-    return now.astimezone(ZoneInfo(p.process.timezone)).date()
+def _local_today(project: Project, now: datetime) -> Any:
+    return now.astimezone(ZoneInfo(project.process.timezone)).date()
 
 
 def _iso(moment: datetime | None) -> str | None:

@@ -8,7 +8,7 @@ import httpx
 import pytest
 
 from labellisation.process import load_process
-from tests.api.conftest import DOCS, OTHER, PROJECT, Api, profile
+from tests.support.api import DOCS, OTHER, PROJECT, Api, profile
 
 APPROVE = {"decision": "approve", "comment": "", "decision_id": None}
 

@@ -13,7 +13,7 @@ import pytest
 import uvicorn
 
 from labellisation.devstack import _EmbeddedServer, free_port
-from tests.api.conftest import Api, profile
+from tests.support.api import Api, profile
 
 CLI = Path(sys.executable).parent / "labellisation"
 

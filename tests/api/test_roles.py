@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from tests.api.conftest import DOCS, PROJECT, Api, profile
+from tests.support.api import DOCS, PROJECT, Api, profile
 
 EVERYONE = ("coordinator", "reviewer", "holder", "other_holder", None, "bad")
 P = f"/projects/{PROJECT}"

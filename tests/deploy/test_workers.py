@@ -22,8 +22,9 @@ from labellisation.process import load_process
 from labellisation.records.migrate import upgrade
 from labellisation.records.store import RecordStore
 from labellisation.temporal import connect, dev_server_binary
-from tests.conftest import Mailbox, make_profile
-from tests.workflows.driver import ProjectDriver, running
+from tests.support.driver import ProjectDriver, running
+from tests.support.mailbox import Mailbox
+from tests.support.profiles import make_profile
 
 ROOT = Path(__file__).parents[2]
 

@@ -32,8 +32,8 @@ from labellisation.records.store import RecordStore
 from labellisation.search_attributes import register_search_attributes
 from labellisation.settings import Settings
 from labellisation.temporal import time_skipping_server_binary
-from tests.conftest import make_profile
-from tests.workflows.driver import ProjectDriver, running
+from tests.support.driver import ProjectDriver, running
+from tests.support.profiles import make_profile
 
 HERE = Path(__file__).parent
 COHORT = Cohort(label="2028-2030", enrolled=12, dropouts=1, presented=11, passed=10, positive_exits=11, job_offers=40)

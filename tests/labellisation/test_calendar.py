@@ -20,7 +20,7 @@ with workflow.unsafe.imports_passed_through():
     from temporalio.client import Client
     from temporalio.worker import Worker
 
-    from labellisation.calendar import (
+    from labellisation.french_calendar import (
         add_working_days,
         format_date_fr,
         french_public_holidays,

@@ -21,8 +21,8 @@ from labellisation.path.commands import DecideStep, SubmitStep
 from labellisation.path.state import StepStatus
 from labellisation.path.status import ProjectStatus
 from labellisation.temporal import connect
-from tests.conftest import make_profile
-from tests.workflows.driver import DOCUMENT
+from tests.support.driver import DOCUMENT
+from tests.support.profiles import make_profile
 
 LAUNCHER = Path(sys.executable).parent / "labellisation"
 

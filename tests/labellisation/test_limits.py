@@ -16,7 +16,7 @@ from labellisation.path.limits import (
 )
 from labellisation.path.state import Cohort, Document, Event, EventKind, StepStatus
 from labellisation.path.transitions import apply
-from tests.labellisation.path_helpers import DOC, T0, approve, new_project, ok, submit
+from tests.support.path_helpers import DOC, T0, approve, new_project, ok, submit
 
 TEMPORAL_PAYLOAD_LIMIT = 2 * 1024 * 1024  # Temporal refuses a larger payload
 TEMPORAL_PAYLOAD_WARNING = 512 * 1024

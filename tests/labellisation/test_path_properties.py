@@ -52,7 +52,7 @@ from labellisation.path.state import (
     StepStatus,
 )
 from labellisation.path.transitions import Refusal, RefusalCode, apply, note_deadlines
-from tests.labellisation.path_helpers import DOC, T0, new_project
+from tests.support.path_helpers import DOC, T0, new_project
 
 STARTED = new_project()
 FNEP = STARTED.process

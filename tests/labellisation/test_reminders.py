@@ -11,8 +11,8 @@ from labellisation.path.state import Project
 from labellisation.path.status import project_status
 from labellisation.path.transitions import apply, mark_reminder_sent, start_project
 from labellisation.process import load_process
-from tests.conftest import make_profile
-from tests.labellisation.path_helpers import approve, ok, submit
+from tests.support.path_helpers import approve, ok, submit
+from tests.support.profiles import make_profile
 
 PARIS = ZoneInfo("Europe/Paris")
 Sent = tuple[str, str, str]  # kind, recipient role, local send time

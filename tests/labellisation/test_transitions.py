@@ -33,8 +33,8 @@ from labellisation.path.transitions import (
     start_project,
 )
 from labellisation.process import load_process
-from tests.conftest import make_profile
-from tests.labellisation.path_helpers import DOC, T0, approve, new_project, ok, pass_step, submit
+from tests.support.path_helpers import DOC, T0, approve, new_project, ok, pass_step, submit
+from tests.support.profiles import make_profile
 
 IMPLEMENTATION = ["works", "equipment", "funding", "staffing", "recruitment", "opening_declaration"]
 STEP_INDEX = {s.id: i for i, s in enumerate(s for stage in load_process("fnep").stages for s in stage.steps)}

@@ -9,7 +9,7 @@ from pydantic import ValidationError
 
 from labellisation.mail.messages import RECIPIENT_ROLE, RecipientRole, ReminderEmail, ReminderKind
 from labellisation.path.reminders import ROLE_OF, Kind, Role
-from tests.mail.helpers import reminder
+from tests.support.mail_helpers import reminder
 
 
 def test_the_kinds_are_exactly_those_of_the_domain() -> None:

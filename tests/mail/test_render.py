@@ -10,7 +10,7 @@ import pytest
 
 from labellisation.mail.messages import ReminderKind
 from labellisation.mail.render import render, template_names
-from tests.mail.helpers import PROJECT_URL, reminder
+from tests.support.mail_helpers import PROJECT_URL, reminder
 
 SCHOOL = "École de Production de Belfort"
 STEP = "Étude de faisabilité"

@@ -20,7 +20,7 @@ from labellisation.mail.messages import Recipient, RecipientRole, ReminderKind
 from labellisation.mail.render import render
 from labellisation.mail.sender import REMINDER_ID_HEADER, SmtpSettings, build_message, message_id, send
 from labellisation.mail.sink import OutboxSink, start_sink
-from tests.mail.helpers import PROJECT_URL, body, read_eml, reminder
+from tests.support.mail_helpers import PROJECT_URL, body, read_eml, reminder
 
 SUBJECT = "École de Production de Belfort — Étude de faisabilité : en retard de 14 jours"
 FROM = "suivi@fnep.fr"

@@ -12,7 +12,7 @@ import pytest
 
 from labellisation.devstack import free_port
 from labellisation.mail.sink import start_sink
-from tests.mail.helpers import read_eml
+from tests.support.mail_helpers import read_eml
 
 NAME = re.compile(r"^\d{8}T\d{12}Z-\d{6}-[0-9a-f]{16}\.eml$")
 

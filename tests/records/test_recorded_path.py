@@ -20,9 +20,10 @@ from labellisation.records.migrate import upgrade
 from labellisation.records.store import RecordStore
 from labellisation.search_attributes import register_search_attributes
 from labellisation.temporal import time_skipping_server_binary
-from tests.conftest import Mailbox, make_profile
-from tests.records.proxy import CuttableProxy
-from tests.workflows.driver import ProjectDriver, running
+from tests.support.driver import ProjectDriver, running
+from tests.support.mailbox import Mailbox
+from tests.support.profiles import make_profile
+from tests.support.proxy import CuttableProxy
 
 COHORT = Cohort(label="2028-2030", enrolled=12, dropouts=1, presented=11, passed=10, positive_exits=11, job_offers=40)
 

@@ -22,8 +22,8 @@ from labellisation.records.migrate import downgrade, upgrade
 from labellisation.records.schema import RecordEvents, project_record
 from labellisation.records.store import RecordStore
 from labellisation.records.tables import Base
-from tests.conftest import make_profile
-from tests.labellisation.path_helpers import T0, pass_step
+from tests.support.path_helpers import T0, pass_step
+from tests.support.profiles import make_profile
 
 
 def fresh_project(region: str = "Bourgogne-Franche-Comté") -> Project:

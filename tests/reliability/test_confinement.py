@@ -11,9 +11,9 @@ from sqlalchemy import select
 from labellisation.api.app import create_app
 from labellisation.records.tables import TokenRow
 from labellisation.settings import Settings
-from tests.api.conftest import DOCS, OTHER, PROJECT, Api, profile
 from tests.api.test_roles import ROUTES
 from tests.reliability.figures import report, tally
+from tests.support.api import DOCS, OTHER, PROJECT, Api, profile
 
 #: Every route on one project, from the role matrix: (method, path, body).
 ON_PROJECT = [(method, path, body) for method, path, body, _ in ROUTES if f"/projects/{PROJECT}" in path]

@@ -17,9 +17,9 @@ import pytest
 from markupsafe import escape
 from sqlalchemy import text
 
-from tests.api.conftest import DOCS, PROJECT, Api, profile
-from tests.conftest import Mailbox
 from tests.reliability.figures import tally
+from tests.support.api import DOCS, PROJECT, Api, profile
+from tests.support.mailbox import Mailbox
 
 HOSTILE = [
     "'); DROP TABLE events; --",

@@ -23,10 +23,11 @@ from labellisation.records.migrate import upgrade
 from labellisation.records.store import RecordStore
 from labellisation.records.tables import ReminderRow
 from labellisation.search_attributes import register_search_attributes
-from tests.conftest import Mailbox, make_profile
-from tests.reliability.demo_path import approve_stages, start_demo
 from tests.reliability.figures import report
-from tests.workflows.driver import running
+from tests.support.demo_path import approve_stages, start_demo
+from tests.support.driver import running
+from tests.support.mailbox import Mailbox
+from tests.support.profiles import make_profile
 
 TASK_QUEUE = "labellisation"
 #: The demo process reminds reviewers of a submission left undecided for 20 s; the server is down across it.

@@ -35,10 +35,11 @@ from labellisation.records.migrate import upgrade
 from labellisation.records.store import RecordStore
 from labellisation.records.tables import ReminderRow
 from labellisation.temporal import dev_server_binary
-from tests.conftest import Mailbox, make_profile
-from tests.reliability.demo_path import approve_stages, start_demo
 from tests.reliability.figures import report
-from tests.workflows.driver import ProjectDriver
+from tests.support.demo_path import approve_stages, start_demo
+from tests.support.driver import ProjectDriver
+from tests.support.mailbox import Mailbox
+from tests.support.profiles import make_profile
 
 ROOT = Path(__file__).parents[2]
 KILLS = 20

@@ -10,9 +10,10 @@ from temporalio.testing import WorkflowEnvironment
 
 from labellisation.path.state import EventKind
 from labellisation.records.store import RecordStore
-from tests.conftest import Mailbox, make_profile
 from tests.reliability.figures import report
-from tests.workflows.driver import ProjectDriver, running
+from tests.support.driver import ProjectDriver, running
+from tests.support.mailbox import Mailbox
+from tests.support.profiles import make_profile
 from tests.workflows.test_reminders import PARIS, expected_for_stalled_step
 
 #: Temporal's hard limits per run, and the payload size it warns about.

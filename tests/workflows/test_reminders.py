@@ -18,8 +18,9 @@ from labellisation.path.commands import PauseProject, ResumeProject
 from labellisation.path.reminders import Kind, PlannedReminder, Role, SendReminder
 from labellisation.path.state import Event, EventKind
 from labellisation.records.store import RecordStore
-from tests.conftest import Mailbox, make_profile
-from tests.workflows.driver import ProjectDriver, running
+from tests.support.driver import ProjectDriver, running
+from tests.support.mailbox import Mailbox
+from tests.support.profiles import make_profile
 
 PARIS = ZoneInfo("Europe/Paris")
 HOLDER = "porteur@edp-belfort.fr"

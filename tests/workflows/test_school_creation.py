@@ -26,8 +26,9 @@ from labellisation.path.commands import (
 from labellisation.path.state import Cohort, EventKind, ProjectState, StepStatus
 from labellisation.process import load_process
 from labellisation.records.store import RecordStore
-from tests.conftest import Mailbox, make_profile
-from tests.workflows.driver import DOCUMENT, ProjectDriver, running
+from tests.support.driver import DOCUMENT, ProjectDriver, running
+from tests.support.mailbox import Mailbox
+from tests.support.profiles import make_profile
 
 WORKFLOW_TASK_EVENTS = {
     "EVENT_TYPE_WORKFLOW_TASK_SCHEDULED",

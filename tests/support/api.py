@@ -1,4 +1,4 @@
-"""The HTTP API over a real Temporal test server, worker, records database and SMTP sink."""
+"""The HTTP API over a real Temporal test server, worker, records database and SMTP sink (fixture `api`)."""
 
 from __future__ import annotations
 
@@ -15,8 +15,8 @@ from labellisation.api.app import create_app
 from labellisation.contract import workflow_id
 from labellisation.records.store import RecordStore
 from labellisation.tokens import ApiUser, UserRole, create_token
-from tests.conftest import Mailbox
-from tests.workflows.driver import ProjectDriver, running
+from tests.support.driver import ProjectDriver, running
+from tests.support.mailbox import Mailbox
 
 PROJECT = "edp-belfort"
 OTHER = "edp-lyon"

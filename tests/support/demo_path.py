@@ -12,7 +12,7 @@ from labellisation.contract import WORKFLOW_NAME, ProjectOutcome, StartProject, 
 from labellisation.path.commands import RecordCohort
 from labellisation.path.state import Cohort, ProjectProfile
 from labellisation.process import StageDefinition, load_process
-from tests.workflows.driver import ProjectDriver
+from tests.support.driver import ProjectDriver
 
 COHORT = Cohort(label="c1", enrolled=10, dropouts=0, presented=10, passed=9, positive_exits=9, job_offers=9)
 

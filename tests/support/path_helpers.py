@@ -8,7 +8,7 @@ from labellisation.path.commands import DecideStep, SubmitStep
 from labellisation.path.state import Document, Project
 from labellisation.path.transitions import Refusal, apply, start_project
 from labellisation.process import load_process
-from tests.conftest import make_profile
+from tests.support.profiles import make_profile
 
 T0 = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
 DOC = Document(title="Dossier", url="https://docs.example.org/dossier.pdf")

@@ -1,0 +1,27 @@
+"""A real SMTP server (the dev sink) and what it received."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from email import policy
+from email.message import EmailMessage
+from email.parser import BytesParser
+from pathlib import Path
+
+from labellisation.settings import Settings
+
+
+@dataclass
+class Mailbox:
+    """A real SMTP server (the dev sink) and what it received."""
+
+    outbox: Path
+    settings: Settings
+
+    def messages(self) -> list[EmailMessage]:
+        parsed = []
+        for path in sorted(self.outbox.glob("*.eml")):
+            message = BytesParser(policy=policy.default).parsebytes(path.read_bytes())
+            assert isinstance(message, EmailMessage)
+            parsed.append(message)
+        return parsed

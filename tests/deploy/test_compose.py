@@ -5,6 +5,7 @@ No Docker engine runs on these machines: the file is checked, never started here
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -68,7 +69,154 @@ def test_start_order_and_scale() -> None:
     assert "--retention" in admin
 
 
-def test_no_secret_is_hard_coded_except_marked_local_defaults() -> None:
-    for line in COMPOSE.read_text().splitlines():
-        if "PASSWORD" in line and ":-" in line and "local-only" in line:
-            assert "${" in line  # overridable from the environment
+#: Words that make a setting a secret, as whole `_`-separated parts of its name (so KEYWORD is not one).
+SECRET_WORDS = {"PASSWORD", "PASSWD", "PWD", "PASS", "SECRET", "TOKEN", "KEY", "APIKEY", "CREDENTIALS", "PRIVATE"}
+#: One whole compose substitution: `${VAR}`, `${VAR:-default}`, `${VAR-default}`, `${VAR:?error}`, `${VAR?error}`.
+SUBSTITUTION = re.compile(r"\$\{(?P<var>[A-Za-z_][A-Za-z0-9_]*)(?:(?P<op>:?[-?])(?P<default>[^}]*))?\}")
+#: `scheme://user:password@host`, substitutions masked: the credentials of a URL.
+URL_CREDENTIALS = re.compile(r"^[a-z][a-z0-9+.-]*://(?P<user>[^:@/\s]*):(?P<password>[^@/\s]*)@", re.IGNORECASE)
+
+
+def is_secret(name: str) -> bool:
+    return any(part in SECRET_WORDS for part in name.upper().split("_"))
+
+
+def environment(service: dict[str, Any]) -> dict[str, str | None]:
+    """A service's `environment`, in either compose form: a mapping, or a list of `NAME=value` (or bare `NAME`)."""
+    env = service.get("environment") or {}
+    if isinstance(env, dict):
+        return {str(name): None if value is None else str(value) for name, value in env.items()}
+    pairs = [str(item).split("=", 1) for item in env]
+    return {pair[0]: pair[1] if len(pair) == 2 else None for pair in pairs}
+
+
+def url_password(value: str) -> str | None:
+    """The password of a URL with credentials (`scheme://user:password@host`), or None.
+
+    Substitutions are masked while the URL is split: `${USER:-a}:${PASSWORD:-b}` holds colons of its own.
+    """
+    masked: list[str] = []
+
+    def mask(match: re.Match[str]) -> str:
+        masked.append(match[0])
+        return f"\0{len(masked) - 1}\0"
+
+    url = URL_CREDENTIALS.match(SUBSTITUTION.sub(mask, value))
+    if url is None:
+        return None
+    return re.sub(r"\0(\d+)\0", lambda m: masked[int(m[1])], url["password"])
+
+
+def secret_problem(value: str | None) -> str | None:
+    """Why `value` is not an acceptable secret, or None.
+
+    Acceptable: nothing (taken from the shell as is), or exactly one substitution of a variable whose default, if
+    any, is empty or marked `local-only` (a laptop default, never a real secret). `$${X}` is compose's escape for a
+    literal `${X}`: a literal.
+    """
+    if value is None:
+        return None
+    match = SUBSTITUTION.fullmatch(value)
+    if match is None:
+        return f"a literal ({value!r}), not a ${{VARIABLE}} from the environment"
+    default = match["default"] or ""
+    if match["op"] in (":-", "-") and default and "local-only" not in default:
+        return f"a default that is not marked local-only ({default!r})"
+    return None
+
+
+def hard_coded_secrets(path: Path) -> list[tuple[str, str, str]]:
+    """(service, setting, why) for every environment value of every service of the compose file at `path` that
+    hard-codes a secret.
+
+    A setting named like a secret must come from a substitution; so must the password inside a URL
+    (`postgresql://user:${PASSWORD}@host`), whatever the setting's name.
+    """
+    data = yaml.safe_load(path.read_text())
+    found = []
+    for service_name, service in (data.get("services") or {}).items():
+        for name, value in environment(service).items():
+            if is_secret(name) and (problem := secret_problem(value)):
+                found.append((service_name, name, problem))
+            password = url_password(value or "")
+            if password is not None and (problem := secret_problem(password)):
+                found.append((service_name, name, f"a URL whose password is {problem}"))
+    return found
+
+
+def secrets_of(data: dict[str, Any]) -> set[tuple[str, str]]:
+    return {(name, key) for name, service in data["services"].items() for key in environment(service) if is_secret(key)}
+
+
+def test_no_secret_is_hard_coded() -> None:
+    assert hard_coded_secrets(COMPOSE) == []
+
+
+def test_the_file_has_secrets_to_check() -> None:
+    """The check above looks at something: the passwords of PostgreSQL, Temporal and the SMTP relay."""
+    assert secrets_of(compose()) >= {
+        ("postgresql", "POSTGRES_PASSWORD"), ("temporal", "POSTGRES_PWD"), ("worker", "LABELLISATION_SMTP_PASSWORD"),
+        ("api", "LABELLISATION_SMTP_PASSWORD"),
+    }  # fmt: skip
+
+
+BAD_COMPOSE = """
+services:
+  postgresql:
+    image: postgres:16
+    environment:
+      POSTGRES_USER: labellisation
+      POSTGRES_PASSWORD: hunter2
+      POSTGRES_DB: records
+  temporal:
+    image: temporalio/auto-setup:1.29
+    environment:
+      - DB=postgres12
+      - POSTGRES_PWD=hunter2
+      - POSTGRES_SEEDS
+  worker:
+    image: labellisation:latest
+    environment:
+      LABELLISATION_DATABASE_URL: postgresql+asyncpg://labellisation:hunter2@postgresql:5432/records
+      LABELLISATION_SMTP_PASSWORD: ${SMTP_PASSWORD:-hunter2}
+      LABELLISATION_API_TOKEN: $${TOKEN}
+      LABELLISATION_SECRET_KEY: ${SECRET_KEY}
+      LABELLISATION_SMTP_USER: ${SMTP_USER:-}
+      LABELLISATION_KEYWORDS: not-a-secret
+"""
+
+
+def test_the_check_finds_a_hard_coded_secret_in_either_environment_form(tmp_path: Path) -> None:
+    bad = tmp_path / "docker-compose.yml"
+    bad.write_text(BAD_COMPOSE)
+    found = hard_coded_secrets(bad)
+    assert [(service, name) for service, name, _ in found] == [
+        ("postgresql", "POSTGRES_PASSWORD"),
+        ("temporal", "POSTGRES_PWD"),  # the list form
+        ("worker", "LABELLISATION_DATABASE_URL"),  # a password inside a URL
+        ("worker", "LABELLISATION_SMTP_PASSWORD"),  # a real-looking default
+        ("worker", "LABELLISATION_API_TOKEN"),  # $${...}: compose's escape, a literal
+    ], found
+    assert found[0][2] == "a literal ('hunter2'), not a ${VARIABLE} from the environment"
+    assert found[2][2] == "a URL whose password is a literal ('hunter2'), not a ${VARIABLE} from the environment"
+    assert found[3][2] == "a default that is not marked local-only ('hunter2')"
+
+
+def test_the_check_finds_each_secret_of_the_real_file_made_literal(tmp_path: Path) -> None:
+    """Copies of the production file, each with one secret (and the database URL's password) made a plain value."""
+    text = COMPOSE.read_text()
+    bad = tmp_path / "docker-compose.yml"
+    secrets = sorted(secrets_of(compose()))
+    for service, name in secrets:
+        data = yaml.safe_load(text)  # fresh: `environment: *app-env` is one mapping shared by three services
+        data["services"][service]["environment"][name] = "hunter2"
+        bad.write_text(yaml.safe_dump(data))
+        found = hard_coded_secrets(bad)
+        assert (service, name, "a literal ('hunter2'), not a ${VARIABLE} from the environment") in found
+    data = yaml.safe_load(text)
+    url = data["services"]["worker"]["environment"]["LABELLISATION_DATABASE_URL"]
+    data["services"]["worker"]["environment"]["LABELLISATION_DATABASE_URL"] = url.replace(
+        "${POSTGRES_PASSWORD:-local-only-password}", "hunter2"
+    )
+    bad.write_text(yaml.safe_dump(data))
+    assert ("worker", "LABELLISATION_DATABASE_URL") in {(service, name) for service, name, _ in hard_coded_secrets(bad)}

@@ -11,7 +11,10 @@ ROOT = Path(__file__).resolve().parent.parent
 
 PURE_MODEL = [
     *sorted((ROOT / "labellisation" / "path").glob("*.py")),
-    *(ROOT / "labellisation" / name for name in ("process.py", "durations.py", "policy.py", "french_calendar.py")),
+    *(
+        ROOT / "labellisation" / name
+        for name in ("process.py", "durations.py", "policy.py", "french_calendar.py", "catalogue.py")
+    ),
 ]
 #: I/O, clocks, randomness and the upper layers.
 NOT_IN_PURE_MODEL = (

@@ -15,18 +15,19 @@ from typing import Any
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, Template, select_autoescape
 
+from labellisation.catalogue import days
 from labellisation.french_calendar import format_date_fr
 from labellisation.mail.messages import ReminderEmail, ReminderKind, RenderedEmail
 
 
 def days_fr(count: int) -> str:
-    """Days in French words: "un jour", "14 jours"."""
-    return "un jour" if count == 1 else f"{count} jours"
+    """Days in French words: "un jour", "0 jour", "14 jours" (the catalogue's plural rule)."""
+    return "un jour" if count == 1 else days(count)
 
 
 def late_fr(count: int) -> str:
     """How late, in French: "en retard d'un jour", "en retard de 14 jours"."""
-    return "en retard d'un jour" if count == 1 else f"en retard de {count} jours"
+    return "en retard d'un jour" if count == 1 else f"en retard de {days(count)}"
 
 
 @lru_cache(maxsize=1)

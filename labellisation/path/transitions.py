@@ -15,6 +15,8 @@ from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel
 
+from labellisation.catalogue import STATE_LABELS as STATE_LABELS  # re-exported for older importers
+from labellisation.catalogue import STATUS_LABELS as STATUS_LABELS
 from labellisation.path.commands import (
     AbandonProject,
     Command,
@@ -41,22 +43,6 @@ from labellisation.path.state import (
     StepStatus,
 )
 from labellisation.process import ProcessDefinition
-
-STATE_LABELS = {
-    ProjectState.ACTIVE: "actif",
-    ProjectState.PAUSED: "en pause",
-    ProjectState.COMPLETED: "labellisé",
-    ProjectState.REJECTED: "rejeté",
-    ProjectState.ABANDONED: "abandonné",
-}
-STATUS_LABELS = {
-    StepStatus.NOT_STARTED: "pas commencée",
-    StepStatus.IN_PROGRESS: "en cours",
-    StepStatus.SUBMITTED: "soumise",
-    StepStatus.CHANGES_REQUESTED: "modifications demandées",
-    StepStatus.APPROVED: "approuvée",
-    StepStatus.REJECTED: "rejetée",
-}
 
 
 class RefusalCode(StrEnum):

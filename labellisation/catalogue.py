@@ -1,0 +1,116 @@
+"""Every word a person reads, in French: one catalogue for the CLI, the e-mails, the API's sentences and the pages.
+
+Ids (`step_approved`, `holder`, `active`) stay in the JSON; a person reads the labels below. Stage and
+step labels come from the process definition (`label` in its YAML); `step_label` and `stage_label` find
+them. Pure: no I/O, no clock (the caller passes `now`).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from labellisation.french_calendar import PARIS, format_date_fr
+from labellisation.path.commands import Decision
+from labellisation.path.reminders import Kind as ReminderKind
+from labellisation.path.reminders import Role as RecipientRole
+from labellisation.path.state import EventKind, ProjectState, StepStatus
+from labellisation.process import ProcessDefinition
+
+STATE_LABELS: dict[ProjectState, str] = {
+    ProjectState.ACTIVE: "actif",
+    ProjectState.PAUSED: "en pause",
+    ProjectState.COMPLETED: "labellisé",
+    ProjectState.REJECTED: "rejeté",
+    ProjectState.ABANDONED: "abandonné",
+}
+STATUS_LABELS: dict[StepStatus, str] = {
+    StepStatus.NOT_STARTED: "pas commencée",
+    StepStatus.IN_PROGRESS: "en cours",
+    StepStatus.SUBMITTED: "soumise",
+    StepStatus.CHANGES_REQUESTED: "modifications demandées",
+    StepStatus.APPROVED: "approuvée",
+    StepStatus.REJECTED: "rejetée",
+}
+EVENT_LABELS: dict[EventKind, str] = {
+    EventKind.PROJECT_STARTED: "projet démarré",
+    EventKind.STAGE_STARTED: "phase commencée",
+    EventKind.STEP_STARTED: "étape commencée",
+    EventKind.STEP_SUBMITTED: "dossier déposé",
+    EventKind.STEP_APPROVED: "étape approuvée",
+    EventKind.CHANGES_REQUESTED: "modifications demandées",
+    EventKind.STEP_REJECTED: "étape rejetée",
+    EventKind.STAGE_COMPLETED: "phase terminée",
+    EventKind.PROJECT_COMPLETED: "projet labellisé",
+    EventKind.DEADLINE_MOVED: "échéance déplacée",
+    EventKind.DEADLINE_PASSED: "échéance dépassée",
+    EventKind.PROJECT_PAUSED: "projet mis en pause",
+    EventKind.PROJECT_RESUMED: "projet repris",
+    EventKind.PROJECT_ABANDONED: "projet abandonné",
+    EventKind.COHORT_RECORDED: "résultats de cohorte enregistrés",
+    EventKind.REMINDER_SENT: "rappel envoyé",
+    EventKind.SIGNAL_REFUSED: "décision refusée",
+}
+REMINDER_LABELS: dict[ReminderKind, str] = {
+    ReminderKind.BEFORE_DUE: "rappel avant échéance",
+    ReminderKind.OVERDUE: "relance pour retard",
+    ReminderKind.ESCALATION: "escalade à la coordination",
+    ReminderKind.PAUSE_ADVISED: "pause conseillée",
+    ReminderKind.REVIEW_PENDING: "décision attendue",
+    ReminderKind.REVIEW_ESCALATION: "escalade : décision en retard",
+    ReminderKind.CHANGES_PENDING: "modifications attendues",
+    ReminderKind.PAUSE_REVIEW: "réexamen de la pause",
+}
+#: Who receives a reminder (the recipients' roles of the path model) and who uses the product (API roles).
+ROLE_LABELS: dict[str, str] = {
+    RecipientRole.HOLDER.value: "porteur de projet",
+    RecipientRole.REVIEWERS.value: "relecteurs FNEP",
+    RecipientRole.COORDINATOR.value: "coordination",
+    "reviewer": "relecteur",
+}
+DECISION_LABELS: dict[Decision, str] = {
+    Decision.APPROVE: "approuver",
+    Decision.REQUEST_CHANGES: "demander des modifications",
+    Decision.REJECT: "rejeter",
+}
+#: A deadline nearer than this is shown with its time, not only its day.
+SHOW_TIME_WITHIN = timedelta(days=2)
+#: Processes whose durations are minutes: every deadline is shown with its time.
+PROCESSES_IN_MINUTES = frozenset({"demo"})
+
+
+def plural(count: int, singular: str, plural_form: str | None = None) -> str:
+    """French number agreement: "0 jour", "1 jour", "2 jours" (singular below two, as French writes it)."""
+    word = singular if abs(count) < 2 else (plural_form or f"{singular}s")
+    return f"{count} {word}"
+
+
+def days(count: int) -> str:
+    """ "0 jour", "1 jour", "14 jours"."""
+    return plural(count, "jour")
+
+
+def step_label(process: ProcessDefinition, step_id: str) -> str:
+    """The step's French label, or its id when the process does not know it (never an error)."""
+    step = process.step(step_id)
+    return step.label if step is not None else step_id
+
+
+def stage_label(process: ProcessDefinition, stage_id: str) -> str:
+    for stage in process.stages:
+        if stage.id == stage_id:
+            return stage.label
+    return stage_id
+
+
+def format_moment(moment: datetime, now: datetime, process_id: str, timezone: str = PARIS) -> str:
+    """A deadline as a person wants it: the day, and the time when it is near or the process counts minutes.
+
+    "1er septembre 2027"; "3 mars 2027 à 14 h 05" when less than two days away (or past by less) or
+    when the process is `demo`, where deadlines are minutes apart.
+    """
+    day = format_date_fr(moment, timezone)
+    if process_id not in PROCESSES_IN_MINUTES and abs(moment - now) >= SHOW_TIME_WITHIN:
+        return day
+    local = moment.astimezone(ZoneInfo(timezone))
+    return f"{day} à {local.hour} h {local.minute:02d}"

@@ -1,10 +1,16 @@
-"""Typed dependencies: the Temporal client, the records store, the current user."""
+"""Typed dependencies: the Temporal client, the records store, the current user and who may call a route.
+
+A route says who may call it in its signature (`user: CoordinatorDep`, `user: HolderOfProjectDep`…);
+its body checks nothing more. 401: no or bad token; 403: wrong role, or a holder on another project
+(read from the path parameter `project_id`).
+"""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Path, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from temporalio.client import Client
 
@@ -54,14 +60,42 @@ async def current_user(
 
 
 UserDep = Annotated[ApiUser, Depends(current_user)]
+"""Anyone with a valid token (every role): a route that filters by who asks, or checks nothing more."""
 
 ROLE_LABELS = {UserRole.COORDINATOR: "coordinateur", UserRole.REVIEWER: "relecteur", UserRole.HOLDER: "porteur"}
 
 
-def require(user: ApiUser, *roles: UserRole, project_id: str | None = None) -> None:
-    """403 unless the user has one of `roles` (and, for a holder, owns the project)."""
+def _check_role(user: ApiUser, roles: tuple[UserRole, ...]) -> ApiUser:
     if user.role not in roles:
         allowed = ", ".join(ROLE_LABELS[r] for r in roles)
         raise ApiError(403, f"action réservée au rôle : {allowed}")
-    if project_id is not None and not user.may_see(project_id):
-        raise ApiError(403, f"ce jeton ne donne pas accès au projet {project_id!r}")
+    return user
+
+
+def role(*roles: UserRole) -> Callable[[ApiUser], Awaitable[ApiUser]]:
+    """A dependency: the user, or 403 unless they have one of `roles`."""
+
+    async def dependency(user: UserDep) -> ApiUser:  # async: no thread hop
+        return _check_role(user, roles)
+
+    return dependency
+
+
+def role_on_project(*roles: UserRole) -> Callable[[ApiUser, str], Awaitable[ApiUser]]:
+    """A dependency: the user, or 403 unless they have one of `roles` and, a holder, own the path's `project_id`."""
+
+    async def dependency(user: UserDep, project_id: Annotated[str, Path()]) -> ApiUser:
+        _check_role(user, roles)
+        if not user.may_see(project_id):
+            raise ApiError(403, f"ce jeton ne donne pas accès au projet {project_id!r}")
+        return user
+
+    return dependency
+
+
+CoordinatorDep = Annotated[ApiUser, Depends(role(UserRole.COORDINATOR))]
+ReviewerDep = Annotated[ApiUser, Depends(role(UserRole.REVIEWER))]
+ProjectViewerDep = Annotated[ApiUser, Depends(role_on_project(*UserRole))]
+"""Every role; a holder only on its own projects."""
+HolderOfProjectDep = Annotated[ApiUser, Depends(role_on_project(UserRole.HOLDER))]
+CoordinatorOrHolderOfProjectDep = Annotated[ApiUser, Depends(role_on_project(UserRole.COORDINATOR, UserRole.HOLDER))]

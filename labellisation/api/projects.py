@@ -14,7 +14,17 @@ from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError
 
 from labellisation.api.commands import read_status, send_command
-from labellisation.api.deps import ClientDep, SettingsDep, StoreDep, UserDep, require
+from labellisation.api.deps import (
+    ClientDep,
+    CoordinatorDep,
+    CoordinatorOrHolderOfProjectDep,
+    HolderOfProjectDep,
+    ProjectViewerDep,
+    ReviewerDep,
+    SettingsDep,
+    StoreDep,
+    UserDep,
+)
 from labellisation.api.errors import ApiError
 from labellisation.api.schemas import (
     ERRORS,
@@ -54,14 +64,12 @@ from labellisation.tokens import UserRole
 router = APIRouter(prefix="/projects", tags=["projets"], responses=ERRORS)
 #: Projects per page of `GET /projects`, by default and at most.
 PAGE_SIZE, PAGE_MAX = 500, 1000
-C, R, H = UserRole.COORDINATOR, UserRole.REVIEWER, UserRole.HOLDER
 
 
 @router.post("", status_code=201, summary="Démarrer un projet d'école")
 async def start_project(
-    body: ProjectStart, user: UserDep, client: ClientDep, store: StoreDep, settings: SettingsDep
+    body: ProjectStart, user: CoordinatorDep, client: ClientDep, store: StoreDep, settings: SettingsDep
 ) -> ProjectStatus:
-    require(user, C)
     process_id = body.process or settings.default_process
     try:
         process = load_process(process_id)
@@ -111,14 +119,13 @@ async def list_projects(
 
     Plain rows serialised at once: with thousands of projects, a model per row costs most of the time.
     """
-    require(user, C, R, H)
     now = datetime.now(UTC)
     rows = await store.portfolio(
         stage=stage,
         region=region,
         state=state.value if state else None,
         overdue_at=now if overdue else None,
-        project_ids=user.projects if user.role is H else None,
+        project_ids=user.projects if user.role is UserRole.HOLDER else None,
         after=after,
         limit=limit + 1,
     )
@@ -134,14 +141,12 @@ async def list_projects(
 
 
 @router.get("/{project_id}", summary="Où en est le projet")
-async def show_project(project_id: str, user: UserDep, client: ClientDep, store: StoreDep) -> ProjectStatus:
-    require(user, C, R, H, project_id=project_id)
+async def show_project(project_id: str, user: ProjectViewerDep, client: ClientDep, store: StoreDep) -> ProjectStatus:
     return await read_status(client, store, project_id)
 
 
 @router.get("/{project_id}/history", summary="Tous les événements, du plus ancien au plus récent")
-async def project_history(project_id: str, user: UserDep, store: StoreDep) -> list[HistoryEvent]:
-    require(user, C, R, H, project_id=project_id)
+async def project_history(project_id: str, user: ProjectViewerDep, store: StoreDep) -> list[HistoryEvent]:
     events = await store.history(project_id)
     if not events and await store.project(project_id) is None:
         raise ApiError(404, f"projet inconnu : {project_id!r}")
@@ -150,18 +155,16 @@ async def project_history(project_id: str, user: UserDep, store: StoreDep) -> li
 
 @router.post("/{project_id}/steps/{step}/submissions", summary="Le porteur soumet une étape")
 async def submit_step(
-    project_id: str, step: str, body: SubmissionBody, user: UserDep, client: ClientDep, store: StoreDep
+    project_id: str, step: str, body: SubmissionBody, user: HolderOfProjectDep, client: ClientDep, store: StoreDep
 ) -> ProjectStatus:
-    require(user, H, project_id=project_id)
     command = SubmitStep(actor=user.actor, step=step, documents=body.documents, comment=body.comment)
     return await send_command(client, store, project_id, Update.SUBMIT, command)
 
 
 @router.post("/{project_id}/steps/{step}/decisions", summary="La FNEP décide")
 async def decide_step(
-    project_id: str, step: str, body: DecisionBody, user: UserDep, client: ClientDep, store: StoreDep
+    project_id: str, step: str, body: DecisionBody, user: ReviewerDep, client: ClientDep, store: StoreDep
 ) -> ProjectStatus:
-    require(user, R)
     command = DecideStep(actor=user.actor, step=step, **body.model_dump())
     update_id = f"decision-{body.decision_id}" if body.decision_id else None
     return await send_command(client, store, project_id, Update.DECIDE, command, update_id)
@@ -169,44 +172,39 @@ async def decide_step(
 
 @router.put("/{project_id}/steps/{step}/deadline", summary="Déplacer une échéance")
 async def move_deadline(
-    project_id: str, step: str, body: DeadlineBody, user: UserDep, client: ClientDep, store: StoreDep
+    project_id: str, step: str, body: DeadlineBody, user: CoordinatorDep, client: ClientDep, store: StoreDep
 ) -> ProjectStatus:
-    require(user, C)
     command = MoveDeadline(actor=user.actor, step=step, due_on=body.due_on, reason=body.reason)
     return await send_command(client, store, project_id, Update.MOVE_DEADLINE, command)
 
 
 @router.post("/{project_id}/pause", summary="Mettre en pause")
 async def pause_project(
-    project_id: str, body: PauseBody, user: UserDep, client: ClientDep, store: StoreDep
+    project_id: str, body: PauseBody, user: CoordinatorDep, client: ClientDep, store: StoreDep
 ) -> ProjectStatus:
-    require(user, C)
     command = PauseProject(actor=user.actor, reason=body.reason, review_on=body.review_on)
     return await send_command(client, store, project_id, Update.PAUSE, command)
 
 
 @router.post("/{project_id}/resume", summary="Reprendre")
 async def resume_project(
-    project_id: str, user: UserDep, client: ClientDep, store: StoreDep, body: EmptyBody | None = None
+    project_id: str, user: CoordinatorDep, client: ClientDep, store: StoreDep, body: EmptyBody | None = None
 ) -> ProjectStatus:
-    require(user, C)
     return await send_command(client, store, project_id, Update.RESUME, ResumeProject(actor=user.actor))
 
 
 @router.post("/{project_id}/abandon", summary="Abandonner")
 async def abandon_project(
-    project_id: str, body: AbandonBody, user: UserDep, client: ClientDep, store: StoreDep
+    project_id: str, body: AbandonBody, user: CoordinatorDep, client: ClientDep, store: StoreDep
 ) -> ProjectStatus:
-    require(user, C)
     command = AbandonProject(actor=user.actor, reason=body.reason)
     return await send_command(client, store, project_id, Update.ABANDON, command)
 
 
 @router.post("/{project_id}/cohorts", summary="Enregistrer les résultats d'une cohorte (amorçage)")
 async def record_cohort(
-    project_id: str, body: Cohort, user: UserDep, client: ClientDep, store: StoreDep
+    project_id: str, body: Cohort, user: CoordinatorOrHolderOfProjectDep, client: ClientDep, store: StoreDep
 ) -> ProjectStatus:
-    require(user, C, H, project_id=project_id)
     return await send_command(
         client, store, project_id, Update.RECORD_COHORT, RecordCohort(actor=user.actor, cohort=body)
     )

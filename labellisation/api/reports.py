@@ -10,17 +10,15 @@ from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 from temporalio.api.workflowservice.v1 import GetSystemInfoRequest
 
-from labellisation.api.deps import ClientDep, StoreDep, UserDep, require
+from labellisation.api.deps import ClientDep, CoordinatorDep, StoreDep
 from labellisation.api.schemas import ERRORS, Health, OverdueProject, PortfolioReport
 from labellisation.path.state import ProjectState
-from labellisation.tokens import UserRole
 
 router = APIRouter(tags=["rapports"])
 
 
 @router.get("/reports/portfolio", summary="Le portefeuille en chiffres", responses=ERRORS)
-async def portfolio_report(user: UserDep, store: StoreDep) -> PortfolioReport:
-    require(user, UserRole.COORDINATOR)
+async def portfolio_report(_user: CoordinatorDep, store: StoreDep) -> PortfolioReport:
     now = datetime.now(UTC)
     rows = await store.portfolio()  # plain rows: thousands of projects
     active = ProjectState.ACTIVE.value

@@ -170,11 +170,20 @@ def _first_start(options: DevOptions, tokens: dict[str, str]) -> str:
             "",
             "Premier démarrage : trois jetons de démonstration (aussi dans " + str(env_file) + ") :",
             *[f"  {line}" for line in lines],
-            "Essayez :",
+            "Essayez, dans un autre terminal :",
+            f"  source {env_file}",
             f'  curl -s -H "Authorization: Bearer $LABELLISATION_COORDINATOR_TOKEN" {api}/projects',
             f"  documentation de l'API : {api}/docs",
         ]
     )
+
+
+def _tokens_line(options: DevOptions) -> list[str]:
+    """Where the demo tokens are, on every start (they are printed only on the first)."""
+    env_file = options.data_dir / "demo-tokens.env"
+    if not env_file.exists():
+        return []
+    return [f"  jetons de démo    source {env_file}  (puis $LABELLISATION_COORDINATOR_TOKEN, …)"]
 
 
 def _banner(options: DevOptions) -> str:
@@ -188,6 +197,7 @@ def _banner(options: DevOptions) -> str:
             f"  processus         {options.process}",
             f"  SMTP (puits)      127.0.0.1:{options.smtp_port} → {(options.data_dir / 'outbox').resolve()}/*.eml",
             f"  données           {options.data_dir.resolve()} (temporal.db, records.db)",
+            *_tokens_line(options),
             "Ctrl-C pour tout arrêter ; un nouveau démarrage reprend chaque projet où il en était.",
         ]
     )

@@ -16,7 +16,7 @@ import pytest
 from temporalio.client import Client
 
 from labellisation.contract import QUERY_STATUS, TASK_QUEUE, WORKFLOW_NAME, StartProject, Update, workflow_id
-from labellisation.devstack import free_port
+from labellisation.devstack import DevOptions, _banner, _first_start, free_port
 from labellisation.path.commands import DecideStep, SubmitStep
 from labellisation.path.state import StepStatus
 from labellisation.path.status import ProjectStatus
@@ -177,3 +177,19 @@ def test_ports_we_pick_stay_out_of_the_ephemeral_range_and_never_repeat() -> Non
     ports = [free_port() for _ in range(50)]
     assert len(set(ports)) == len(ports)
     assert all(20000 <= port < 32768 for port in ports)
+
+
+def test_first_start_says_to_source_the_tokens_before_the_curl_line_that_uses_them(tmp_path: Path) -> None:
+    options = DevOptions(data_dir=tmp_path)
+    shown = _first_start(options, {"LABELLISATION_COORDINATOR_TOKEN": "lab_x"}).splitlines()
+    source = next(i for i, line in enumerate(shown) if line.strip() == f"source {tmp_path / 'demo-tokens.env'}")
+    curl = next(i for i, line in enumerate(shown) if "curl" in line)
+    assert source < curl
+    assert "export LABELLISATION_COORDINATOR_TOKEN=lab_x" in (tmp_path / "demo-tokens.env").read_text()
+
+
+def test_every_later_start_says_where_the_tokens_are(tmp_path: Path) -> None:
+    options = DevOptions(data_dir=tmp_path)
+    assert "demo-tokens.env" not in _banner(options)  # not created yet: nothing to point to
+    (tmp_path / "demo-tokens.env").write_text("export LABELLISATION_COORDINATOR_TOKEN=lab_x\n")
+    assert f"source {tmp_path / 'demo-tokens.env'}" in _banner(options)

@@ -166,7 +166,10 @@ async def decide_step(
     project_id: str, step: str, body: DecisionBody, user: ReviewerDep, client: ClientDep, store: StoreDep
 ) -> ProjectStatus:
     command = DecideStep(actor=user.actor, step=step, **body.model_dump())
-    update_id = f"decision-{body.decision_id}" if body.decision_id else None
+    # Temporal answers a repeated update id with the first call's result without running the validator:
+    # the id names the decision itself, so only a true retry is deduplicated there, and the same
+    # decision_id reused for another decision reaches the model, which refuses it (409).
+    update_id = f"decision-{body.decision_id}-{step}-{body.decision.value}" if body.decision_id else None
     return await send_command(client, store, project_id, Update.DECIDE, command, update_id)
 
 

@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel
 
+from labellisation.catalogue import DECISION_LABELS
 from labellisation.catalogue import STATE_LABELS as STATE_LABELS  # re-exported for older importers
 from labellisation.catalogue import STATUS_LABELS as STATUS_LABELS
 from labellisation.path.commands import (
@@ -316,10 +317,12 @@ def _retried_decision(project: Project, command: DecideStep) -> Project | Refusa
     earlier = project.decisions[command.decision_id]
     if earlier.step == command.step and earlier.decision == command.decision.value:
         return project
+    decided = DECISION_LABELS.get(Decision(earlier.decision), earlier.decision)
+    step = project.find_step(earlier.step)
+    where = _name(project, step) if step is not None else f"l'étape {earlier.step}"
     return Refusal(
         code=RefusalCode.CONFLICT,
-        message=f"decision_id {command.decision_id!r} a déjà servi pour une autre décision "
-        f"({earlier.decision} sur l'étape {earlier.step})",
+        message=f"decision_id {command.decision_id!r} a déjà servi pour une autre décision ({decided} : {where})",
     )
 
 

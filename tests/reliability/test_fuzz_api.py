@@ -12,7 +12,7 @@ from pathlib import Path
 
 import httpx
 
-from tests.labellisation.test_devstack import Launcher
+from tests.support.launcher import Launcher
 from tests.reliability.figures import report
 
 SCHEMATHESIS = Path(sys.executable).parent / "schemathesis"

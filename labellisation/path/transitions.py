@@ -18,6 +18,7 @@ from pydantic import BaseModel
 from labellisation.catalogue import DECISION_LABELS
 from labellisation.catalogue import STATE_LABELS as STATE_LABELS  # re-exported for older importers
 from labellisation.catalogue import STATUS_LABELS as STATUS_LABELS
+from labellisation.french_calendar import format_date_fr
 from labellisation.path.commands import (
     AbandonProject,
     Command,
@@ -67,6 +68,31 @@ class _Refused(Exception):
 
 def _conflict(message: str) -> _Refused:
     return _Refused(RefusalCode.CONFLICT, message)
+
+
+def refuse_start(profile: ProjectProfile, process: ProcessDefinition, now: datetime) -> Refusal | None:
+    """Why a project cannot start with this profile now: a planned opening, or a deadline anchored on it, past.
+
+    The opening declaration is due three months before the opening (`fnep`): a project whose declaration
+    date has already gone by would start late on a legal step, so it is refused like a past opening.
+    """
+    opening = end_of_day(profile.planned_opening, process.timezone)
+    if opening <= now:
+        day = format_date_fr(profile.planned_opening)
+        return Refusal(code=RefusalCode.INVALID, message=f"planned_opening : l'ouverture prévue ({day}) est passée")
+    for stage in process.stages:
+        for step in stage.steps:
+            if step.due is None:
+                continue
+            due = compute_due(step, now, profile, process)
+            if due <= now:
+                return Refusal(
+                    code=RefusalCode.INVALID,
+                    message=f"planned_opening : avec une ouverture le {format_date_fr(profile.planned_opening)}, "
+                    f"l'étape « {step.label} » aurait dû être faite le {format_date_fr(due, process.timezone)} : "
+                    "choisissez une date d'ouverture plus lointaine",
+                )
+    return None
 
 
 def start_project(profile: ProjectProfile, process: ProcessDefinition, now: datetime, actor: str) -> Project:

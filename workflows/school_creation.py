@@ -10,21 +10,15 @@ from __future__ import annotations
 
 import asyncio
 from datetime import datetime, timedelta
-from itertools import takewhile
-from typing import Any
 
 from temporalio import workflow
-from temporalio.common import RetryPolicy, SearchAttributeUpdate
+from temporalio.common import RetryPolicy
 from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from labellisation.contract import (
         ACTIVITY_LOAD_PROCESS,
         QUERY_STATUS,
-        SA_NEXT_DUE_AT,
-        SA_REGION,
-        SA_STAGE,
-        SA_STATE,
         SIGNAL_DECIDE,
         WORKFLOW_NAME,
         LoadProcess,
@@ -42,37 +36,23 @@ with workflow.unsafe.imports_passed_through():
         ResumeProject,
         SubmitStep,
     )
-    from labellisation.path.deadlines import next_deadline, next_wakeup
-    from labellisation.path.limits import oversized, record_batch_end, without_recorded_events
-    from labellisation.path.reminders import (
-        ACTIVITY_SEND_REMINDER,
-        PlannedReminder,
-        ReminderSent,
-        planned_reminders,
-        send_request,
-    )
+    from labellisation.path.deadlines import next_wakeup
+    from labellisation.path.limits import oversized, without_recorded_events
     from labellisation.path.state import Project
     from labellisation.path.status import ProjectStatus, StatusRequest, project_status
     from labellisation.path.transitions import (
         Refusal,
         apply,
-        mark_reminder_sent,
         note_deadlines,
         record_refused_signal,
         start_project,
     )
     from labellisation.process import ProcessDefinition
-    from labellisation.records.schema import ACTIVITY_RECORD_EVENTS, RecordedEvents, RecordEvents, project_record
 
-_UNSET = object()
-#: Events per record activity before the size bound (runs started before that patch keep this rule).
-RECORD_BATCH = 200
-#: Patch: record batches bounded in bytes too (labellisation/path/limits.py).
-PATCH_RECORD_BATCH_BYTES = "record-batch-bytes"
-#: Patch: reminders due at the same moment sent together, not one after another.
-PATCH_REMINDERS_TOGETHER = "reminders-together"
-#: At most this many reminder e-mails in flight for one project.
-REMINDERS_AT_ONCE = 10
+from workflows.recorder import EventRecorder
+from workflows.reminder_sender import ReminderSender
+from workflows.search_publisher import SearchPublisher
+
 STARTING = "le projet est en cours de démarrage : réessayez dans un instant"
 
 
@@ -88,11 +68,11 @@ class SchoolCreationWorkflow:
         if self._project is None and start.process is not None:
             self._project = start_project(start.profile, start.process, workflow.now(), start.actor)
         self._early_signals: list[DecideStep] = []
+        #: Set by every change from outside the main loop: wakes it.
         self._changed = False
-        self._published: dict[str, object] = {}
-        self._recorded = start.recorded_events
-        self._sending = False
-        self._planned: tuple[Project | None, list[PlannedReminder]] = (None, [])
+        self._recorder = EventRecorder(start.recorded_events)
+        self._reminders = ReminderSender()
+        self._search = SearchPublisher()
 
     @workflow.run
     async def run(self, start: StartProject) -> ProjectOutcome:
@@ -102,21 +82,21 @@ class SchoolCreationWorkflow:
             workflow.logger.info("project started", extra={"project_id": start.profile.project_id})
         for signal in self._early_signals:
             self.decide_signal(signal)
-        recorder = asyncio.create_task(self._record_events())
-        notifier = asyncio.create_task(self._send_reminders())
+        recorder = asyncio.create_task(self._recorder.run(self._current))
+        notifier = asyncio.create_task(self._reminders.run(self._current, self._replace, self._wake))
         project = self._current()
         while not project.finished:
             self._project = project = note_deadlines(project, workflow.now())
-            self._publish(project)
+            self._search.publish(project)
             if self._should_continue_as_new(start):
                 await self._settle(recorder, notifier)
-                carried = without_recorded_events(self._current(), self._recorded)
+                carried = without_recorded_events(self._current(), self._recorder.recorded)
                 workflow.continue_as_new(
                     start.model_copy(update={"project": carried, "process": None, "recorded_events": 0})
                 )
             await self._wait_for_message_or(self._next_wake())
             project = self._current()
-        self._publish(project)
+        self._search.publish(project)
         await self._settle(recorder, notifier)
         workflow.logger.info("project finished", extra={"state": project.state.value})
         return ProjectOutcome(project_id=project.profile.project_id, state=project.state)
@@ -192,7 +172,7 @@ class SchoolCreationWorkflow:
             workflow.logger.info("signal refused", extra={"step": command.step, "reason": result.message})
             result = record_refused_signal(self._project, command, result, workflow.now())
         self._project = result
-        self._changed = True
+        self._wake()
 
     @workflow.query(name=QUERY_STATUS)
     def status(self, request: StatusRequest | None = None) -> ProjectStatus:
@@ -225,94 +205,31 @@ class SchoolCreationWorkflow:
         if isinstance(result, Refusal):  # only when it arrived while the project was starting
             raise _refused(result)
         self._project = result
-        self._changed = True
+        self._wake()
         workflow.logger.info("command accepted", extra={"command": type(command).__name__})
         return project_status(result, workflow.now())
 
-    async def _record_events(self) -> None:
-        """Write every accepted event to the records database, in order, in batches.
+    def _replace(self, project: Project) -> None:
+        """Keep a new version of the project without waking the main loop."""
+        self._project = project
 
-        Runs beside the main loop: while the database is down the activity
-        retries with backoff and the project goes on accepting commands.
-        """
-        by_size = workflow.patched(PATCH_RECORD_BATCH_BYTES)
-        while True:
-            await workflow.wait_condition(lambda: self._recorded < len(self._current().events))
-            project = self._current()
-            if by_size:
-                end = record_batch_end(project.events, self._recorded)
-            else:
-                end = min(len(project.events), self._recorded + RECORD_BATCH)
-            batch = RecordEvents(project=project_record(project), events=project.events[self._recorded : end])
-            await workflow.execute_activity(
-                ACTIVITY_RECORD_EVENTS,
-                batch,
-                result_type=RecordedEvents,
-                start_to_close_timeout=timedelta(seconds=30),
-                retry_policy=RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(minutes=5)),
-            )
-            self._recorded = end
-
-    async def _send_reminders(self) -> None:
-        """Send each reminder once it is due, beside the main loop.
-
-        Reminders due at the same moment (the steps of one stage share their deadline) go out
-        together, up to REMINDERS_AT_ONCE; runs started before that patch send one at a time.
-        While the SMTP server is down the activities retry with backoff; a reminder is marked
-        sent (and its event recorded) only once it went out.
-        """
-        together = workflow.patched(PATCH_REMINDERS_TOGETHER)
-        while True:
-            await workflow.wait_condition(lambda: bool(self._due_reminders()))
-            due = self._due_reminders()[: REMINDERS_AT_ONCE if together else 1]
-            self._sending = True
-            # Scheduled here, in order, in this activation (as one `execute_activity` was before).
-            sending = [self._start_sending(reminder) for reminder in due]
-            for reminder, handle in zip(due, sending, strict=True):
-                sent = await handle
-                self._project = mark_reminder_sent(
-                    self._current(), reminder.reminder_id, reminder.kind.value, reminder.step, sent.to, workflow.now()
-                )
-            self._sending = False
-            self._changed = True
-
-    def _start_sending(self, reminder: PlannedReminder) -> workflow.ActivityHandle[ReminderSent]:
-        return workflow.start_activity(
-            ACTIVITY_SEND_REMINDER,
-            send_request(self._current(), reminder, workflow.now()),
-            result_type=ReminderSent,
-            start_to_close_timeout=timedelta(minutes=1),
-            retry_policy=RetryPolicy(initial_interval=timedelta(seconds=5), maximum_interval=timedelta(hours=1)),
-        )
-
-    def _planned_reminders(self) -> list[PlannedReminder]:
-        """`planned_reminders` of the current project, computed once per version of it.
-
-        The path model is copy-on-write (every change is a new Project), so the object's identity
-        names its version. The wait condition of `_send_reminders` runs after every event of every
-        activation: recomputing every series there was the workflow's largest CPU cost.
-        """
-        project = self._current()
-        if self._planned[0] is not project:
-            self._planned = (project, planned_reminders(project))
-        return self._planned[1]
-
-    def _due_reminders(self) -> list[PlannedReminder]:
-        now = workflow.now()
-        return list(takewhile(lambda r: r.at <= now, self._planned_reminders()))  # sorted by `at`
+    def _wake(self) -> None:
+        """The project changed outside the main loop: it notes deadlines and publishes again."""
+        self._changed = True
 
     def _next_wake(self) -> datetime | None:
         """The next deadline to note or reminder to send, whichever comes first."""
         project, now = self._current(), workflow.now()
-        upcoming = [r.at for r in self._planned_reminders() if r.at > now]
-        candidates = [t for t in (next_wakeup(project), min(upcoming, default=None)) if t is not None]
+        candidates = [t for t in (next_wakeup(project), self._reminders.next_at(project, now)) if t is not None]
         return min(candidates, default=None)
 
     async def _settle(self, *background: asyncio.Task[None]) -> None:
         """Before closing or continuing as new: handlers and reminders done, every event recorded."""
         await workflow.wait_condition(
             lambda: (
-                workflow.all_handlers_finished() and not self._sending and self._recorded == len(self._current().events)
+                workflow.all_handlers_finished()
+                and not self._reminders.sending
+                and self._recorder.caught_up(self._current())
             )
         )
         for task in background:
@@ -343,22 +260,3 @@ class SchoolCreationWorkflow:
             return True
         limit = start.max_history_events
         return limit is not None and info.get_current_history_length() >= limit
-
-    def _publish(self, project: Project) -> None:
-        """Upsert the search attributes that changed since the last upsert."""
-        updates: list[SearchAttributeUpdate[Any]] = []
-        keywords = {
-            SA_STAGE: project.current_stage_id(),
-            SA_REGION: project.profile.region,
-            SA_STATE: project.state.value,
-        }
-        for key, value in keywords.items():
-            if self._published.get(key.name, _UNSET) != value:
-                self._published[key.name] = value
-                updates.append(key.value_set(value))
-        due = next_deadline(project)
-        if self._published.get(SA_NEXT_DUE_AT.name, _UNSET) != due:
-            self._published[SA_NEXT_DUE_AT.name] = due
-            updates.append(SA_NEXT_DUE_AT.value_unset() if due is None else SA_NEXT_DUE_AT.value_set(due))
-        if updates:
-            workflow.upsert_search_attributes(updates)

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import itertools
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
+from sqlalchemy import func, select
 from sqlalchemy.engine import make_url
 from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
@@ -18,6 +19,7 @@ from labellisation.path.state import Cohort, EventKind, ProjectState
 from labellisation.process import load_process
 from labellisation.records.migrate import upgrade
 from labellisation.records.store import RecordStore
+from labellisation.records.tables import EventRow, ProjectRow, ReminderRow
 from labellisation.search_attributes import register_search_attributes
 from labellisation.temporal import time_skipping_server_binary
 from tests.support.driver import ProjectDriver, running
@@ -79,6 +81,15 @@ async def test_a_whole_path_leaves_exactly_the_expected_events_after_the_workflo
     assert record is not None and record.state is ProjectState.COMPLETED
 
 
+async def written(reader: RecordStore, project_id: str) -> tuple[int, int, datetime | None]:
+    """What the records database holds for a project: its events, its reminders, its projection's last update."""
+    async with reader.sessions() as session:
+        events = await session.scalar(select(func.count()).where(EventRow.project_id == project_id))
+        reminders = await session.scalar(select(func.count()).where(ReminderRow.project_id == project_id))
+        updated = await session.scalar(select(ProjectRow.updated_at).where(ProjectRow.project_id == project_id))
+    return int(events or 0), int(reminders or 0), updated
+
+
 async def test_events_survive_a_database_outage_without_loss_or_duplicate(
     client: Client, task_queue: str, postgres_url: str, time_skipping_env: WorkflowEnvironment, mailbox: Mailbox
 ) -> None:
@@ -87,7 +98,7 @@ async def test_events_survive_a_database_outage_without_loss_or_duplicate(
     proxy = CuttableProxy(server.port or 5432, server.host or "127.0.0.1")
     await proxy.start()
     store = RecordStore.from_url(server.set(host="127.0.0.1", port=proxy.port).render_as_string(hide_password=False))
-    reader = RecordStore.from_url(postgres_url)
+    reader = RecordStore.from_url(postgres_url)  # straight to the server, not through the proxy
     profile = make_profile()
     try:
         async with running(client, task_queue, store, mailbox.settings):
@@ -95,22 +106,32 @@ async def test_events_survive_a_database_outage_without_loss_or_duplicate(
             await project.pass_step("opportunity_study")
             await project.recorded(reader)
             await proxy.cut()
+            at_cut = await written(reader, profile.project_id)
             # The database is down: the project goes on accepting commands.
             await project.pass_step("association")
             status = await project.submit("feasibility_study")
             assert status.current_stage == "feasibility"
-            written_during_outage = len(await reader.history(profile.project_id))
             await time_skipping_env.sleep(timedelta(minutes=3))  # retries with backoff meanwhile
+            before_restore = await written(reader, profile.project_id)
+            waiting = (await project.status(include_history=True)).history or []
             await proxy.restore()
             await time_skipping_env.sleep(timedelta(minutes=10))  # past the longest retry interval
             history = await project.recorded(reader)
+            in_workflow = (await project.status(include_history=True)).history or []
+            after_restore = await written(reader, profile.project_id)
     finally:
         await proxy.cut()
         await store.close()
         await reader.close()
+    # Nothing reached the database while it was cut off, though the workflow had events waiting to be written.
+    assert before_restore == at_cut
+    assert len(waiting) > at_cut[0]
+    # Once it was back, every event of the workflow's history was written, each once, in order.
+    assert history == in_workflow
+    assert after_restore[0] == len(in_workflow)
     ids = [e.event_id for e in history]
     assert len(ids) == len(set(ids))
-    assert written_during_outage < len(history)
+    assert {e.event_id for e in waiting} <= set(ids)
     kinds = [e.kind for e in history if e.step == "association"]
     assert kinds == [EventKind.STEP_STARTED, EventKind.STEP_SUBMITTED, EventKind.STEP_APPROVED]
     path_events = [e for e in history if e.kind is not EventKind.REMINDER_SENT]

@@ -14,7 +14,7 @@ from tests.reliability.figures import report
 from tests.support.driver import ProjectDriver, running
 from tests.support.mailbox import Mailbox
 from tests.support.profiles import make_profile
-from tests.workflows.test_reminders import PARIS, expected_for_stalled_step
+from tests.workflows.test_reminders import expected_for_stalled_step, sent_reminders
 
 #: Temporal's hard limits per run, and the payload size it warns about.
 HISTORY_EVENTS_LIMIT = 50_000
@@ -45,16 +45,16 @@ async def test_a_step_stalled_for_five_years_sends_every_weekly_reminder_once_wi
         started = (await project.status()).steps[0].started_at
         assert started is not None
         await time_skipping_env.sleep(timedelta(days=5 * 365))
+        end = await time_skipping_env.get_current_time()
         recorded = await project.recorded(sqlite_store)
         histories = await runs_of(client, project.handle.id)
 
-    # Every reminder of the policy went out once, recorded once, delivered once.
+    # Every reminder the policy owes for the five years, to the last week, went out once, recorded once,
+    # delivered once; the expected list is worked out from the rules, not from what was sent.
     sent = [e for e in recorded if e.kind is EventKind.REMINDER_SENT]
-    end = max(e.at for e in sent) + timedelta(minutes=1)
-    expected = expected_for_stalled_step(started, end, weeks=5 * 53)
-    actual = [(e.data["kind"], e.data["to"][0], e.at.astimezone(PARIS).replace(second=0, microsecond=0)) for e in sent]
-    assert sorted(actual, key=lambda o: (o[2], o[0])) == expected
-    assert len(expected) >= 4 + 4 * 52  # five years less the first six months, weekly
+    expected = expected_for_stalled_step(started, end)
+    assert sent_reminders(recorded) == expected
+    assert expected[-1][2] > end - timedelta(days=14), "the oracle stops before the end of the window"
     delivered = ["".join(str(m["X-Labellisation-Reminder-Id"]).split()) for m in mailbox.messages()]
     assert sorted(delivered) == sorted(e.data["reminder_id"] for e in sent)
     assert len(set(delivered)) == len(delivered)

@@ -1,10 +1,10 @@
 """Building reminder messages and sending them over SMTP (aiosmtplib).
 
-A reminder goes out once: the notification activity checks its records
-before sending. The Message-ID is derived from the reminder id, so if a
-crash lands between the SMTP server's acceptance and that record, the second
-copy carries the same Message-ID and relays and mail clients that
-deduplicate on it show one message.
+The notification activity checks its records before sending, so a retry after
+the record sends nothing. The Message-ID is derived from the reminder id: if a
+crash lands between the SMTP server's acceptance and that record, the retry
+sends a second copy with the same Message-ID, which most servers and clients
+do not deduplicate (the recipient sees it twice).
 """
 
 from __future__ import annotations

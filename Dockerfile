@@ -1,18 +1,15 @@
 # One image, two commands: the worker (`python worker.py`) and the API
-# (`uvicorn labellisation.api.main:app`). Built from PyPI only, with exactly the versions of uv.lock.
+# (`uvicorn labellisation.api.main:app`). Built from PyPI only, with exactly the versions of requirements/main.txt.
 FROM python:3.11-slim
 
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 LABELLISATION_LOG_FORMAT=json
 WORKDIR /app
 RUN useradd --create-home --uid 10001 labellisation
-# The locked dependencies (no dev group), each checked against its hash in uv.lock; the same uv as the Makefile's
-# UV_VERSION. This layer changes only with pyproject.toml or uv.lock.
-COPY pyproject.toml uv.lock ./
-RUN pip install --no-cache-dir uv==0.13.9 \
-    && uv export --locked --no-dev --no-emit-project --format requirements.txt --quiet -o /tmp/requirements.txt \
-    && pip install --no-cache-dir --require-hashes -r /tmp/requirements.txt \
-    && pip uninstall --yes --quiet uv && rm /tmp/requirements.txt
-COPY README.md worker.py ./
+# The pinned dependencies (no dev group), each checked against its hash in requirements/main.txt: pip alone, no uv.
+# This layer changes only with requirements/main.txt.
+COPY requirements/main.txt ./requirements/main.txt
+RUN pip install --no-cache-dir --require-hashes -r requirements/main.txt
+COPY pyproject.toml README.md worker.py ./
 COPY workflows ./workflows
 COPY activities ./activities
 COPY labellisation ./labellisation

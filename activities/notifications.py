@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from temporalio import activity
 
+from labellisation.contract import ACTIVITY_SEND_REMINDER
 from labellisation.mail.messages import Recipient, ReminderEmail
 from labellisation.mail.render import render
 from labellisation.mail.sender import build_message, message_id, send
-from labellisation.path.reminders import ACTIVITY_SEND_REMINDER, ReminderSent, Role, SendReminder
+from labellisation.path.reminders import ReminderSent, Role, SendReminder
 from labellisation.records.store import RecordStore
 from labellisation.settings import Settings
 

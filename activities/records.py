@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from temporalio import activity
 
-from labellisation.records.schema import ACTIVITY_RECORD_EVENTS, RecordedEvents, RecordEvents
+from labellisation.contract import ACTIVITY_RECORD_EVENTS
+from labellisation.records.schema import RecordedEvents, RecordEvents
 from labellisation.records.store import RecordStore
 
 

@@ -37,7 +37,15 @@ class Update(StrEnum):
 #: The reviewer's decision, also accepted as a signal (same payload as the update).
 SIGNAL_DECIDE = "decide"
 QUERY_STATUS = "status"
+
+# Activity names: the worker registers them (activities/), the workflow schedules them through the
+# typed methods of those classes. History and running workers hold these strings: never rename one.
+# Payloads: LoadProcess (below) -> ProcessDefinition (labellisation/process.py);
+# RecordEvents -> RecordedEvents (labellisation/records/schema.py);
+# SendReminder -> ReminderSent (labellisation/path/reminders.py).
 ACTIVITY_LOAD_PROCESS = "load_process_definition"
+ACTIVITY_RECORD_EVENTS = "record_events"
+ACTIVITY_SEND_REMINDER = "send_reminder"
 
 SA_STAGE = SearchAttributeKey.for_keyword("SchoolStage")
 SA_REGION = SearchAttributeKey.for_keyword("SchoolRegion")

@@ -12,9 +12,10 @@ from temporalio import workflow
 from temporalio.common import RetryPolicy
 
 with workflow.unsafe.imports_passed_through():
+    from activities.records import RecordsActivities
     from labellisation.path.limits import record_batch_end
     from labellisation.path.state import Project
-    from labellisation.records.schema import ACTIVITY_RECORD_EVENTS, RecordedEvents, RecordEvents, project_record
+    from labellisation.records.schema import RecordEvents, project_record
 
 #: Events per record activity before the size bound (runs started before that patch keep this rule).
 RECORD_BATCH = 200
@@ -47,10 +48,9 @@ class EventRecorder:
             else:
                 end = min(len(project.events), self.recorded + RECORD_BATCH)
             batch = RecordEvents(project=project_record(project), events=project.events[self.recorded : end])
-            await workflow.execute_activity(
-                ACTIVITY_RECORD_EVENTS,
+            await workflow.execute_activity_method(
+                RecordsActivities.record_events,
                 batch,
-                result_type=RecordedEvents,
                 start_to_close_timeout=timedelta(seconds=30),
                 retry_policy=RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(minutes=5)),
             )

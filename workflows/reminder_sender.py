@@ -13,8 +13,8 @@ from temporalio import workflow
 from temporalio.common import RetryPolicy
 
 with workflow.unsafe.imports_passed_through():
+    from activities.notifications import NotificationActivities
     from labellisation.path.reminders import (
-        ACTIVITY_SEND_REMINDER,
         PlannedReminder,
         ReminderSent,
         planned_reminders,
@@ -90,10 +90,9 @@ class ReminderSender:
 
     @staticmethod
     def _start(project: Project, reminder: PlannedReminder) -> workflow.ActivityHandle[ReminderSent]:
-        return workflow.start_activity(
-            ACTIVITY_SEND_REMINDER,
+        return workflow.start_activity_method(
+            NotificationActivities.send_reminder,
             send_request(project, reminder, workflow.now()),
-            result_type=ReminderSent,
             start_to_close_timeout=timedelta(minutes=1),
             retry_policy=RetryPolicy(initial_interval=timedelta(seconds=5), maximum_interval=timedelta(hours=1)),
         )

@@ -16,8 +16,8 @@ from temporalio.common import RetryPolicy
 from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
+    from activities.process_definitions import ProcessDefinitions
     from labellisation.contract import (
-        ACTIVITY_LOAD_PROCESS,
         QUERY_STATUS,
         SIGNAL_DECIDE,
         WORKFLOW_NAME,
@@ -236,14 +236,12 @@ class SchoolCreationWorkflow:
             task.cancel()
 
     async def _load_process(self, process_id: str) -> ProcessDefinition:
-        definition: ProcessDefinition = await workflow.execute_activity(
-            ACTIVITY_LOAD_PROCESS,
+        return await workflow.execute_activity_method(
+            ProcessDefinitions.load_process_definition,
             LoadProcess(process_id=process_id),
-            result_type=ProcessDefinition,
             start_to_close_timeout=timedelta(seconds=30),
             retry_policy=RetryPolicy(maximum_attempts=5),
         )
-        return definition
 
     async def _wait_for_message_or(self, wake_at: datetime | None) -> None:
         """Sleep until a message changes the project or the next deadline passes."""

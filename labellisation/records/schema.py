@@ -10,8 +10,6 @@ from pydantic import BaseModel
 from labellisation.path.deadlines import next_deadline
 from labellisation.path.state import Event, Project, ProjectState
 
-ACTIVITY_RECORD_EVENTS = "record_events"
-
 
 class ProjectRecord(BaseModel):
     """A project's profile and where it stands: the portfolio's row."""

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import httpx
 
-from tests.support.launcher import Launcher
 from tests.reliability.figures import report
+from tests.support.launcher import Launcher
 
 SCHEMATHESIS = Path(sys.executable).parent / "schemathesis"
 CHECKS = "not_a_server_error,status_code_conformance,response_schema_conformance"

@@ -7,12 +7,14 @@ import json
 import os
 import signal
 import sys
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from datetime import timedelta
 from pathlib import Path
 
 import httpx
 import pytest
+from temporalio.api.history.v1 import HistoryEvent
+from temporalio.client import Client, WorkflowUpdateRPCTimeoutOrCancelledError
 from temporalio.testing import WorkflowEnvironment
 
 from labellisation.contract import SEARCH_ATTRIBUTES
@@ -22,6 +24,7 @@ from labellisation.process import load_process
 from labellisation.records.migrate import upgrade
 from labellisation.records.store import RecordStore
 from labellisation.temporal import connect, dev_server_binary
+from tests.support.demo_path import approve_stages
 from tests.support.driver import ProjectDriver, running
 from tests.support.mailbox import Mailbox
 from tests.support.profiles import make_profile
@@ -44,38 +47,59 @@ async def dev_server() -> AsyncIterator[WorkflowEnvironment]:
         await env.shutdown()
 
 
+def task_identities(events: Sequence[HistoryEvent]) -> list[tuple[str, str]]:
+    """(kind, worker identity) of every workflow task and activity task completed, in history order.
+
+    Completed, not started: the start of a workflow task the server made for an update carries no identity.
+    """
+    completed = []
+    for event in events:
+        if event.HasField("workflow_task_completed_event_attributes"):
+            completed.append(("workflow", event.workflow_task_completed_event_attributes.identity))
+        elif event.HasField("activity_task_completed_event_attributes"):
+            completed.append(("activity", event.activity_task_completed_event_attributes.identity))
+    return completed
+
+
 async def test_two_workers_share_the_queue_and_a_path_completes_when_one_stops_midway(
     dev_server: WorkflowEnvironment, sqlite_store: RecordStore, mailbox: Mailbox, task_queue: str
 ) -> None:
-    client = dev_server.client
-    other = await connect(client.service_client.config.target_host)  # a second worker process would have its own
-    first = running(client, task_queue, sqlite_store, mailbox.settings)
-    second = running(other, task_queue, sqlite_store, mailbox.settings)
-    runs = [asyncio.create_task(first.run()), asyncio.create_task(second.run())]
-    project = await ProjectDriver.start(client, task_queue, make_profile(), process="demo")
+    """Midway, the worker that ran the project's last workflow task (it holds it in its cache) stops; the other
+    takes the project over and ends the path. The histories' task identities show both did work."""
+    target = dev_server.client.service_client.config.target_host
+    # A second worker process would have its own client; distinct identities tell whose task is whose.
+    clients = {
+        name: await Client.connect(target, data_converter=data_converter, identity=name)
+        for name in ("worker-1", "worker-2")
+    }
+    workers = {name: running(client, task_queue, sqlite_store, mailbox.settings) for name, client in clients.items()}
+    runs = {name: asyncio.create_task(worker.run()) for name, worker in workers.items()}
+    project = await ProjectDriver.start(clients["worker-1"], task_queue, make_profile(), process="demo")
     stages = load_process("demo").stages
-    for stage in stages[:3]:
-        for step in stage.steps:
-            await project.pass_step(step.id)
-    await first.shutdown()  # graceful: its running tasks finish, nothing is lost
-    assert runs[0].done()
-    for stage in stages[3:]:
-        if stage.id == "seeding":
-            from labellisation.contract import Update
-            from labellisation.path.commands import RecordCohort
-            from labellisation.path.state import Cohort
-
-            cohort = Cohort(label="c1", enrolled=10, dropouts=0, presented=10, passed=9, positive_exits=9, job_offers=9)
-            await project.update(Update.RECORD_COHORT, RecordCohort(actor="d", cohort=cohort))
-        for step in stage.steps:
-            await project.pass_step(step.id)
-    outcome = await project.handle.result()
+    await approve_stages(project, stages[:3])
+    so_far = task_identities((await project.handle.fetch_history()).events)
+    stopped = next(identity for kind, identity in reversed(so_far) if kind == "workflow")
+    (other,) = set(workers) - {stopped}
+    await workers[stopped].shutdown()  # graceful: its running tasks finish, nothing is lost
+    assert runs[stopped].done()
+    # Read once it stopped: tasks it was running may end during the shutdown.
+    before = task_identities((await project.handle.fetch_history()).events)
+    try:
+        await asyncio.wait_for(approve_stages(project, stages[3:]), 60)
+        outcome = await asyncio.wait_for(project.handle.result(), 30)
+    except (TimeoutError, WorkflowUpdateRPCTimeoutOrCancelledError):  # the latter: an update cut by the timeout
+        await workers[other].shutdown()
+        raise AssertionError(f"{other} never took the project over once {stopped} stopped") from None
     history = await project.recorded(sqlite_store)
-    await second.shutdown()
-    await asyncio.gather(*runs)
+    after = task_identities((await project.handle.fetch_history()).events)[len(before) :]
+    await workers[other].shutdown()
+    await asyncio.gather(*runs.values())
     assert outcome.state.value == "completed"
     ids = [e.event_id for e in history]
     assert len(ids) == len(set(ids)) and history[-1].kind.value == "project_completed"
+    # Both did work: the stopped one the project's workflow tasks up to its stop, the other every task after it.
+    assert after and {identity for _, identity in after} == {other}, after
+    assert ("workflow", other) in after and ("activity", other) in after, after
 
 
 async def test_the_worker_serves_sdk_and_product_metrics(

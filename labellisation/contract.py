@@ -23,7 +23,7 @@ def workflow_id(project_id: str) -> str:
 
 
 class Update(StrEnum):
-    """Update names: every command a person sends."""
+    """Update names: every command a person sends, and `started`, the status once the project is built."""
 
     SUBMIT = "submit"
     DECIDE = "decide"
@@ -32,6 +32,9 @@ class Update(StrEnum):
     RESUME = "resume"
     ABANDON = "abandon"
     RECORD_COHORT = "record_cohort"
+    #: No payload, changes nothing: waits until the project is built and returns its status.
+    #: `POST /projects` sends it with the start (update-with-start), so the 201 needs no polling.
+    STARTED = "started"
 
 
 #: The reviewer's decision, also accepted as a signal (same payload as the update).

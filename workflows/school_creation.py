@@ -159,7 +159,13 @@ class SchoolCreationWorkflow:
     def _check_record_cohort(self, command: RecordCohort) -> None:
         self._check(command)
 
-    # -- the decision as a signal, and the status query ----------------------------------
+    # -- the start's answer, the decision as a signal, and the status query -----------------
+
+    @workflow.update(name=Update.STARTED)
+    async def started(self) -> ProjectStatus:
+        """The status once the project is built: the API starts a project with this update."""
+        await workflow.wait_condition(lambda: self._project is not None)
+        return project_status(self._current(), workflow.now())
 
     @workflow.signal(name=SIGNAL_DECIDE)
     def decide_signal(self, command: DecideStep) -> None:

@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from datetime import UTC, datetime
 from typing import Any
 
-from temporalio.client import Client, WorkflowHandle, WorkflowUpdateFailedError
-from temporalio.exceptions import ApplicationError
+from temporalio.client import Client, WithStartWorkflowOperation, WorkflowHandle, WorkflowUpdateFailedError
+from temporalio.common import TypedSearchAttributes, WorkflowIDConflictPolicy
+from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
 from labellisation.api.errors import REFUSAL_STATUS, ApiError
-from labellisation.contract import QUERY_STATUS, Update, workflow_id
+from labellisation.contract import QUERY_STATUS, WORKFLOW_NAME, StartProject, Update, workflow_id
 from labellisation.path.status import ProjectStatus, StatusRequest
 from labellisation.path.transitions import STATE_LABELS
 from labellisation.records.store import RecordStore
@@ -25,6 +27,39 @@ async def _missing(store: RecordStore, project_id: str) -> ApiError:
     if record is None:
         return ApiError(404, f"projet inconnu : {project_id!r}")
     return ApiError(409, f"le projet est terminé ({STATE_LABELS[record.state]}) : il n'accepte plus de commande")
+
+
+async def start_workflow(
+    client: Client, start: StartProject, task_queue: str, search_attributes: TypedSearchAttributes
+) -> ProjectStatus:
+    """Start a project's workflow and return the status it built, in one round trip.
+
+    Update-with-start: the `started` update travels with the start and is answered in the
+    workflow's first task. An id already running is refused (conflict policy FAIL): Temporal's
+    server says so with WorkflowAlreadyStartedError, the Java time-skipping test server with a
+    bare ALREADY_EXISTS.
+    """
+    project_id = start.profile.project_id
+    operation: WithStartWorkflowOperation[Any, Any] = WithStartWorkflowOperation(
+        WORKFLOW_NAME,
+        start,
+        id=workflow_id(project_id),
+        task_queue=task_queue,
+        id_conflict_policy=WorkflowIDConflictPolicy.FAIL,
+        search_attributes=search_attributes,
+    )
+    try:
+        status: ProjectStatus = await client.execute_update_with_start_workflow(
+            Update.STARTED, start_workflow_operation=operation, result_type=ProjectStatus
+        )
+    except (WorkflowAlreadyStartedError, RPCError) as error:
+        if isinstance(error, RPCError) and error.status is not RPCStatusCode.ALREADY_EXISTS:
+            raise
+        # The operation keeps the same error for `workflow_handle()`: read it, or asyncio logs it as never retrieved.
+        with contextlib.suppress(WorkflowAlreadyStartedError, RPCError):
+            await operation.workflow_handle()
+        raise ApiError(409, f"le projet {project_id!r} existe déjà") from None
+    return status
 
 
 async def send_command(

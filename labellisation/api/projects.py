@@ -2,18 +2,14 @@
 
 from __future__ import annotations
 
-import asyncio
 from datetime import UTC, datetime
 from typing import Annotated
 
 import pydantic_core
 from fastapi import APIRouter, Query, Request, Response
-from temporalio.client import WorkflowFailureError
 from temporalio.common import SearchAttributePair, TypedSearchAttributes
-from temporalio.exceptions import WorkflowAlreadyStartedError
-from temporalio.service import RPCError
 
-from labellisation.api.commands import read_status, send_command
+from labellisation.api.commands import read_status, send_command, start_workflow
 from labellisation.api.deps import (
     ClientDep,
     CoordinatorDep,
@@ -42,10 +38,8 @@ from labellisation.contract import (
     SA_REGION,
     SA_STAGE,
     SA_STATE,
-    WORKFLOW_NAME,
     StartProject,
     Update,
-    workflow_id,
 )
 from labellisation.path.commands import (
     AbandonProject,
@@ -68,7 +62,7 @@ PAGE_SIZE, PAGE_MAX = 500, 1000
 
 @router.post("", status_code=201, summary="Démarrer un projet d'école")
 async def start_project(
-    body: ProjectStart, user: CoordinatorDep, client: ClientDep, store: StoreDep, settings: SettingsDep
+    body: ProjectStart, user: CoordinatorDep, client: ClientDep, settings: SettingsDep
 ) -> ProjectStatus:
     process_id = body.process or settings.default_process
     try:
@@ -77,28 +71,18 @@ async def start_project(
         raise ApiError(422, f"process : {error}") from None
     profile = ProjectProfile.model_validate(body.model_dump(exclude={"process"}))
     first_stage = process.stages[0].id
-    try:
-        await client.start_workflow(
-            WORKFLOW_NAME,
-            StartProject(profile=profile, process_id=process_id, process=process, actor=user.actor),
-            id=workflow_id(profile.project_id),
-            task_queue=settings.task_queue,
-            search_attributes=TypedSearchAttributes(
-                [
-                    SearchAttributePair(SA_STAGE, first_stage),
-                    SearchAttributePair(SA_REGION, profile.region),
-                    SearchAttributePair(SA_STATE, ProjectState.ACTIVE.value),
-                ]
-            ),
-        )
-    except WorkflowAlreadyStartedError:
-        raise ApiError(409, f"le projet {profile.project_id!r} existe déjà") from None
-    for _ in range(50):  # the first workflow task builds the project: a few milliseconds
-        try:
-            return await read_status(client, store, profile.project_id)
-        except (ApiError, RPCError, WorkflowFailureError):
-            await asyncio.sleep(0.1)
-    return await read_status(client, store, profile.project_id)
+    return await start_workflow(
+        client,
+        StartProject(profile=profile, process_id=process_id, process=process, actor=user.actor),
+        settings.task_queue,
+        TypedSearchAttributes(
+            [
+                SearchAttributePair(SA_STAGE, first_stage),
+                SearchAttributePair(SA_REGION, profile.region),
+                SearchAttributePair(SA_STATE, ProjectState.ACTIVE.value),
+            ]
+        ),
+    )
 
 
 @router.get("", summary="Le portefeuille de projets", response_model=list[PortfolioItem])

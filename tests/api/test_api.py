@@ -7,6 +7,9 @@ from typing import Any
 import httpx
 import pytest
 
+from labellisation.contract import Update
+from labellisation.converter import data_converter
+from labellisation.path.status import ProjectStatus
 from labellisation.process import load_process
 from tests.support.api import DOCS, OTHER, PROJECT, Api, profile
 
@@ -55,6 +58,24 @@ async def test_the_whole_demo_path_through_the_api_then_its_history_after_the_en
     assert {e["actor"] for e in approvals} == {"Romain Relecteur <romain@fnep.fr>"}
     submitted = [e for e in events if e["kind"] == "step_submitted"]
     assert {e["actor"] for e in submitted} == {"Paul Porteur <paul@edp-belfort.fr>"}
+
+
+async def test_the_201_is_the_status_the_workflow_built_answering_the_update_sent_with_the_start(api: Api) -> None:
+    status = await start(api)
+    history = await api.env.client.get_workflow_handle(f"school-{PROJECT}").fetch_history()
+    accepted = [
+        e.workflow_execution_update_accepted_event_attributes.accepted_request.input.name
+        for e in history.events
+        if e.HasField("workflow_execution_update_accepted_event_attributes")
+    ]
+    assert accepted == [Update.STARTED]
+    completed = next(
+        e.workflow_execution_update_completed_event_attributes
+        for e in history.events
+        if e.HasField("workflow_execution_update_completed_event_attributes")
+    )
+    [built] = await data_converter.decode(completed.outcome.success.payloads, [ProjectStatus])
+    assert ProjectStatus.model_validate(status) == built
 
 
 async def test_a_retried_decision_returns_the_same_status_and_records_one_event(api: Api) -> None:

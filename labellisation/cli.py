@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 from pydantic import ValidationError
 
-from labellisation.cli_api import register
+from labellisation.cli_api import DEFAULT_API_URL, ApiUrl, Token, open_api_client, register
 from labellisation.devstack import DevOptions, DevStackError, run_dev
 from labellisation.errors import describe_validation_error
 from labellisation.log_setup import configure_logging
@@ -130,8 +130,10 @@ def db_upgrade(
 
 
 @app.callback()
-def main() -> None:
+def main(ctx: typer.Context, api_url: ApiUrl = DEFAULT_API_URL, token: Token = "") -> None:
     """Le parcours de création des Écoles de Production, sur Temporal."""
+    # --api-url/--token serve the API commands (projects, submit, decide…), which also take them after their name.
+    open_api_client(ctx, api_url, token)
 
 
 if __name__ == "__main__":

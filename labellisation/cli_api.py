@@ -1,26 +1,76 @@
 """The command line's API commands: the HTTP API from a terminal.
 
 Tables for people (dates the French way, overdue in red), `--json` for
-scripts. Exit codes: 0 done; 1 refused by the API (its message is shown as
-is); 2 bad usage; 3 API unreachable or failing.
+scripts. Exit codes: 0 done; 1 refused, by the API (its message is shown as
+is) or before sending (invalid content, one line per option); 2 bad usage;
+3 API unreachable or failing.
+
+The root callback makes one `ApiClient` (`--api-url`, `--token` or their
+environment variables) and keeps it in the Typer context; every command gets
+it as its first argument (`api_command`). Request bodies are the API's own
+models (`labellisation.api.schemas`), so a field renamed there breaks this
+file at type-check time.
 """
 
 from __future__ import annotations
 
+import functools
+import inspect
 import json
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import date, datetime
 from typing import Annotated, Any
 
 import httpx
 import typer
+from pydantic import BaseModel, ValidationError
 from rich.console import Console
 from rich.table import Table
 
+from labellisation.api.schemas import (
+    AbandonBody,
+    DeadlineBody,
+    DecisionBody,
+    Document,
+    EmptyBody,
+    Holder,
+    PauseBody,
+    ProjectStart,
+    SubmissionBody,
+)
 from labellisation.french_calendar import format_date_fr
 from labellisation.path.transitions import STATE_LABELS, STATUS_LABELS
 
-ApiUrl = Annotated[str, typer.Option("--api-url", envvar="LABELLISATION_API_URL", help="Adresse de l'API.")]
-Token = Annotated[str, typer.Option("--token", envvar="LABELLISATION_TOKEN", help="Jeton d'accès.")]
+DEFAULT_API_URL = "http://127.0.0.1:8000"
+CONNECTION = "Connexion à l'API"
+ApiUrl = Annotated[
+    str, typer.Option("--api-url", envvar="LABELLISATION_API_URL", help="Adresse de l'API.", rich_help_panel=CONNECTION)
+]
+Token = Annotated[
+    str,
+    typer.Option(
+        "--token", envvar="LABELLISATION_TOKEN", help="Jeton d'accès.", show_default=False, rich_help_panel=CONNECTION
+    ),
+]
+#: The same options after the command, as scripts have always written them: they win over those before it.
+ApiUrlAfter = Annotated[
+    str | None,
+    typer.Option(
+        "--api-url",
+        help=f"Adresse de l'API ; aussi avant la commande, ou LABELLISATION_API_URL (défaut : {DEFAULT_API_URL}).",
+        rich_help_panel=CONNECTION,
+    ),
+]
+TokenAfter = Annotated[
+    str | None,
+    typer.Option(
+        "--token",
+        help="Jeton d'accès ; aussi avant la commande, ou LABELLISATION_TOKEN.",
+        show_default=False,
+        rich_help_panel=CONNECTION,
+    ),
+]
 Json = Annotated[bool, typer.Option("--json", help="Sortie JSON pour les scripts.")]
 
 out = Console()
@@ -30,42 +80,153 @@ STATE_FR: dict[str, str] = {k.value: v for k, v in STATE_LABELS.items()}
 STATUS_FR: dict[str, str] = {k.value: v for k, v in STATUS_LABELS.items()}
 
 
-def request(api_url: str, token: str, method: str, path: str, body: Any = None, params: Any = None) -> Any:
-    return _send(api_url, token, method, path, body, params).json()
+class ApiClient:
+    """The HTTP API for one command line: its address, the token, one connection, and failures as exit codes."""
 
+    def __init__(self, url: str, token: str) -> None:
+        self.url, self.token = url, token
+        self._http: httpx.Client | None = None
 
-def request_all_pages(api_url: str, token: str, path: str, params: dict[str, str]) -> list[Any]:
-    """Every page of a paged list (`X-Next-After` says where the next one starts)."""
-    items: list[Any] = []
-    while True:
-        response = _send(api_url, token, "GET", path, params=params)
-        items += response.json()
-        after = response.headers.get("X-Next-After")
-        if not after:
-            return items
-        params = {**params, "after": after}
+    def use(self, url: str | None, token: str | None) -> None:
+        """Options given after the command replace those given before it (or by the environment)."""
+        self.url = url if url is not None else self.url
+        self.token = token if token is not None else self.token
 
+    def get(self, path: str) -> Any:
+        return self._send("GET", path).json()
 
-def _send(api_url: str, token: str, method: str, path: str, body: Any = None, params: Any = None) -> httpx.Response:
-    try:
-        response = httpx.request(
-            method, api_url.rstrip("/") + path, json=body, params=params, timeout=60,
-            headers={"Authorization": f"Bearer {token}"},
-        )  # fmt: skip
-    except httpx.HTTPError as error:
-        err.print(f"Erreur : API injoignable à {api_url} ({type(error).__name__})")
-        raise typer.Exit(3) from None
-    if response.status_code >= 500:
-        err.print(f"Erreur : l'API a échoué ({response.status_code})")
-        raise typer.Exit(3)
-    if response.status_code >= 400:
+    def send(self, method: str, path: str, body: BaseModel) -> Any:
+        return self._send(method, path, body.model_dump(mode="json", exclude_none=True)).json()
+
+    def all_pages(self, path: str, params: dict[str, str]) -> list[Any]:
+        """Every page of a paged list (`X-Next-After` says where the next one starts)."""
+        items: list[Any] = []
+        while True:
+            response = self._send("GET", path, params=params)
+            items += response.json()
+            after = response.headers.get("X-Next-After")
+            if not after:
+                return items
+            params = {**params, "after": after}
+
+    def close(self) -> None:
+        if self._http is not None:
+            self._http.close()
+
+    def _send(self, method: str, path: str, body: Any = None, params: Any = None) -> httpx.Response:
+        if self._http is None:
+            self._http = httpx.Client(timeout=60)
         try:
-            detail = response.json().get("detail", response.text)
-        except ValueError:
-            detail = response.text
-        err.print(f"Refusé ({response.status_code}) : {detail}", markup=False)
-        raise typer.Exit(1)
-    return response
+            response = self._http.request(
+                method, self.url.rstrip("/") + path, json=body, params=params,
+                headers={"Authorization": f"Bearer {self.token}"},
+            )  # fmt: skip
+        except httpx.HTTPError as error:
+            err.print(f"Erreur : API injoignable à {self.url} ({type(error).__name__})")
+            raise typer.Exit(3) from None
+        if response.status_code >= 500:
+            err.print(f"Erreur : l'API a échoué ({response.status_code})")
+            raise typer.Exit(3)
+        if response.status_code >= 400:
+            try:
+                detail = response.json().get("detail", response.text)
+            except ValueError:
+                detail = response.text
+            err.print(f"Refusé ({response.status_code}) : {detail}", markup=False)
+            raise typer.Exit(1)
+        return response
+
+
+def open_api_client(ctx: typer.Context, api_url: str, token: str) -> None:
+    """For the root callback: the one ApiClient of this command line, in `ctx.obj` (no connection yet)."""
+    api = ApiClient(api_url, token)
+    ctx.obj = api
+    ctx.call_on_close(api.close)
+
+
+def api_command(func: Callable[..., None]) -> Callable[..., None]:
+    """`func(api, ...)` as a Typer command: `api` is the callback's ApiClient.
+
+    The command also takes `--api-url`/`--token` after its name (`labellisation projects list --token T`,
+    the form scripts have always used); they apply to that same client.
+    """
+    signature = inspect.signature(func, eval_str=True)
+    own = list(signature.parameters.values())[1:]  # all but `api`
+    keyword = inspect.Parameter.KEYWORD_ONLY
+    added = [
+        inspect.Parameter("ctx", keyword, annotation=typer.Context),
+        inspect.Parameter("api_url", keyword, annotation=ApiUrlAfter, default=None),
+        inspect.Parameter("token", keyword, annotation=TokenAfter, default=None),
+    ]
+
+    @functools.wraps(func)
+    def command(ctx: typer.Context, api_url: str | None, token: str | None, **options: Any) -> None:
+        api = ctx.find_object(ApiClient)
+        if api is None:
+            raise RuntimeError("no ApiClient: the API commands run under the root callback (labellisation.cli.app)")
+        api.use(api_url, token)
+        func(api, **options)
+
+    command.__signature__ = signature.replace(parameters=[*own, *added])  # type: ignore[attr-defined]
+    return command
+
+
+#: French for pydantic's error types, from the error's context.
+_REASONS: dict[str, Callable[[dict[str, Any]], str]] = {
+    "missing": lambda _: "obligatoire",
+    "string_too_short": lambda c: (
+        "ne peut pas être vide" if c["min_length"] == 1 else f"{c['min_length']} caractères au moins"
+    ),
+    "string_too_long": lambda c: f"{c['max_length']} caractères au plus",
+    "string_pattern_mismatch": lambda c: f"forme invalide (attendue : {c['pattern']})",
+    "too_short": lambda c: f"{c['min_length']} au moins",
+    "too_long": lambda c: f"{c['max_length']} au plus",
+    "enum": lambda c: "valeurs possibles : " + str(c["expected"]).replace(" or ", " ou "),
+}
+
+
+def _reason(item: Any) -> str:
+    kind, context = item["type"], item.get("ctx") or {}
+    if kind in _REASONS:
+        return _REASONS[kind](context)
+    if kind.startswith("date_"):
+        return "date invalide, attendue AAAA-MM-JJ"
+    if "email address" in item["msg"]:
+        return "adresse e-mail invalide"
+    return str(item["msg"]).removeprefix("Value error, ")
+
+
+def _part(draft: BaseModel) -> dict[str, Any]:
+    """A part of a body (`Holder.model_construct(...)`: its field names checked by mypy), validated with the body.
+
+    Validated in the same pass as the body, every bad field is reported at once, by its full path (`holder.email`).
+    """
+    return draft.model_dump()
+
+
+def _option(loc: tuple[int | str, ...], names: dict[str, str]) -> str:
+    """The option (or argument) a user typed for a body field: `names` by the field's path without list indices
+    (`holder.email`) or its first part (`documents`), else `--field-name`; "" for the body as a whole."""
+    path = [str(part) for part in loc if not isinstance(part, int)]
+    if not path:
+        return ""
+    return names.get(".".join(path)) or names.get(path[0]) or "--" + path[0].replace("_", "-")
+
+
+@contextmanager
+def checked_input(names: dict[str, str] | None = None) -> Iterator[None]:
+    """Bodies built inside are checked before sending: a ValidationError becomes one French line per option, exit 1
+    (as when the API refused the same content)."""
+    try:
+        yield
+    except ValidationError as error:
+        lines = ["Erreur : contenu invalide, rien n'a été envoyé"]
+        for item in error.errors():
+            name, given = _option(item["loc"], names or {}), item["input"]
+            shown = f" (« {given} »)" if isinstance(given, str) and given.strip() and len(given) <= 80 else ""
+            lines.append(f"  {name} : {_reason(item)}{shown}" if name else f"  {_reason(item)}")
+        typer.echo("\n".join(lines), err=True)
+        raise typer.Exit(1) from None
 
 
 def _date(value: str | None) -> str:
@@ -123,10 +284,14 @@ def render_report(report: dict[str, Any]) -> None:
 
 
 projects_app = typer.Typer(help="Les projets d'école.", no_args_is_help=True)
+START_OPTIONS = {"project_id": "--id", "trades": "--trade", "diplomas": "--diploma", "holder.name": "--holder-name",
+                 "holder.email": "--holder-email"}  # fmt: skip
 
 
 @projects_app.command("start")
+@api_command
 def projects_start(
+    api: ApiClient,
     project_id: Annotated[str, typer.Option("--id", help="Identifiant, ex. edp-belfort.")],
     name: Annotated[str, typer.Option(help="Nom de l'école.")],
     region: Annotated[str, typer.Option()],
@@ -136,23 +301,23 @@ def projects_start(
     holder_name: Annotated[str, typer.Option()],
     holder_email: Annotated[str, typer.Option()],
     planned_opening: Annotated[str, typer.Option(help="Date d'ouverture prévue, AAAA-MM-JJ.")],
-    api_url: ApiUrl = "http://127.0.0.1:8000",
-    token: Token = "",
     diploma: Annotated[list[str] | None, typer.Option(help="Diplôme (répétable).")] = None,
     process: Annotated[str | None, typer.Option(help="fnep ou demo (défaut : celui du serveur).")] = None,
     as_json: Json = False,
 ) -> None:
     """Démarre un projet (coordinateur)."""
-    body = {"project_id": project_id, "name": name, "region": region, "department": department, "city": city,
-            "trades": trade, "diplomas": diploma or [], "holder": {"name": holder_name, "email": holder_email},
-            "planned_opening": planned_opening, "process": process}  # fmt: skip
-    show(request(api_url, token, "POST", "/projects", body), as_json, render_status)
+    holder = _part(Holder.model_construct(name=holder_name, email=holder_email))
+    with checked_input(START_OPTIONS):
+        body = ProjectStart(project_id=project_id, name=name, region=region, department=department, city=city,
+                            trades=trade, diplomas=diploma or [], holder=holder, planned_opening=planned_opening,
+                            process=process)  # fmt: skip
+    show(api.send("POST", "/projects", body), as_json, render_status)
 
 
 @projects_app.command("list")
+@api_command
 def projects_list(
-    api_url: ApiUrl = "http://127.0.0.1:8000",
-    token: Token = "",
+    api: ApiClient,
     stage: str | None = None,
     region: str | None = None,
     state: str | None = None,
@@ -167,110 +332,114 @@ def projects_list(
     params["limit"] = str(page_size)
     if overdue:
         params["overdue"] = "true"
-    show(request_all_pages(api_url, token, "/projects", params), as_json, render_portfolio)
+    show(api.all_pages("/projects", params), as_json, render_portfolio)
 
 
 @projects_app.command("show")
-def projects_show(project_id: str, api_url: ApiUrl = "http://127.0.0.1:8000", token: Token = "",
-                  as_json: Json = False) -> None:  # fmt: skip
+@api_command
+def projects_show(api: ApiClient, project_id: str, as_json: Json = False) -> None:
     """Où en est un projet."""
-    show(request(api_url, token, "GET", f"/projects/{project_id}"), as_json, render_status)
+    show(api.get(f"/projects/{project_id}"), as_json, render_status)
 
 
 @projects_app.command("history")
-def projects_history(project_id: str, api_url: ApiUrl = "http://127.0.0.1:8000", token: Token = "",
-                     as_json: Json = False) -> None:  # fmt: skip
+@api_command
+def projects_history(api: ApiClient, project_id: str, as_json: Json = False) -> None:
     """Tous les événements d'un projet."""
-    show(request(api_url, token, "GET", f"/projects/{project_id}/history"), as_json, render_history)
+    show(api.get(f"/projects/{project_id}/history"), as_json, render_history)
 
 
-def _document(text: str) -> dict[str, str]:
+def _document(text: str) -> tuple[str, str]:
     title, sep, url = text.rpartition("=")
     if not sep or not title:
         raise typer.BadParameter(f"document {text!r} : attendu TITRE=URL")
-    return {"title": title, "url": url}
+    return title, url
 
 
+@api_command
 def submit(
+    api: ApiClient,
     project_id: str,
     step: str,
     document: Annotated[list[str], typer.Option(help="TITRE=URL (répétable).")],
     comment: str = "",
-    api_url: ApiUrl = "http://127.0.0.1:8000",
-    token: Token = "",
     as_json: Json = False,
 ) -> None:
     """Le porteur soumet une étape."""
-    body = {"documents": [_document(d) for d in document], "comment": comment}
-    show(request(api_url, token, "POST", f"/projects/{project_id}/steps/{step}/submissions", body), as_json,
-         render_status)  # fmt: skip
+    documents = [_part(Document.model_construct(title=title, url=url)) for title, url in map(_document, document)]
+    with checked_input({"documents": "--document"}):
+        body = SubmissionBody(documents=documents, comment=comment)
+    show(api.send("POST", f"/projects/{project_id}/steps/{step}/submissions", body), as_json, render_status)
 
 
+@api_command
 def decide(
+    api: ApiClient,
     project_id: str,
     step: str,
     decision: Annotated[str, typer.Argument(help="approve, request_changes ou reject.")],
     comment: str = "",
     decision_id: Annotated[str | None, typer.Option(help="Rend une nouvelle tentative sans effet.")] = None,
-    api_url: ApiUrl = "http://127.0.0.1:8000",
-    token: Token = "",
     as_json: Json = False,
 ) -> None:
     """La FNEP décide d'une étape soumise."""
-    body = {"decision": decision, "comment": comment, "decision_id": decision_id}
-    show(request(api_url, token, "POST", f"/projects/{project_id}/steps/{step}/decisions", body), as_json,
-         render_status)  # fmt: skip
+    with checked_input({"decision": "decision"}):  # the argument, as the help names it
+        body = DecisionBody(decision=decision, comment=comment, decision_id=decision_id)
+    show(api.send("POST", f"/projects/{project_id}/steps/{step}/decisions", body), as_json, render_status)
 
 
+@api_command
 def deadline(
+    api: ApiClient,
     project_id: str,
     step: str,
     due_on: Annotated[str, typer.Argument(help="Nouvelle échéance, AAAA-MM-JJ.")],
     reason: Annotated[str, typer.Option(help="Pourquoi.")],
-    api_url: ApiUrl = "http://127.0.0.1:8000",
-    token: Token = "",
     as_json: Json = False,
 ) -> None:
     """Déplace l'échéance d'une étape (coordinateur)."""
-    body = {"due_on": due_on, "reason": reason}
-    show(request(api_url, token, "PUT", f"/projects/{project_id}/steps/{step}/deadline", body), as_json,
-         render_status)  # fmt: skip
+    with checked_input({"due_on": "due_on"}):  # the argument, as the help names it
+        body = DeadlineBody(due_on=due_on, reason=reason)
+    show(api.send("PUT", f"/projects/{project_id}/steps/{step}/deadline", body), as_json, render_status)
 
 
+@api_command
 def pause(
+    api: ApiClient,
     project_id: str,
     reason: Annotated[str, typer.Option()],
     review_on: Annotated[str, typer.Option(help="Date de réexamen, AAAA-MM-JJ.")],
-    api_url: ApiUrl = "http://127.0.0.1:8000",
-    token: Token = "",
     as_json: Json = False,
 ) -> None:
     """Met un projet en pause (coordinateur)."""
-    body = {"reason": reason, "review_on": review_on}
-    show(request(api_url, token, "POST", f"/projects/{project_id}/pause", body), as_json, render_status)
+    with checked_input():
+        body = PauseBody(reason=reason, review_on=review_on)
+    show(api.send("POST", f"/projects/{project_id}/pause", body), as_json, render_status)
 
 
-def resume(project_id: str, api_url: ApiUrl = "http://127.0.0.1:8000", token: Token = "",
-           as_json: Json = False) -> None:  # fmt: skip
+@api_command
+def resume(api: ApiClient, project_id: str, as_json: Json = False) -> None:
     """Reprend un projet en pause (coordinateur)."""
-    show(request(api_url, token, "POST", f"/projects/{project_id}/resume", {}), as_json, render_status)
+    show(api.send("POST", f"/projects/{project_id}/resume", EmptyBody()), as_json, render_status)
 
 
+@api_command
 def abandon(
+    api: ApiClient,
     project_id: str,
     reason: Annotated[str, typer.Option()],
-    api_url: ApiUrl = "http://127.0.0.1:8000",
-    token: Token = "",
     as_json: Json = False,
 ) -> None:
     """Abandonne un projet ; son dossier est conservé (coordinateur)."""
-    show(request(api_url, token, "POST", f"/projects/{project_id}/abandon", {"reason": reason}), as_json,
-         render_status)  # fmt: skip
+    with checked_input():
+        body = AbandonBody(reason=reason)
+    show(api.send("POST", f"/projects/{project_id}/abandon", body), as_json, render_status)
 
 
-def report(api_url: ApiUrl = "http://127.0.0.1:8000", token: Token = "", as_json: Json = False) -> None:
+@api_command
+def report(api: ApiClient, as_json: Json = False) -> None:
     """Le portefeuille en chiffres (coordinateur)."""
-    show(request(api_url, token, "GET", "/reports/portfolio"), as_json, render_report)
+    show(api.get("/reports/portfolio"), as_json, render_report)
 
 
 def register(app: typer.Typer) -> None:

@@ -7,7 +7,9 @@ from datetime import date, datetime
 from pydantic import BaseModel, ConfigDict, Field
 
 from labellisation.path.commands import Comment, Decision, DecisionId, Reason
-from labellisation.path.state import Document, EventKind, ProjectProfile, ProjectState
+from labellisation.path.state import Document as Document  # parts of the request bodies, for their clients (CLI)
+from labellisation.path.state import EventKind, ProjectProfile, ProjectState
+from labellisation.path.state import Holder as Holder
 
 
 class _Body(BaseModel):

@@ -97,3 +97,48 @@ async def test_an_unreachable_api_exits_3(api: Api) -> None:
     code, _, err = await cli(api, f"http://127.0.0.1:{free_port()}", "coordinator", "projects", "list")
     assert code == 3
     assert "API injoignable" in err
+
+
+async def test_api_url_and_token_before_or_after_the_command_win_over_the_environment(api: Api, api_url: str) -> None:
+    """The root callback reads them once (options or environment); given after the command, as scripts always did,
+    they win; the environment here points at nothing with a bad token, so only the options can succeed."""
+    await api.call("coordinator", "POST", "/projects", profile())
+    nowhere = f"http://127.0.0.1:{free_port()}"
+    good = ["--api-url", api_url, "--token", api.tokens["coordinator"]]
+    for args in (
+        [*good, "projects", "list", "--json"],  # before the command: the callback's options
+        ["projects", "list", "--json", *good],  # after it: the form scripts have always used
+        ["--token", api.tokens["bad"], "--api-url", api_url, "projects", "show", "edp-belfort", "--json",
+         "--token", api.tokens["coordinator"]],  # both: the one after the command wins
+    ):  # fmt: skip
+        code, out, err = await cli(api, nowhere, "bad", *args)
+        assert code == 0, (args, err)
+        assert "edp-belfort" in out
+    code, _, err = await cli(api, nowhere, "coordinator", "report")  # the environment alone: its (bad) address
+    assert code == 3 and f"API injoignable à {nowhere}" in err
+    code, _, err = await cli(api, api_url, "bad", "report")  # ...and its token
+    assert code == 1 and "Refusé (401) : jeton invalide" in err
+
+
+async def test_bad_input_is_refused_before_sending_with_one_french_line_per_option(api: Api, api_url: str) -> None:
+    code, out, err = await cli(
+        api, api_url, "coordinator", "projects", "start", "--id", "Pas Un Id", "--name", "École",
+        "--region", "Grand Est", "--department", "67", "--city", "Strasbourg", "--trade", "Usinage",
+        "--holder-name", "A", "--holder-email", "pas-une-adresse", "--planned-opening", "2028-13-45",
+    )  # fmt: skip
+    assert code == 1 and out == ""
+    lines = err.splitlines()
+    assert lines[0] == "Erreur : contenu invalide, rien n'a été envoyé"
+    assert sorted(lines[1:]) == [
+        "  --holder-email : adresse e-mail invalide (« pas-une-adresse »)",
+        "  --id : forme invalide (attendue : ^[a-z0-9][a-z0-9-]{2,63}$) (« Pas Un Id »)",
+        "  --planned-opening : date invalide, attendue AAAA-MM-JJ (« 2028-13-45 »)",
+    ]
+    assert (await api.call("coordinator", "GET", "/projects")).json() == []  # nothing reached the API
+
+    code, _, err = await cli(api, api_url, "reviewer", "decide", "edp-belfort", "opportunity_study", "peut-être")
+    assert code == 1
+    assert "  decision : valeurs possibles : 'approve', 'request_changes' ou 'reject' (« peut-être »)" in err
+    code, _, err = await cli(api, api_url, "holder", "submit", "edp-belfort", "opportunity_study",
+                             "--document", "Étude=ftp://docs.example.org/e.pdf")  # fmt: skip
+    assert code == 1 and "  --document : forme invalide" in err and "Traceback" not in err

@@ -1,12 +1,13 @@
 """Regenerate the committed workflow histories the replay test checks.
 
-    .venv/bin/python -m tests.histories.generate v3
+    .venv/bin/python -m tests.histories.generate v4
 
 Runs representative projects on the time-skipping test server and writes each
-history as JSON into the folder named (`tests/histories/v3/`). Commit the
+history as JSON into the folder named (`tests/histories/v4/`). Commit the
 folder and keep the older ones: each holds what a running project's history
 looks like for one version of the workflow, and every later change to
-`workflows/` must still replay them all.
+`workflows/` must still replay them all. Projects start as `POST /projects`
+starts them (since v4): the `started` update sent with the start.
 """
 
 from __future__ import annotations
@@ -17,15 +18,19 @@ import tempfile
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
+from temporalio.client import Client, WithStartWorkflowOperation
+from temporalio.common import WorkflowIDConflictPolicy
 from temporalio.testing import WorkflowEnvironment
 
-from labellisation.contract import Update
+from labellisation.contract import WORKFLOW_NAME, StartProject, Update, workflow_id
 from labellisation.converter import data_converter
 from labellisation.devstack import free_port
 from labellisation.mail.sink import start_sink
 from labellisation.path.commands import AbandonProject, PauseProject, RecordCohort, ResumeProject
-from labellisation.path.state import Cohort
+from labellisation.path.state import Cohort, ProjectProfile
+from labellisation.path.status import ProjectStatus
 from labellisation.process import load_process
 from labellisation.records.migrate import upgrade
 from labellisation.records.store import RecordStore
@@ -36,6 +41,7 @@ from tests.support.driver import ProjectDriver, running
 from tests.support.profiles import make_profile
 
 HERE = Path(__file__).parent
+TASK_QUEUE = "histories"
 COHORT = Cohort(label="2028-2030", enrolled=12, dropouts=1, presented=11, passed=10, positive_exits=11, job_offers=40)
 
 
@@ -76,6 +82,24 @@ async def continued_as_new(project: ProjectDriver, env: WorkflowEnvironment) -> 
         await project.decide("opportunity_study", "request_changes", comment=f"Tour {round_number}")
 
 
+async def start(client: Client, profile: ProjectProfile, max_history_events: int | None) -> ProjectDriver:
+    """A demo project started as the API starts one: update-with-start, the `started` update answering."""
+    request = StartProject(
+        profile=profile, process_id="demo", process=load_process("demo"), max_history_events=max_history_events
+    )
+    operation: WithStartWorkflowOperation[Any, Any] = WithStartWorkflowOperation(
+        WORKFLOW_NAME,
+        request,
+        id=workflow_id(profile.project_id),
+        task_queue=TASK_QUEUE,
+        id_conflict_policy=WorkflowIDConflictPolicy.FAIL,
+    )
+    await client.execute_update_with_start_workflow(
+        Update.STARTED, start_workflow_operation=operation, result_type=ProjectStatus
+    )
+    return ProjectDriver(await operation.workflow_handle())
+
+
 SCENARIOS: dict[str, Callable[[ProjectDriver, WorkflowEnvironment], Awaitable[None]]] = {
     "full_path": full_path,
     "changes_requested": changes_requested,
@@ -100,13 +124,10 @@ async def main(version: str) -> None:
         )
         try:
             await register_search_attributes(env.client)
-            async with running(env.client, "histories", store, settings):
+            async with running(env.client, TASK_QUEUE, store, settings):
                 for name, scenario in SCENARIOS.items():
                     limit = 100 if name == "continued_as_new" else None
-                    profile = make_profile(f"history-{name.replace('_', '-')}")
-                    project = await ProjectDriver.start(
-                        env.client, "histories", profile, process="demo", max_history_events=limit
-                    )
+                    project = await start(env.client, make_profile(f"history-{name.replace('_', '-')}"), limit)
                     await scenario(project, env)
                     await project.recorded(store)
                     first = env.client.get_workflow_handle(

@@ -17,7 +17,7 @@ from pathlib import Path
 from sqlalchemy import select
 
 from labellisation.devstack import DevOptions, TemporalDevServer, free_port
-from labellisation.path.state import Event, EventKind
+from labellisation.path.state import EventKind
 from labellisation.process import load_process
 from labellisation.records.migrate import upgrade
 from labellisation.records.store import RecordStore
@@ -26,6 +26,7 @@ from labellisation.search_attributes import register_search_attributes
 from tests.reliability.figures import report
 from tests.support.demo_path import approve_stages, start_demo
 from tests.support.driver import running
+from tests.support.event_counts import event_number, lost_or_duplicated
 from tests.support.mailbox import Mailbox
 from tests.support.profiles import make_profile
 
@@ -53,10 +54,6 @@ async def reminder_rows(store: RecordStore, project_id: str) -> list[ReminderRow
         return list(await session.scalars(select(ReminderRow).where(ReminderRow.project_id == project_id)))
 
 
-def event_numbers(history: list[Event]) -> list[int]:
-    return [int(e.event_id.rsplit("-", 1)[1]) for e in history]
-
-
 async def test_a_path_survives_a_killed_temporal_server(tmp_path: Path, mailbox: Mailbox) -> None:
     options = DevOptions(data_dir=tmp_path / "temporal", temporal_port=free_port(), ui_port=free_port())
     server = TemporalDevServer(options)
@@ -67,6 +64,7 @@ async def test_a_path_survives_a_killed_temporal_server(tmp_path: Path, mailbox:
     store = RecordStore.from_url(url)
     profile = make_profile()
     stages = load_process("demo").stages
+    kills = 0
     try:
         async with running(client, TASK_QUEUE, store, mailbox.settings):
             project = await start_demo(client, profile, TASK_QUEUE)
@@ -75,6 +73,7 @@ async def test_a_path_survives_a_killed_temporal_server(tmp_path: Path, mailbox:
             await project.submit("pre_labellisation")
             await wait_for(store, profile.project_id, EventKind.STEP_SUBMITTED, "pre_labellisation")
             await kill(server)
+            kills += 1  # seen dead of SIGKILL
             # Down past the reminder's due time: the timer fires once the server is back.
             await asyncio.sleep(REVIEW_REMINDER.total_seconds() + 5)
             server = TemporalDevServer(options)
@@ -84,26 +83,32 @@ async def test_a_path_survives_a_killed_temporal_server(tmp_path: Path, mailbox:
             await approve_stages(project, stages[4:])
             outcome = await asyncio.wait_for(project.handle.result(), 60)
             history = await project.recorded(store)
+            in_workflow = (await project.status(include_history=True)).history or []
         reminders = await reminder_rows(store, profile.project_id)
     finally:
         await store.close()
         await server.stop()
 
-    assert outcome.state.value == "completed"
-    kinds = Counter(e.kind for e in history)
     approved = Counter(e.step for e in history if e.kind is EventKind.STEP_APPROVED)
-    assert approved == Counter(step.id for stage in stages for step in stage.steps)  # every decision, once
+    every_step = Counter(step.id for stage in stages for step in stage.steps)
+    kinds = Counter(e.kind for e in history)
+    delivered = Counter(str(m["Message-ID"]).strip() for m in mailbox.messages())
+    rows = Counter(r.message_id.strip() for r in reminders)
+    reminder_events = Counter(e.data["reminder_id"] for e in history if e.kind is EventKind.REMINDER_SENT)
+    lost = lost_or_duplicated(history, in_workflow)
+    report("Temporal server kills survived", kills if outcome.state.value == "completed" else 0)
+    report("server kill: decisions recorded once each", sum(1 for step in every_step if approved[step] == 1))
+    report("server kill: events lost or duplicated", lost)
+    report("server kill: reminders delivered once each", sum(1 for mid in rows if rows[mid] == delivered[mid] == 1))
+
+    assert kills == 1
+    assert outcome.state.value == "completed"
+    assert approved == every_step  # every decision, once
     assert kinds[EventKind.STAGE_COMPLETED] == len(stages)
     assert kinds[EventKind.PROJECT_COMPLETED] == 1
-    assert event_numbers(history) == list(range(1, len(history) + 1))  # nothing lost, nothing twice
-    delivered = Counter(str(m["Message-ID"]).strip() for m in mailbox.messages())
+    assert lost == 0  # nothing lost, nothing twice
+    assert [event_number(e) for e in history] == list(range(1, len(history) + 1))
     assert set(delivered.values()) <= {1}
-    assert set(delivered) == {r.message_id.strip() for r in reminders}
-    assert {r.reminder_id for r in reminders} == {
-        e.data["reminder_id"] for e in history if e.kind is EventKind.REMINDER_SENT
-    }
+    assert set(delivered) == set(rows) and set(rows.values()) == {1}
+    assert {r.reminder_id for r in reminders} == set(reminder_events) and set(reminder_events.values()) == {1}
     assert any(r.step == "pre_labellisation" and r.kind == "review_pending" for r in reminders)
-    report("Temporal server kills survived", 1)
-    report("server kill: decisions recorded once each", sum(approved.values()))
-    report("server kill: events lost or duplicated", 0)
-    report("server kill: reminders delivered once each", len(reminders))

@@ -7,6 +7,8 @@ them. Pure: no I/O, no clock (the caller passes `now`).
 
 from __future__ import annotations
 
+import unicodedata
+from collections.abc import Iterable
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -114,3 +116,43 @@ def format_moment(moment: datetime, now: datetime, process_id: str, timezone: st
         return day
     local = moment.astimezone(ZoneInfo(timezone))
     return f"{day} à {local.hour} h {local.minute:02d}"
+
+
+def _folded(text: str) -> str:
+    """Lower case, no accents, no spaces or dashes around: "Faisabilité" and "faisabilite" read alike."""
+    decomposed = unicodedata.normalize("NFKD", text.strip().lower())
+    plain = "".join(c for c in decomposed if not unicodedata.combining(c))
+    return plain.replace("’", "'").replace("œ", "oe").replace("æ", "ae")
+
+
+class UnknownWord(ValueError):
+    """A word a person typed that names nothing; the message lists what would."""
+
+    def __init__(self, field: str, given: str, valid: Iterable[str]) -> None:
+        self.field = field
+        super().__init__(f"{field} : « {given} » inconnu ; valeurs possibles : {', '.join(valid)}")
+
+
+def parse_state(text: str) -> ProjectState:
+    """A project state from its id (`active`) or its French label (`actif`, `en pause`)."""
+    folded = _folded(text)
+    for state, label in STATE_LABELS.items():
+        if folded in (state.value, _folded(label)):
+            return state
+    raise UnknownWord("state", text, [f"{label} ({state.value})" for state, label in STATE_LABELS.items()])
+
+
+def parse_stage(text: str, processes: Iterable[ProcessDefinition]) -> str:
+    """A stage id from its id (`feasibility`) or its French label, accents optional (`Étude de faisabilité`,
+    `faisabilite`: a label's distinctive word is enough when it names one stage only)."""
+    folded = _folded(text)
+    stages: dict[str, str] = {}
+    for process in processes:
+        for stage in process.stages:
+            stages.setdefault(stage.id, stage.label)
+    exact = [id_ for id_, label in stages.items() if folded in (id_, _folded(label))]
+    partial = [id_ for id_, label in stages.items() if len(folded) >= 4 and folded in _folded(label)]
+    for found in (exact, partial):
+        if len(set(found)) == 1:
+            return found[0]
+    raise UnknownWord("stage", text, [f"{label} ({id_})" for id_, label in stages.items()])

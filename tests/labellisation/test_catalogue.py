@@ -13,8 +13,11 @@ from labellisation.catalogue import (
     ROLE_LABELS,
     STATE_LABELS,
     STATUS_LABELS,
+    UnknownWord,
     days,
     format_moment,
+    parse_stage,
+    parse_state,
     plural,
     stage_label,
     step_label,
@@ -94,3 +97,41 @@ def test_a_deadline_just_past_also_gives_its_time() -> None:
 def test_demo_deadlines_always_give_their_time() -> None:
     later = datetime(2027, 6, 1, 8, 30, tzinfo=UTC)  # summer time: 10:30 in Paris
     assert format_moment(later, NOW, "demo") == "1er juin 2027 à 10 h 30"
+
+
+@pytest.mark.parametrize(
+    ("typed", "state"),
+    [("active", ProjectState.ACTIVE), ("actif", ProjectState.ACTIVE), ("En pause", ProjectState.PAUSED),
+     ("labellise", ProjectState.COMPLETED), ("abandoned", ProjectState.ABANDONED)],
+)  # fmt: skip
+def test_a_state_is_understood_by_its_id_or_its_french_word(typed: str, state: ProjectState) -> None:
+    assert parse_state(typed) is state
+
+
+def test_an_unknown_state_is_refused_with_the_words_that_work() -> None:
+    with pytest.raises(UnknownWord) as refused:
+        parse_state("fini")
+    assert str(refused.value) == (
+        "state : « fini » inconnu ; valeurs possibles : actif (active), en pause (paused), labellisé (completed), "
+        "rejeté (rejected), abandonné (abandoned)"
+    )
+
+
+PROCESSES = [load_process("fnep"), load_process("demo")]
+
+
+@pytest.mark.parametrize(
+    ("typed", "stage"),
+    [("feasibility", "feasibility"), ("Étude de faisabilité", "feasibility"), ("faisabilite", "feasibility"),
+     ("mise en oeuvre", "implementation"), ("Amorçage", "seeding"), ("opportunite", "opportunity")],
+)  # fmt: skip
+def test_a_stage_is_understood_by_its_id_its_label_or_a_word_of_it(typed: str, stage: str) -> None:
+    assert parse_stage(typed, PROCESSES) == stage
+
+
+def test_an_ambiguous_or_unknown_stage_is_refused_with_the_list() -> None:
+    with pytest.raises(UnknownWord) as refused:
+        parse_stage("etude", PROCESSES)  # opportunité and faisabilité both are "études"
+    assert "Étude de faisabilité (feasibility)" in str(refused.value)
+    with pytest.raises(UnknownWord):
+        parse_stage("cantine", PROCESSES)

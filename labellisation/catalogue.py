@@ -70,6 +70,12 @@ ROLE_LABELS: dict[str, str] = {
     RecipientRole.COORDINATOR.value: "coordination",
     "reviewer": "relecteur",
 }
+#: "To whom" a reminder goes, as a sentence says it: "rappel … au porteur de projet".
+ADDRESSEE_LABELS: dict[RecipientRole, str] = {
+    RecipientRole.HOLDER: "au porteur de projet",
+    RecipientRole.REVIEWERS: "aux relecteurs FNEP",
+    RecipientRole.COORDINATOR: "à la coordination",
+}
 DECISION_LABELS: dict[Decision, str] = {
     Decision.APPROVE: "approuver",
     Decision.REQUEST_CHANGES: "demander des modifications",

@@ -9,7 +9,8 @@ from typing import Annotated
 import typer
 from pydantic import ValidationError
 
-from labellisation.cli_api import DEFAULT_API_URL, ApiUrl, Token, open_api_client, register
+from labellisation.cli_api import register
+from labellisation.cli_client import DEFAULT_API_URL, ApiUrl, Token, open_api_client
 from labellisation.devstack import DevOptions, DevStackError, run_dev
 from labellisation.errors import describe_validation_error
 from labellisation.log_setup import configure_logging

@@ -1,32 +1,15 @@
 """The command line's API commands: the HTTP API from a terminal.
 
-Tables for people (dates the French way, overdue in red), `--json` for
-scripts. Exit codes: 0 done; 1 refused, by the API (its message is shown as
-is) or before sending (invalid content, one line per option); 2 bad usage;
-3 API unreachable or failing.
-
-The root callback makes one `ApiClient` (`--api-url`, `--token` or their
-environment variables) and keeps it in the Typer context; every command gets
-it as its first argument (`api_command`). Request bodies are the API's own
-models (`labellisation.api.schemas`), so a field renamed there breaks this
-file at type-check time.
+Tables for people (labellisation/cli_render.py), `--json` for scripts; the connection, options and input
+checks are in labellisation/cli_client.py. Request bodies are the API's own models
+(`labellisation.api.schemas`), so a field renamed there breaks this file at type-check time.
 """
 
 from __future__ import annotations
 
-import functools
-import inspect
-import json
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from datetime import date, datetime
-from typing import Annotated, Any
+from typing import Annotated
 
-import httpx
 import typer
-from pydantic import BaseModel, ValidationError
-from rich.console import Console
-from rich.table import Table
 
 from labellisation.api.schemas import (
     AbandonBody,
@@ -39,249 +22,11 @@ from labellisation.api.schemas import (
     ProjectStart,
     SubmissionBody,
 )
-from labellisation.french_calendar import format_date_fr
-from labellisation.path.transitions import STATE_LABELS, STATUS_LABELS
-
-DEFAULT_API_URL = "http://127.0.0.1:8000"
-CONNECTION = "Connexion à l'API"
-ApiUrl = Annotated[
-    str, typer.Option("--api-url", envvar="LABELLISATION_API_URL", help="Adresse de l'API.", rich_help_panel=CONNECTION)
-]
-Token = Annotated[
-    str,
-    typer.Option(
-        "--token", envvar="LABELLISATION_TOKEN", help="Jeton d'accès.", show_default=False, rich_help_panel=CONNECTION
-    ),
-]
-#: The same options after the command, as scripts have always written them: they win over those before it.
-ApiUrlAfter = Annotated[
-    str | None,
-    typer.Option(
-        "--api-url",
-        help=f"Adresse de l'API ; aussi avant la commande, ou LABELLISATION_API_URL (défaut : {DEFAULT_API_URL}).",
-        rich_help_panel=CONNECTION,
-    ),
-]
-TokenAfter = Annotated[
-    str | None,
-    typer.Option(
-        "--token",
-        help="Jeton d'accès ; aussi avant la commande, ou LABELLISATION_TOKEN.",
-        show_default=False,
-        rich_help_panel=CONNECTION,
-    ),
-]
-Json = Annotated[bool, typer.Option("--json", help="Sortie JSON pour les scripts.")]
-
-out = Console()
-err = Console(stderr=True)
-
-STATE_FR: dict[str, str] = {k.value: v for k, v in STATE_LABELS.items()}
-STATUS_FR: dict[str, str] = {k.value: v for k, v in STATUS_LABELS.items()}
-
-
-class ApiClient:
-    """The HTTP API for one command line: its address, the token, one connection, and failures as exit codes."""
-
-    def __init__(self, url: str, token: str) -> None:
-        self.url, self.token = url, token
-        self._http: httpx.Client | None = None
-
-    def use(self, url: str | None, token: str | None) -> None:
-        """Options given after the command replace those given before it (or by the environment)."""
-        self.url = url if url is not None else self.url
-        self.token = token if token is not None else self.token
-
-    def get(self, path: str) -> Any:
-        return self._send("GET", path).json()
-
-    def send(self, method: str, path: str, body: BaseModel) -> Any:
-        return self._send(method, path, body.model_dump(mode="json", exclude_none=True)).json()
-
-    def all_pages(self, path: str, params: dict[str, str]) -> list[Any]:
-        """Every page of a paged list (`X-Next-After` says where the next one starts)."""
-        items: list[Any] = []
-        while True:
-            response = self._send("GET", path, params=params)
-            items += response.json()
-            after = response.headers.get("X-Next-After")
-            if not after:
-                return items
-            params = {**params, "after": after}
-
-    def close(self) -> None:
-        if self._http is not None:
-            self._http.close()
-
-    def _send(self, method: str, path: str, body: Any = None, params: Any = None) -> httpx.Response:
-        if self._http is None:
-            self._http = httpx.Client(timeout=60)
-        try:
-            response = self._http.request(
-                method, self.url.rstrip("/") + path, json=body, params=params,
-                headers={"Authorization": f"Bearer {self.token}"},
-            )  # fmt: skip
-        except httpx.HTTPError as error:
-            err.print(f"Erreur : API injoignable à {self.url} ({type(error).__name__})")
-            raise typer.Exit(3) from None
-        if response.status_code >= 500:
-            err.print(f"Erreur : l'API a échoué ({response.status_code})")
-            raise typer.Exit(3)
-        if response.status_code >= 400:
-            try:
-                detail = response.json().get("detail", response.text)
-            except ValueError:
-                detail = response.text
-            err.print(f"Refusé ({response.status_code}) : {detail}", markup=False)
-            raise typer.Exit(1)
-        return response
-
-
-def open_api_client(ctx: typer.Context, api_url: str, token: str) -> None:
-    """For the root callback: the one ApiClient of this command line, in `ctx.obj` (no connection yet)."""
-    api = ApiClient(api_url, token)
-    ctx.obj = api
-    ctx.call_on_close(api.close)
-
-
-def api_command(func: Callable[..., None]) -> Callable[..., None]:
-    """`func(api, ...)` as a Typer command: `api` is the callback's ApiClient.
-
-    The command also takes `--api-url`/`--token` after its name (`labellisation projects list --token T`,
-    the form scripts have always used); they apply to that same client.
-    """
-    signature = inspect.signature(func, eval_str=True)
-    own = list(signature.parameters.values())[1:]  # all but `api`
-    keyword = inspect.Parameter.KEYWORD_ONLY
-    added = [
-        inspect.Parameter("ctx", keyword, annotation=typer.Context),
-        inspect.Parameter("api_url", keyword, annotation=ApiUrlAfter, default=None),
-        inspect.Parameter("token", keyword, annotation=TokenAfter, default=None),
-    ]
-
-    @functools.wraps(func)
-    def command(ctx: typer.Context, api_url: str | None, token: str | None, **options: Any) -> None:
-        api = ctx.find_object(ApiClient)
-        if api is None:
-            raise RuntimeError("no ApiClient: the API commands run under the root callback (labellisation.cli.app)")
-        api.use(api_url, token)
-        func(api, **options)
-
-    command.__signature__ = signature.replace(parameters=[*own, *added])  # type: ignore[attr-defined]
-    return command
-
-
-#: French for pydantic's error types, from the error's context.
-_REASONS: dict[str, Callable[[dict[str, Any]], str]] = {
-    "missing": lambda _: "obligatoire",
-    "string_too_short": lambda c: (
-        "ne peut pas être vide" if c["min_length"] == 1 else f"{c['min_length']} caractères au moins"
-    ),
-    "string_too_long": lambda c: f"{c['max_length']} caractères au plus",
-    "string_pattern_mismatch": lambda c: f"forme invalide (attendue : {c['pattern']})",
-    "too_short": lambda c: f"{c['min_length']} au moins",
-    "too_long": lambda c: f"{c['max_length']} au plus",
-    "enum": lambda c: "valeurs possibles : " + str(c["expected"]).replace(" or ", " ou "),
-}
-
-
-def _reason(item: Any) -> str:
-    kind, context = item["type"], item.get("ctx") or {}
-    if kind in _REASONS:
-        return _REASONS[kind](context)
-    if kind.startswith("date_"):
-        return "date invalide, attendue AAAA-MM-JJ"
-    if "email address" in item["msg"]:
-        return "adresse e-mail invalide"
-    return str(item["msg"]).removeprefix("Value error, ")
-
-
-def _part(draft: BaseModel) -> dict[str, Any]:
-    """A part of a body (`Holder.model_construct(...)`: its field names checked by mypy), validated with the body.
-
-    Validated in the same pass as the body, every bad field is reported at once, by its full path (`holder.email`).
-    """
-    return draft.model_dump()
-
-
-def _option(loc: tuple[int | str, ...], names: dict[str, str]) -> str:
-    """The option (or argument) a user typed for a body field: `names` by the field's path without list indices
-    (`holder.email`) or its first part (`documents`), else `--field-name`; "" for the body as a whole."""
-    path = [str(part) for part in loc if not isinstance(part, int)]
-    if not path:
-        return ""
-    return names.get(".".join(path)) or names.get(path[0]) or "--" + path[0].replace("_", "-")
-
-
-@contextmanager
-def checked_input(names: dict[str, str] | None = None) -> Iterator[None]:
-    """Bodies built inside are checked before sending: a ValidationError becomes one French line per option, exit 1
-    (as when the API refused the same content)."""
-    try:
-        yield
-    except ValidationError as error:
-        lines = ["Erreur : contenu invalide, rien n'a été envoyé"]
-        for item in error.errors():
-            name, given = _option(item["loc"], names or {}), item["input"]
-            shown = f" (« {given} »)" if isinstance(given, str) and given.strip() and len(given) <= 80 else ""
-            lines.append(f"  {name} : {_reason(item)}{shown}" if name else f"  {_reason(item)}")
-        typer.echo("\n".join(lines), err=True)
-        raise typer.Exit(1) from None
-
-
-def _date(value: str | None) -> str:
-    if not value:
-        return "—"
-    return format_date_fr(datetime.fromisoformat(value) if "T" in value else date.fromisoformat(value))
-
-
-def show(data: Any, as_json: bool, render: Any) -> None:
-    if as_json:
-        typer.echo(json.dumps(data, ensure_ascii=False, indent=2))
-    else:
-        render(data)
-
-
-def render_status(status: dict[str, Any]) -> None:
-    out.print(f"[bold]{status['name']}[/bold] ({status['project_id']}) — {STATE_FR[status['state']]}, "
-              f"phase : {status['current_stage_label']}")  # fmt: skip
-    table = Table("étape", "statut", "début", "échéance", "soumise", "décidée", "retard")
-    for step in status["steps"]:
-        late = step["days_overdue"]
-        table.add_row(
-            step["label"], STATUS_FR[step["status"]], _date(step["started_at"]), _date(step["due_at"]),
-            _date(step["submitted_at"]), _date(step["decided_at"]),
-            f"[red]{late} j[/red]" if late else "",
-        )  # fmt: skip
-    out.print(table)
-    if status.get("next_reminder"):
-        reminder = status["next_reminder"]
-        out.print(f"Prochain rappel : {reminder['kind']} à {reminder['to']}, le {_date(reminder['at'])}")
-
-
-def render_portfolio(items: list[dict[str, Any]]) -> None:
-    table = Table("projet", "nom", "région", "état", "phase", "échéance")
-    for item in items:
-        due = _date(item["next_due_at"])
-        table.add_row(item["project_id"], item["name"], item["region"], STATE_FR[item["state"]],
-                      item["current_stage"], f"[red]{due}[/red]" if item["overdue"] else due)  # fmt: skip
-    out.print(table)
-
-
-def render_history(events: list[dict[str, Any]]) -> None:
-    table = Table("date", "événement", "étape", "acteur", "commentaire")
-    for e in events:
-        table.add_row(_date(e["at"]), e["kind"], e["step"] or "", e["actor"] or "", e["comment"] or "")
-    out.print(table)
-
-
-def render_report(report: dict[str, Any]) -> None:
-    out.print(f"[bold]{report['projects']} projets[/bold]")
-    for title, key in (("par phase", "by_stage"), ("par région", "by_region"), ("par état", "by_state")):
-        out.print(f"{title} : " + ", ".join(f"{k} {v}" for k, v in sorted(report[key].items())))
-    for item in report["overdue"]:
-        out.print(f"[red]en retard[/red] {item['project_id']} ({item['current_stage']}) : {item['days_overdue']} j")
-
+from labellisation.catalogue import UnknownWord, parse_stage, parse_state
+from labellisation.cli_client import ApiClient, Json, api_command, body_part, checked_input
+from labellisation.cli_render import render_history, render_portfolio, render_report, render_status, show
+from labellisation.path.state import Cohort
+from labellisation.process import load_process, shipped_process_ids
 
 projects_app = typer.Typer(help="Les projets d'école.", no_args_is_help=True)
 START_OPTIONS = {"project_id": "--id", "trades": "--trade", "diplomas": "--diploma", "holder.name": "--holder-name",
@@ -306,7 +51,7 @@ def projects_start(
     as_json: Json = False,
 ) -> None:
     """Démarre un projet (coordinateur)."""
-    holder = _part(Holder.model_construct(name=holder_name, email=holder_email))
+    holder = body_part(Holder.model_construct(name=holder_name, email=holder_email))
     with checked_input(START_OPTIONS):
         body = ProjectStart(project_id=project_id, name=name, region=region, department=department, city=city,
                             trades=trade, diplomas=diploma or [], holder=holder, planned_opening=planned_opening,
@@ -318,9 +63,9 @@ def projects_start(
 @api_command
 def projects_list(
     api: ApiClient,
-    stage: str | None = None,
+    stage: Annotated[str | None, typer.Option(help="Phase : identifiant ou nom (faisabilite, feasibility).")] = None,
     region: str | None = None,
-    state: str | None = None,
+    state: Annotated[str | None, typer.Option(help="État : actif, en pause, labellisé, rejeté, abandonné.")] = None,
     overdue: Annotated[bool, typer.Option("--overdue", help="Seulement les projets en retard.")] = False,
     page_size: Annotated[
         int, typer.Option(min=1, max=1000, help="Projets par requête (toutes les pages sont lues).")
@@ -328,6 +73,12 @@ def projects_list(
     as_json: Json = False,
 ) -> None:
     """Le portefeuille, avec filtres (toutes les pages)."""
+    try:
+        stage = parse_stage(stage, [load_process(id_) for id_ in shipped_process_ids()]) if stage else None
+        state = parse_state(state).value if state else None
+    except UnknownWord as unknown:
+        typer.echo(f"Erreur : --{unknown}", err=True)
+        raise typer.Exit(2) from None
     params = {k: v for k, v in {"stage": stage, "region": region, "state": state}.items() if v}
     params["limit"] = str(page_size)
     if overdue:
@@ -366,7 +117,7 @@ def submit(
     as_json: Json = False,
 ) -> None:
     """Le porteur soumet une étape."""
-    documents = [_part(Document.model_construct(title=title, url=url)) for title, url in map(_document, document)]
+    documents = [body_part(Document.model_construct(title=title, url=url)) for title, url in map(_document, document)]
     with checked_input({"documents": "--document"}):
         body = SubmissionBody(documents=documents, comment=comment)
     show(api.send("POST", f"/projects/{project_id}/steps/{step}/submissions", body), as_json, render_status)
@@ -442,7 +193,32 @@ def report(api: ApiClient, as_json: Json = False) -> None:
     show(api.get("/reports/portfolio"), as_json, render_report)
 
 
+cohort_app = typer.Typer(help="Les résultats des cohortes (à partir de l'amorçage).", no_args_is_help=True)
+
+
+@cohort_app.command("record")
+@api_command
+def cohort_record(
+    api: ApiClient,
+    project_id: str,
+    label: Annotated[str, typer.Option(help="Nom de la cohorte, ex. 2027-2029.")],
+    enrolled: Annotated[int, typer.Option(min=0, help="Jeunes inscrits.")],
+    dropouts: Annotated[int, typer.Option(min=0, help="Abandons en cours de formation.")],
+    presented: Annotated[int, typer.Option(min=0, help="Présentés au diplôme.")],
+    passed: Annotated[int, typer.Option(min=0, help="Diplômés.")],
+    positive_exits: Annotated[int, typer.Option(min=0, help="Sorties positives à six mois.")],
+    job_offers: Annotated[int, typer.Option(min=0, help="Offres d'emploi reçues.")],
+    as_json: Json = False,
+) -> None:
+    """Enregistre les résultats d'une cohorte (coordinateur, ou porteur du projet)."""
+    with checked_input():
+        body = Cohort(label=label, enrolled=enrolled, dropouts=dropouts, presented=presented, passed=passed,
+                      positive_exits=positive_exits, job_offers=job_offers)  # fmt: skip
+    show(api.send("POST", f"/projects/{project_id}/cohorts", body), as_json, render_status)
+
+
 def register(app: typer.Typer) -> None:
     app.add_typer(projects_app, name="projects")
+    app.add_typer(cohort_app, name="cohort")
     for command in (submit, decide, deadline, pause, resume, abandon, report):
         app.command()(command)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -35,6 +36,8 @@ async def api_url(api: Api) -> AsyncIterator[str]:
 
 async def cli(api: Api, url: str, who: str, *args: str) -> tuple[int, str, str]:
     env = {"LABELLISATION_API_URL": url, "LABELLISATION_TOKEN": api.tokens[who], "COLUMNS": "200"}
+    if "PYTHONPATH" in os.environ:  # a test run on another checkout runs that checkout's CLI too
+        env["PYTHONPATH"] = os.environ["PYTHONPATH"]
     process = await asyncio.create_subprocess_exec(
         str(CLI), *args, env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE
     )

@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from labellisation.catalogue import (
+    ADDRESSEE_LABELS,
     DECISION_LABELS,
     EVENT_LABELS,
     REMINDER_LABELS,
@@ -49,6 +50,7 @@ def test_every_id_has_a_french_label_that_is_not_the_id(ids: list[str], labels: 
 def test_every_role_a_person_meets_has_a_label() -> None:
     for role in [*Role, *UserRole]:
         assert ROLE_LABELS[role.value] and "_" not in ROLE_LABELS[role.value]
+    assert sorted(ADDRESSEE_LABELS) == sorted(Role)
 
 
 @pytest.mark.parametrize("process_id", shipped_process_ids())

@@ -1,0 +1,172 @@
+"""What the command line prints for people: French tables that stay readable at 80 columns.
+
+Every word comes from the catalogue (labellisation/catalogue.py); ids appear only with `--json`. Text that
+people typed (names, comments) is printed as text, never read as Rich markup.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from datetime import UTC, date, datetime
+from functools import lru_cache
+from typing import Any
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+from labellisation.catalogue import (
+    ADDRESSEE_LABELS,
+    EVENT_LABELS,
+    REMINDER_LABELS,
+    STATE_LABELS,
+    STATUS_LABELS,
+    days,
+    format_moment,
+    stage_label,
+    step_label,
+)
+from labellisation.french_calendar import format_date_fr
+from labellisation.path.reminders import Kind as ReminderKind
+from labellisation.path.reminders import Role as RecipientRole
+from labellisation.path.state import EventKind, ProjectState, StepStatus
+from labellisation.process import ProcessDefinition, load_process, shipped_process_ids
+
+out = Console()
+#: Below this width the status table drops its start, submission and decision dates (shown with --json).
+WIDE = 110
+
+
+def show(data: Any, as_json: bool, render: Callable[[Any], None]) -> None:
+    if as_json:
+        typer.echo(json.dumps(data, ensure_ascii=False, indent=2))
+    else:
+        render(data)
+
+
+@lru_cache(maxsize=8)
+def _process(process_id: str) -> ProcessDefinition | None:
+    """The shipped definition, for labels (a project's own snapshot has the same ids)."""
+    return load_process(process_id) if process_id in shipped_process_ids() else None
+
+
+def _step(process_id: str, step_id: str) -> str:
+    process = _process(process_id)
+    return step_label(process, step_id) if process else step_id
+
+
+def _stage(process_id: str, stage_id: str) -> str:
+    process = _process(process_id)
+    return stage_label(process, stage_id) if process else stage_id
+
+
+def _in_any_process(label: Callable[[str, str], str], id_: str) -> str:
+    """A stage's or step's label from whichever shipped process knows it (reports mix processes)."""
+    for process_id in shipped_process_ids():
+        found = label(process_id, id_)
+        if found != id_:
+            return found
+    return id_
+
+
+def _any_stage(stage_id: str) -> str:
+    return _in_any_process(_stage, stage_id)
+
+
+def _any_step(step_id: str) -> str:
+    return _in_any_process(_step, step_id)
+
+
+def _moment(value: str | None, process_id: str) -> str:
+    """A due date or an event time: with its time when near, or always in `demo`."""
+    if not value:
+        return "—"
+    return format_moment(datetime.fromisoformat(value), datetime.now(UTC), process_id)
+
+
+def _day(value: str | None) -> str:
+    if not value:
+        return "—"
+    return format_date_fr(datetime.fromisoformat(value) if "T" in value else date.fromisoformat(value))
+
+
+def _late(count: int) -> str:
+    return f"[red]{days(count)}[/red]" if count else ""
+
+
+def render_status(status: dict[str, Any]) -> None:
+    process = status["process"]
+    state = STATE_LABELS[ProjectState(status["state"])]
+    stage = escape(status["current_stage_label"])
+    out.print(f"[bold]{escape(status['name'])}[/bold] ({status['project_id']}) — {state}, phase : {stage}")
+    if status.get("pause"):
+        pause = status["pause"]
+        out.print(f"En pause depuis le {_day(pause['since'])} : {escape(pause['reason'])} "
+                  f"(réexamen le {_day(pause['review_on'])})")  # fmt: skip
+    wide = out.width >= WIDE
+    columns = ["étape", "statut", "début", "échéance", "soumise", "décidée", "retard"] if wide else [
+        "étape", "statut", "échéance", "retard"]  # fmt: skip
+    table = Table(*columns)
+    for step in status["steps"]:
+        label, shown = escape(step["label"]), STATUS_LABELS[StepStatus(step["status"])]
+        due, late = _moment(step["due_at"], process), _late(step["days_overdue"])
+        if wide:
+            table.add_row(label, shown, _day(step["started_at"]), due, _day(step["submitted_at"]),
+                          _day(step["decided_at"]), late)  # fmt: skip
+        else:
+            table.add_row(label, shown, due, late)
+    out.print(table)
+    reminder = status.get("next_reminder")
+    if reminder:
+        kind = REMINDER_LABELS[ReminderKind(reminder["kind"])]
+        to = ADDRESSEE_LABELS[RecipientRole(reminder["to"])]
+        out.print(f"Prochain rappel : {kind}, {to}, le {_moment(reminder['at'], process)}")
+
+
+def render_portfolio(items: list[dict[str, Any]]) -> None:
+    table = Table("projet", "nom", "région", "état", "phase", "échéance")
+    for item in items:
+        due = _moment(item["next_due_at"], item["process"])
+        table.add_row(item["project_id"], escape(item["name"]), escape(item["region"]),
+                      STATE_LABELS[ProjectState(item["state"])], _stage(item["process"], item["current_stage"]),
+                      f"[red]{due}[/red]" if item["overdue"] else due)  # fmt: skip
+    out.print(table)
+
+
+def _event(event: dict[str, Any]) -> str:
+    """The event in words: "phase commencée : Étude de faisabilité", "rappel envoyé : relance pour retard"."""
+    kind = EventKind(event["kind"])
+    words = EVENT_LABELS[kind]
+    data = event.get("data") or {}
+    if kind is EventKind.STAGE_STARTED or kind is EventKind.STAGE_COMPLETED:
+        return f"{words} : {_any_stage(str(data.get('stage', '')))}" if data.get("stage") else words
+    if kind is EventKind.REMINDER_SENT and data.get("kind") in set(ReminderKind):
+        return f"{words} : {REMINDER_LABELS[ReminderKind(data['kind'])]}"
+    return words
+
+
+def render_history(events: list[dict[str, Any]]) -> None:
+    started = next((e for e in events if e["kind"] == EventKind.PROJECT_STARTED.value), None)
+    process = str((started or {}).get("data", {}).get("process", "fnep"))
+    table = Table("date", "événement", "étape", "acteur", "commentaire")
+    for event in events:
+        step = _step(process, event["step"]) if event["step"] else ""
+        table.add_row(_moment(event["at"], process), _event(event), escape(step), escape(event["actor"] or ""),
+                      escape(event["comment"] or ""))  # fmt: skip
+    out.print(table)
+
+
+def render_report(report: dict[str, Any]) -> None:
+    out.print(f"[bold]{report['projects']} projets[/bold]")
+    by_state = {STATE_LABELS[ProjectState(k)]: v for k, v in report["by_state"].items()}
+    by_stage = {_any_stage(k): v for k, v in report["by_stage"].items()}
+    by_region = {escape(k): v for k, v in report["by_region"].items()}
+    for title, counts in (("par phase", by_stage), ("par région", by_region), ("par état", by_state)):
+        out.print(f"{title} : " + ", ".join(f"{name} {count}" for name, count in sorted(counts.items())))
+    for step_id, median in sorted(report.get("median_days_per_step", {}).items()):
+        out.print(f"durée médiane, {_any_step(step_id)} : {days(round(median))}")
+    for item in report["overdue"]:
+        stage = _any_stage(item["current_stage"])
+        out.print(f"[red]en retard[/red] {escape(item['name'])} ({stage}) : {days(item['days_overdue'])}")

@@ -63,12 +63,12 @@ REMINDER_LABELS: dict[ReminderKind, str] = {
     ReminderKind.CHANGES_PENDING: "modifications attendues",
     ReminderKind.PAUSE_REVIEW: "réexamen de la pause",
 }
-#: Who receives a reminder (the recipients' roles of the path model) and who uses the product (API roles).
+#: The roles of the people who use the product (API tokens), and the reviewers as the recipients of reminders.
 ROLE_LABELS: dict[str, str] = {
-    RecipientRole.HOLDER.value: "porteur de projet",
-    RecipientRole.REVIEWERS.value: "relecteurs FNEP",
-    RecipientRole.COORDINATOR.value: "coordination",
+    "coordinator": "coordinateur",
     "reviewer": "relecteur",
+    "holder": "porteur",
+    RecipientRole.REVIEWERS.value: "relecteurs",
 }
 #: "To whom" a reminder goes, as a sentence says it: "rappel … au porteur de projet".
 ADDRESSEE_LABELS: dict[RecipientRole, str] = {

@@ -15,6 +15,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from temporalio.client import Client
 
 from labellisation.api.errors import ApiError
+from labellisation.catalogue import ROLE_LABELS
 from labellisation.records.store import RecordStore
 from labellisation.settings import Settings
 from labellisation.tokens import ApiUser, TokenCache, UserRole
@@ -62,12 +63,10 @@ async def current_user(
 UserDep = Annotated[ApiUser, Depends(current_user)]
 """Anyone with a valid token (every role): a route that filters by who asks, or checks nothing more."""
 
-ROLE_LABELS = {UserRole.COORDINATOR: "coordinateur", UserRole.REVIEWER: "relecteur", UserRole.HOLDER: "porteur"}
-
 
 def _check_role(user: ApiUser, roles: tuple[UserRole, ...]) -> ApiUser:
     if user.role not in roles:
-        allowed = ", ".join(ROLE_LABELS[r] for r in roles)
+        allowed = ", ".join(ROLE_LABELS[r.value] for r in roles)
         raise ApiError(403, f"action réservée au rôle : {allowed}")
     return user
 

@@ -14,11 +14,12 @@ from labellisation.settings import Settings
 
 
 class NotificationActivities:
-    """Checks the reminders table before sending and records after, so a retry never sends twice.
+    """Checks the reminders table before sending and records after, so a retry after the record sends nothing.
 
     The one window left is a crash after the SMTP server accepted the message
-    and before the row is written; the Message-ID is derived from the reminder
-    id, so a relay or mail client that deduplicates by Message-ID hides it.
+    and before the row is written: the retry sends it again with the same
+    Message-ID, which most servers and clients do not deduplicate
+    (tests/workflows/test_reminders.py counts the two copies).
     """
 
     def __init__(self, store: RecordStore, settings: Settings) -> None:

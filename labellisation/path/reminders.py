@@ -24,19 +24,6 @@ from labellisation.process import Calendar
 _MAX_OVERDUE_RANK = 1100
 
 
-def __getattr__(name: str) -> str:
-    """`ACTIVITY_SEND_REMINDER` moved to labellisation.contract with the other activity names.
-
-    Kept importable from here for older importers (tests/reliability/test_worker_kills.py), lazily,
-    so the pure model imports nothing of Temporal's.
-    """
-    if name == "ACTIVITY_SEND_REMINDER":
-        from labellisation.contract import ACTIVITY_SEND_REMINDER
-
-        return ACTIVITY_SEND_REMINDER
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
-
 class Role(StrEnum):
     HOLDER = "holder"
     REVIEWERS = "reviewers"

@@ -4,22 +4,35 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from temporalio.client import Client, WithStartWorkflowOperation, WorkflowHandle, WorkflowUpdateFailedError
-from temporalio.common import TypedSearchAttributes, WorkflowIDConflictPolicy
+from temporalio.client import (
+    Client,
+    WithStartWorkflowOperation,
+    WorkflowHandle,
+    WorkflowQueryFailedError,
+    WorkflowQueryRejectedError,
+    WorkflowUpdateFailedError,
+)
+from temporalio.common import QueryRejectCondition, TypedSearchAttributes, WorkflowIDConflictPolicy
 from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
 from labellisation.api.errors import REFUSAL_STATUS, ApiError
 from labellisation.contract import QUERY_STATUS, WORKFLOW_NAME, StartProject, Update, workflow_id
+from labellisation.log_setup import get_logger
+from labellisation.path.state import Event
 from labellisation.path.status import ProjectStatus, StatusRequest
 from labellisation.path.transitions import STATE_LABELS
 from labellisation.records.store import RecordStore
 
 #: "Workflow Task in failed state": a worker died mid-task; the next worker picks it up within seconds.
 NOT_READY_RETRIES = 10
+#: How long `GET /history` waits for the workflow's not-yet-recorded events before answering with the records alone.
+EVENTS_QUERY_TIMEOUT = timedelta(seconds=2)
+
+log = get_logger("labellisation.api")
 
 
 async def _missing(store: RecordStore, project_id: str) -> ApiError:
@@ -107,3 +120,29 @@ async def read_status(client: Client, store: RecordStore, project_id: str) -> Pr
             raise ApiError(404, f"projet inconnu : {project_id!r}") from None
         raise
     return status
+
+
+async def workflow_events(client: Client, project_id: str) -> list[Event]:
+    """The events of the workflow's current run, oldest first; none when it cannot say.
+
+    The workflow records its events in the background, a moment after answering a command: its
+    `status` query shows those not yet in the records database. Only an open workflow is asked (a
+    closed one recorded every event before closing), within `EVENTS_QUERY_TIMEOUT`: a workflow gone
+    (retention), still starting or with no worker to answer leaves the records alone, never an error.
+    """
+    handle = client.get_workflow_handle(workflow_id(project_id))
+    try:
+        status: ProjectStatus = await handle.query(
+            QUERY_STATUS,
+            StatusRequest(include_history=True),
+            result_type=ProjectStatus,
+            reject_condition=QueryRejectCondition.NOT_OPEN,
+            rpc_timeout=EVENTS_QUERY_TIMEOUT,
+        )
+    except WorkflowQueryRejectedError:
+        return []  # closed: the records hold everything
+    except (RPCError, WorkflowQueryFailedError) as error:
+        if not (isinstance(error, RPCError) and error.status is RPCStatusCode.NOT_FOUND):
+            log.info("history from the records alone", project_id=project_id, reason=type(error).__name__)
+        return []
+    return status.history or []

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime
 from typing import Annotated
 
@@ -9,7 +10,7 @@ import pydantic_core
 from fastapi import APIRouter, Query, Request, Response
 from temporalio.common import SearchAttributePair, TypedSearchAttributes
 
-from labellisation.api.commands import read_status, send_command, start_workflow
+from labellisation.api.commands import read_status, send_command, start_workflow, workflow_events
 from labellisation.api.deps import (
     ClientDep,
     CoordinatorDep,
@@ -21,7 +22,7 @@ from labellisation.api.deps import (
     StoreDep,
     UserDep,
 )
-from labellisation.api.errors import ApiError
+from labellisation.api.errors import REFUSAL_STATUS, ApiError
 from labellisation.api.schemas import (
     ERRORS,
     AbandonBody,
@@ -34,6 +35,7 @@ from labellisation.api.schemas import (
     ProjectStart,
     SubmissionBody,
 )
+from labellisation.catalogue import STATE_LABELS, UnknownWord, parse_stage, parse_state
 from labellisation.contract import (
     SA_REGION,
     SA_STAGE,
@@ -52,7 +54,8 @@ from labellisation.path.commands import (
 )
 from labellisation.path.state import Cohort, ProjectProfile, ProjectState
 from labellisation.path.status import ProjectStatus
-from labellisation.process import ProcessDefinitionError, load_process
+from labellisation.path.transitions import refuse_start
+from labellisation.process import ProcessDefinitionError, load_process, shipped_process_ids
 from labellisation.tokens import UserRole
 
 router = APIRouter(prefix="/projects", tags=["projets"], responses=ERRORS)
@@ -70,6 +73,9 @@ async def start_project(
     except ProcessDefinitionError as error:
         raise ApiError(422, f"process : {error}") from None
     profile = ProjectProfile.model_validate(body.model_dump(exclude={"process"}))
+    refusal = refuse_start(profile, process, datetime.now(UTC))
+    if refusal is not None:
+        raise ApiError(REFUSAL_STATUS[refusal.code.value], refusal.message)
     first_stage = process.stages[0].id
     return await start_workflow(
         client,
@@ -85,14 +91,39 @@ async def start_project(
     )
 
 
+_STATE_WORDS = ", ".join(f"{label} ({state.value})" for state, label in STATE_LABELS.items())
+
+
+def _stage(text: str | None) -> str | None:
+    """A stage id from its id or its French words, or 422 listing the valid ones."""
+    try:
+        return parse_stage(text, [load_process(p) for p in shipped_process_ids()]) if text is not None else None
+    except UnknownWord as error:
+        raise ApiError(422, str(error)) from None
+
+
+def _state(text: str | None) -> ProjectState | None:
+    """A project state from its id or its French word, or 422 listing the valid ones."""
+    try:
+        return parse_state(text) if text is not None else None
+    except UnknownWord as error:
+        raise ApiError(422, str(error)) from None
+
+
 @router.get("", summary="Le portefeuille de projets", response_model=list[PortfolioItem])
 async def list_projects(
     request: Request,
     user: UserDep,
     store: StoreDep,
-    stage: Annotated[str | None, Query(description="Identifiant de phase, ex. feasibility")] = None,
+    stage: Annotated[
+        str | None,
+        Query(
+            description="Phase : son identifiant ou son libellé, accents et casse facultatifs, "
+            "un mot distinctif suffit (ex. feasibility, « Étude de faisabilité », faisabilite)"
+        ),
+    ] = None,
     region: str | None = None,
-    state: ProjectState | None = None,
+    state: Annotated[str | None, Query(description=f"État : son identifiant ou son libellé ({_STATE_WORDS})")] = None,
     overdue: bool = False,
     limit: Annotated[int, Query(ge=1, le=PAGE_MAX, description="Projets par page")] = PAGE_SIZE,
     after: Annotated[
@@ -103,11 +134,12 @@ async def list_projects(
 
     Plain rows serialised at once: with thousands of projects, a model per row costs most of the time.
     """
+    stage_id, project_state = _stage(stage), _state(state)
     now = datetime.now(UTC)
     rows = await store.portfolio(
-        stage=stage,
+        stage=stage_id,
         region=region,
-        state=state.value if state else None,
+        state=project_state.value if project_state else None,
         overdue_at=now if overdue else None,
         project_ids=user.projects if user.role is UserRole.HOLDER else None,
         after=after,
@@ -130,8 +162,13 @@ async def show_project(project_id: str, user: ProjectViewerDep, client: ClientDe
 
 
 @router.get("/{project_id}/history", summary="Tous les événements, du plus ancien au plus récent")
-async def project_history(project_id: str, user: ProjectViewerDep, store: StoreDep) -> list[HistoryEvent]:
-    events = await store.history(project_id)
+async def project_history(
+    project_id: str, user: ProjectViewerDep, client: ClientDep, store: StoreDep
+) -> list[HistoryEvent]:
+    """The records database's events, then the workflow's not yet recorded there (they follow a command by a moment)."""
+    recorded, in_workflow = await asyncio.gather(store.history(project_id), workflow_events(client, project_id))
+    known = {e.event_id for e in recorded}
+    events = recorded + [e for e in in_workflow if e.event_id not in known]
     if not events and await store.project(project_id) is None:
         raise ApiError(404, f"projet inconnu : {project_id!r}")
     return [HistoryEvent(**e.model_dump()) for e in events]

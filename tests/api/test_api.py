@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
 import pytest
 
+from labellisation.api.app import create_app
 from labellisation.contract import Update
 from labellisation.converter import data_converter
 from labellisation.path.status import ProjectStatus
 from labellisation.process import load_process
+from labellisation.settings import Settings
 from tests.support.api import DOCS, OTHER, PROJECT, Api, profile
 
 APPROVE = {"decision": "approve", "comment": "", "decision_id": None}
@@ -203,3 +206,60 @@ async def test_a_body_that_is_not_json_is_422_in_one_sentence(api: Api) -> None:
     )  # fmt: skip
     assert response.status_code == 422
     assert "contenu invalide" in response.json()["detail"]
+
+
+async def test_a_planned_opening_in_the_past_is_422_and_starts_nothing(api: Api) -> None:
+    response = await api.call("coordinator", "POST", "/projects", profile(planned_opening="2020-09-01"))
+    assert response.status_code == 422, response.text
+    assert response.json() == {"detail": "planned_opening : l'ouverture prévue (1er septembre 2020) est passée"}
+    assert (await api.call("coordinator", "GET", f"/projects/{PROJECT}")).status_code == 404
+
+
+async def test_an_opening_whose_declaration_date_is_past_is_422_and_starts_nothing(api: Api) -> None:
+    # Opening in two months: its declaration to the rectorat was due a month ago (fnep: three months before).
+    opening = (datetime.now(UTC) + timedelta(days=60)).date()
+    response = await api.call("coordinator", "POST", "/projects", profile(planned_opening=str(opening), process="fnep"))
+    assert response.status_code == 422, response.text
+    detail = response.json()["detail"]
+    assert detail.startswith("planned_opening : avec une ouverture le ") and "Déclaration" in detail
+    assert (await api.call("coordinator", "GET", f"/projects/{PROJECT}")).status_code == 404
+    assert (await start(api, planned_opening=str(opening + timedelta(days=60)), process="fnep"))["state"] == "active"
+
+
+async def test_portfolio_filters_take_the_ids_and_the_french_words_and_refuse_anything_else(api: Api) -> None:
+    await start(api)
+    await start(api, OTHER, region="Auvergne-Rhône-Alpes", city="Lyon", name="École de Production de Lyon")
+    await passes(api, "opportunity_study", OTHER)
+    await passes(api, "association", OTHER)
+    paused = await api.call("coordinator", "POST", f"/projects/{PROJECT}/pause",
+                            {"reason": "Attente du vote de la Région", "review_on": "2028-03-01"})  # fmt: skip
+    assert paused.status_code == 200, paused.text
+    for project_id in (PROJECT, OTHER):
+        await api.history(project_id)
+
+    async def ids(query: str) -> list[str]:
+        response = await api.call("coordinator", "GET", f"/projects?{query}")
+        assert response.status_code == 200, response.text
+        return [p["project_id"] for p in response.json()]
+
+    assert await ids("state=active") == await ids("state=actif") == await ids("state=ACTIF") == [OTHER]
+    assert await ids("state=paused") == await ids("state=en%20pause") == [PROJECT]
+    assert await ids("stage=feasibility") == await ids("stage=faisabilite") == [OTHER]
+    assert await ids("stage=%C3%89tude%20de%20faisabilit%C3%A9") == [OTHER]
+    assert await ids("stage=opportunite&state=en%20pause") == [PROJECT]
+    for query, start_of_detail, valid in [
+        ("stage=cantine", "stage : « cantine » inconnu ; valeurs possibles : ", "Étude de faisabilité (feasibility)"),
+        ("state=fini", "state : « fini » inconnu ; valeurs possibles : ", "actif (active), en pause (paused)"),
+    ]:
+        response = await api.call("reviewer", "GET", f"/projects?{query}")
+        assert response.status_code == 422, response.text
+        assert list(response.json()) == ["detail"]
+        assert response.json()["detail"].startswith(start_of_detail) and valid in response.json()["detail"]
+
+
+def test_the_portfolio_filters_are_documented_as_words() -> None:
+    parameters = create_app(Settings()).openapi()["paths"]["/projects"]["get"]["parameters"]
+    described = {p["name"]: p for p in parameters}
+    for name, example in (("state", "en pause (paused)"), ("stage", "faisabilite")):
+        assert {"type": "string"} in described[name]["schema"]["anyOf"]
+        assert example in described[name]["description"]

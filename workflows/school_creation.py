@@ -1,9 +1,10 @@
 """SchoolCreationWorkflow: one durable workflow per school project.
 
 A thin loop around the pure path model: wait for a message or the next
-deadline, apply, publish search attributes, repeat. No clock, environment or
-I/O here: time is `workflow.now()`, the process definition comes in the input
-or from an activity, whose result history keeps.
+deadline, apply, publish search attributes and the UI's current details,
+repeat. No clock, environment or I/O here: time is `workflow.now()`, the
+process definition comes in the input or from an activity, whose result
+history keeps.
 """
 
 from __future__ import annotations
@@ -52,6 +53,7 @@ with workflow.unsafe.imports_passed_through():
 from workflows.recorder import EventRecorder
 from workflows.reminder_sender import ReminderSender
 from workflows.search_publisher import SearchPublisher
+from workflows.ui_details import DetailsPublisher
 
 STARTING = "le projet est en cours de démarrage : réessayez dans un instant"
 
@@ -73,6 +75,7 @@ class SchoolCreationWorkflow:
         self._recorder = EventRecorder(start.recorded_events)
         self._reminders = ReminderSender()
         self._search = SearchPublisher()
+        self._details = DetailsPublisher()
 
     @workflow.run
     async def run(self, start: StartProject) -> ProjectOutcome:
@@ -87,7 +90,7 @@ class SchoolCreationWorkflow:
         project = self._current()
         while not project.finished:
             self._project = project = note_deadlines(project, workflow.now())
-            self._search.publish(project)
+            self._publish(project)
             if self._should_continue_as_new(start):
                 await self._settle(recorder, notifier)
                 carried = without_recorded_events(self._current(), self._recorder.recorded)
@@ -96,7 +99,7 @@ class SchoolCreationWorkflow:
                 )
             await self._wait_for_message_or(self._next_wake())
             project = self._current()
-        self._search.publish(project)
+        self._publish(project)
         await self._settle(recorder, notifier)
         workflow.logger.info("project finished", extra={"state": project.state.value})
         return ProjectOutcome(project_id=project.profile.project_id, state=project.state)
@@ -214,6 +217,11 @@ class SchoolCreationWorkflow:
         self._wake()
         workflow.logger.info("command accepted", extra={"command": type(command).__name__})
         return project_status(result, workflow.now())
+
+    def _publish(self, project: Project) -> None:
+        """What the portfolio filters on (search attributes) and what Temporal's UI shows (current details)."""
+        self._search.publish(project)
+        self._details.publish(project)
 
     def _replace(self, project: Project) -> None:
         """Keep a new version of the project without waking the main loop."""

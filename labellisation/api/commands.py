@@ -26,6 +26,7 @@ from labellisation.path.state import Event
 from labellisation.path.status import ProjectStatus, StatusRequest
 from labellisation.path.transitions import STATE_LABELS
 from labellisation.records.store import RecordStore
+from workflows.ui_details import static_details, static_summary
 
 #: "Workflow Task in failed state": a worker died mid-task; the next worker picks it up within seconds.
 NOT_READY_RETRIES = 10
@@ -48,7 +49,8 @@ async def start_workflow(
     """Start a project's workflow and return the status it built, in one round trip.
 
     Update-with-start: the `started` update travels with the start and is answered in the
-    workflow's first task. An id already running is refused (conflict policy FAIL): Temporal's
+    workflow's first task. Temporal's UI shows it under the school's name and city (its static
+    summary). An id already running is refused (conflict policy FAIL): Temporal's
     server says so with WorkflowAlreadyStartedError, the Java time-skipping test server with a
     bare ALREADY_EXISTS.
     """
@@ -60,6 +62,8 @@ async def start_workflow(
         task_queue=task_queue,
         id_conflict_policy=WorkflowIDConflictPolicy.FAIL,
         search_attributes=search_attributes,
+        static_summary=static_summary(start.profile),
+        static_details=static_details(start),
     )
     try:
         status: ProjectStatus = await client.execute_update_with_start_workflow(

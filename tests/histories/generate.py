@@ -39,6 +39,7 @@ from labellisation.settings import Settings
 from labellisation.temporal import time_skipping_server_binary
 from tests.support.driver import ProjectDriver, running
 from tests.support.profiles import make_profile
+from workflows.ui_details import static_details, static_summary
 
 HERE = Path(__file__).parent
 TASK_QUEUE = "histories"
@@ -93,6 +94,8 @@ async def start(client: Client, profile: ProjectProfile, max_history_events: int
         id=workflow_id(profile.project_id),
         task_queue=TASK_QUEUE,
         id_conflict_policy=WorkflowIDConflictPolicy.FAIL,
+        static_summary=static_summary(profile),
+        static_details=static_details(request),
     )
     await client.execute_update_with_start_workflow(
         Update.STARTED, start_workflow_operation=operation, result_type=ProjectStatus

@@ -13,7 +13,7 @@ PURE_MODEL = [
     *sorted((ROOT / "labellisation" / "path").glob("*.py")),
     *(
         ROOT / "labellisation" / name
-        for name in ("process.py", "durations.py", "policy.py", "french_calendar.py", "catalogue.py")
+        for name in ("process.py", "durations.py", "policy.py", "french_calendar.py", "catalogue.py", "overview.py")
     ),
 ]
 #: I/O, clocks, randomness and the upper layers.
@@ -103,3 +103,12 @@ def test_the_checker_sees_an_import_hidden_in_a_function(tmp_path: Path) -> None
     sneaky = tmp_path / "sneaky.py"
     sneaky.write_text("def later():\n    import random\n    from labellisation.records.store import RecordStore\n")
     assert violations(sneaky, NOT_IN_PURE_MODEL) == ["labellisation.records.store", "random"]
+
+
+@pytest.mark.parametrize(
+    "path",
+    sorted([*(ROOT / "labellisation" / "api").glob("*.py"), *(ROOT / "labellisation").glob("cli*.py")]),
+    ids=_name,
+)
+def test_the_api_and_the_cli_reach_workflows_only_through_temporal(path: Path) -> None:
+    assert violations(path, ("workflows", "activities")) == []

@@ -22,11 +22,11 @@ from temporalio.service import RPCError, RPCStatusCode
 from labellisation.api.errors import REFUSAL_STATUS, ApiError
 from labellisation.contract import QUERY_STATUS, WORKFLOW_NAME, StartProject, Update, workflow_id
 from labellisation.log_setup import get_logger
+from labellisation.overview import static_details, static_summary
 from labellisation.path.state import Event
 from labellisation.path.status import ProjectStatus, StatusRequest
 from labellisation.path.transitions import STATE_LABELS
 from labellisation.records.store import RecordStore
-from workflows.ui_details import static_details, static_summary
 
 #: "Workflow Task in failed state": a worker died mid-task; the next worker picks it up within seconds.
 NOT_READY_RETRIES = 10
@@ -63,7 +63,7 @@ async def start_workflow(
         id_conflict_policy=WorkflowIDConflictPolicy.FAIL,
         search_attributes=search_attributes,
         static_summary=static_summary(start.profile),
-        static_details=static_details(start),
+        static_details=static_details(start.profile, start.process_id),
     )
     try:
         status: ProjectStatus = await client.execute_update_with_start_workflow(

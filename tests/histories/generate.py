@@ -28,6 +28,7 @@ from labellisation.contract import WORKFLOW_NAME, StartProject, Update, workflow
 from labellisation.converter import data_converter
 from labellisation.devstack import free_port
 from labellisation.mail.sink import start_sink
+from labellisation.overview import static_details, static_summary
 from labellisation.path.commands import AbandonProject, PauseProject, RecordCohort, ResumeProject
 from labellisation.path.state import Cohort, ProjectProfile
 from labellisation.path.status import ProjectStatus
@@ -39,7 +40,6 @@ from labellisation.settings import Settings
 from labellisation.temporal import time_skipping_server_binary
 from tests.support.driver import ProjectDriver, running
 from tests.support.profiles import make_profile
-from workflows.ui_details import static_details, static_summary
 
 HERE = Path(__file__).parent
 TASK_QUEUE = "histories"
@@ -95,7 +95,7 @@ async def start(client: Client, profile: ProjectProfile, max_history_events: int
         task_queue=TASK_QUEUE,
         id_conflict_policy=WorkflowIDConflictPolicy.FAIL,
         static_summary=static_summary(profile),
-        static_details=static_details(request),
+        static_details=static_details(request.profile, request.process_id),
     )
     await client.execute_update_with_start_workflow(
         Update.STARTED, start_workflow_operation=operation, result_type=ProjectStatus

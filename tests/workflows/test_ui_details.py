@@ -18,13 +18,13 @@ from temporalio.testing import WorkflowEnvironment
 from labellisation.contract import SEARCH_ATTRIBUTES, StartProject, workflow_id
 from labellisation.converter import data_converter
 from labellisation.devstack import free_port
+from labellisation.overview import SUMMARY_BUDGET, current_details, static_details, static_summary
 from labellisation.path.commands import DecideStep, PauseProject
 from labellisation.path.transitions import apply, note_deadlines
 from labellisation.temporal import dev_server_binary
 from tests.support.api import DOCS, OTHER, Api, api, profile
 from tests.support.path_helpers import T0, new_project, ok, pass_step, submit
 from tests.support.profiles import make_profile
-from workflows.ui_details import SUMMARY_BUDGET, current_details, static_details, static_summary
 
 __all__ = ["api"]  # the API over the dev server below
 
@@ -49,7 +49,7 @@ def test_a_summary_too_long_for_the_server_is_cut_with_an_ellipsis() -> None:
 
 def test_the_static_details_say_who_the_school_is() -> None:
     start = StartProject(profile=make_profile(), process_id="fnep")
-    assert static_details(start) == (
+    assert static_details(start.profile, start.process_id) == (
         "**Région** : Bourgogne-Franche-Comté (90)\n\n"
         "**Métiers** : Usinage, Chaudronnerie\n\n"
         "**Porteur** : Association EdP Belfort\n\n"

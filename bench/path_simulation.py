@@ -22,8 +22,10 @@ import time
 from collections import Counter
 from dataclasses import dataclass
 from datetime import timedelta
+from email.parser import BytesHeaderParser
 from pathlib import Path
 
+from sqlalchemy import func, select
 from temporalio.api.enums.v1 import EventType
 from temporalio.client import Client, WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
@@ -31,7 +33,15 @@ from temporalio.worker import Worker
 
 from bench.bare_path import BarePathWorkflow, noop
 from bench.report import machine, write_section
-from labellisation.contract import QUERY_STATUS, WORKFLOW_NAME, ProjectOutcome, StartProject, Update, workflow_id
+from labellisation.contract import (
+    ACTIVITY_SEND_REMINDER,
+    QUERY_STATUS,
+    WORKFLOW_NAME,
+    ProjectOutcome,
+    StartProject,
+    Update,
+    workflow_id,
+)
 from labellisation.converter import data_converter
 from labellisation.devstack import free_port
 from labellisation.log_setup import configure_logging
@@ -42,6 +52,7 @@ from labellisation.path.status import ProjectStatus
 from labellisation.process import load_process
 from labellisation.records.migrate import upgrade
 from labellisation.records.store import RecordStore
+from labellisation.records.tables import ReminderRow
 from labellisation.search_attributes import register_search_attributes
 from labellisation.settings import Settings
 from labellisation.temporal import time_skipping_server_binary
@@ -64,7 +75,12 @@ class PathRun:
     seconds: float
     timers: int
     activities: int
-    reminders: int
+    #: `send_reminder` activities scheduled (the history's count; a send that finds its reminder sent sends nothing).
+    sends: int
+    #: Rows of the records `reminders` table for the project: reminders that went out.
+    recorded: int
+    #: E-mails the SMTP sink received for the project (its `X-Labellisation-Project` header).
+    emails: int
     updates: int
     span: timedelta
 
@@ -82,8 +98,24 @@ async def _update(handle: WorkflowHandle[object, ProjectOutcome], name: Update, 
     return status
 
 
-async def drive(env: WorkflowEnvironment, task_queue: str, n: int) -> PathRun:
-    """One whole fnep path, late at every stage; its wall time and what its history holds."""
+def emails_for(outbox: Path, project_id: str) -> int:
+    """E-mails the sink wrote to `outbox` for `project_id`."""
+    parser = BytesHeaderParser()
+    return sum(
+        1
+        for path in outbox.glob("*.eml")
+        if parser.parsebytes(path.read_bytes())["X-Labellisation-Project"] == project_id
+    )
+
+
+async def reminders_recorded(store: RecordStore, project_id: str) -> int:
+    async with store.sessions() as session:
+        query = select(func.count()).select_from(ReminderRow).where(ReminderRow.project_id == project_id)
+        return int((await session.execute(query)).scalar_one())
+
+
+async def drive(env: WorkflowEnvironment, task_queue: str, n: int, store: RecordStore, outbox: Path) -> PathRun:
+    """One whole fnep path, late at every stage; its wall time, what its history holds, the reminders sent."""
     now = await env.get_current_time()
     profile = ProjectProfile(
         project_id=f"path-{n:02d}", name="École de Production", region="Occitanie", department="31",
@@ -113,15 +145,18 @@ async def drive(env: WorkflowEnvironment, task_queue: str, n: int) -> PathRun:
     seconds = time.perf_counter() - started
     events = (await handle.fetch_history()).events
     kinds = Counter(e.event_type for e in events)
-    reminders = sum(
+    sends = sum(
         1
         for e in events
         if e.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED
-        and e.activity_task_scheduled_event_attributes.activity_type.name == "send_reminder"
+        and e.activity_task_scheduled_event_attributes.activity_type.name == ACTIVITY_SEND_REMINDER
     )
+    # The workflow closes once every send finished, each e-mail in the sink before its row is written.
     return PathRun(
         seconds=seconds, timers=kinds[EventType.EVENT_TYPE_TIMER_STARTED],
-        activities=kinds[EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED], reminders=reminders, updates=updates,
+        activities=kinds[EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED], sends=sends,
+        recorded=await reminders_recorded(store, profile.project_id),
+        emails=emails_for(outbox, profile.project_id), updates=updates,
         span=events[-1].event_time.ToDatetime() - events[0].event_time.ToDatetime(),
     )  # fmt: skip
 
@@ -157,10 +192,12 @@ async def main(count: int = DEFAULT_COUNT) -> None:
                 build_worker(env.client, "path", store=store, settings=settings),
                 Worker(env.client, task_queue="bare-path", workflows=[BarePathWorkflow], activities=[noop]),
             ):
-                warm = await drive(env, "path", 0)  # warm-up pair, discarded: imports, sandbox, JIT of the server
+                warm = await drive(
+                    env, "path", 0, store, tmp / "outbox"
+                )  # warm-up pair, discarded: imports, sandbox, JIT of the server
                 await bare(env.client, warm, 0)
                 for n in range(1, count + 1):  # interleaved: drift of a shared machine hits both alike
-                    ours.append(await drive(env, "path", n))
+                    ours.append(await drive(env, "path", n, store, tmp / "outbox"))
                     floor.append(await bare(env.client, ours[-1], n))
         finally:
             await env.shutdown()
@@ -190,8 +227,9 @@ def report(ours: list[PathRun], floor: list[float], count: int, mails: int) -> N
         f"the whole `fnep` path: every stage submitted {LATE.days} days after its last deadline, every\n"
         f"decision {REVIEW.days} days after the submissions, a cohort recorded before `first_graduates`.\n"
         f"Per project: {run.updates} updates, {run.timers} timers started, {run.activities} activities scheduled\n"
-        f"({run.reminders} reminder e-mails, the rest record batches), {run.span.days / 365.25:.1f} simulated years;\n"
-        f"{mails} e-mails reached the sink in all. After each project, on the same server and worker process,\n"
+        f"({run.sends} reminder sends, the rest record batches), {run.span.days / 365.25:.1f} simulated years; the\n"
+        f"last project's reminders: {run.recorded} rows in the records `reminders` table, {run.emails} e-mails in the\n"
+        f"sink. {mails} e-mails reached the sink in all. After each project, on the same server and worker process,\n"
         f"a bare workflow with as many timers (equal sleeps over the same simulated span) and as many no-op\n"
         f"activity calls, started and awaited by the client. Wall time: start to result, per workflow.\n"
         f"Machine: {machine()}.\n\n"

@@ -16,7 +16,11 @@ from tests.reliability.figures import report, tally
 from tests.support.api import DOCS, OTHER, PROJECT, Api, profile
 
 #: Every route on one project, from the role matrix: (method, path, body).
-ON_PROJECT = [(method, path, body) for method, path, body, _ in ROUTES if f"/projects/{PROJECT}" in path]
+ON_PROJECT = [
+    (route.method, route.path, route.body_for("other_holder"))
+    for route in ROUTES
+    if f"/projects/{PROJECT}" in route.path
+]
 
 
 async def stored_hash(api: Api, who: str) -> str:

@@ -13,7 +13,15 @@ PURE_MODEL = [
     *sorted((ROOT / "labellisation" / "path").glob("*.py")),
     *(
         ROOT / "labellisation" / name
-        for name in ("process.py", "durations.py", "policy.py", "french_calendar.py", "catalogue.py", "overview.py")
+        for name in (
+            "process.py",
+            "durations.py",
+            "policy.py",
+            "french_calendar.py",
+            "catalogue.py",
+            "overview.py",
+            "regions.py",
+        )
     ),
 ]
 #: I/O, clocks, randomness and the upper layers.

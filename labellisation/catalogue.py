@@ -52,6 +52,9 @@ EVENT_LABELS: dict[EventKind, str] = {
     EventKind.COHORT_RECORDED: "résultats de cohorte enregistrés",
     EventKind.REMINDER_SENT: "rappel envoyé",
     EventKind.SIGNAL_REFUSED: "décision refusée",
+    EventKind.PLANNED_OPENING_CHANGED: "date d'ouverture prévue changée",
+    EventKind.PROFILE_UPDATED: "profil du projet modifié",
+    EventKind.PROJECT_MIGRATED: "projet passé à une nouvelle version du parcours",
 }
 REMINDER_LABELS: dict[ReminderKind, str] = {
     ReminderKind.BEFORE_DUE: "rappel avant échéance",

@@ -8,11 +8,12 @@ from __future__ import annotations
 
 from datetime import date
 from enum import StrEnum
-from typing import Annotated
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
-from labellisation.path.state import Cohort, Document, ShortText
+from labellisation.path.state import Cohort, Document, Holder, ShortText
+from labellisation.process import ProcessDefinition
 
 Comment = Annotated[str, StringConstraints(strip_whitespace=True, max_length=5000)]
 Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=5000)]
@@ -87,4 +88,82 @@ class RecordCohort(_Command):
         return self
 
 
-Command = SubmitStep | DecideStep | MoveDeadline | PauseProject | ResumeProject | AbandonProject | RecordCohort
+class ChangePlannedOpening(_Command):
+    """The school will open on another date: every deadline anchored on it follows."""
+
+    planned_opening: date
+    reason: Reason
+
+
+#: The profile fields a coordinator may change: all but the project's id and its planned opening.
+PROFILE_FIELDS = ("name", "region", "department", "city", "academy", "trades", "diplomas", "capacity", "holder")
+PLANNED_OPENING_ELSEWHERE = (
+    "planned_opening : la date d'ouverture prévue se change à part, avec ses échéances "
+    "(PUT /projects/{id}/planned-opening, `labellisation planned-opening`, update change_planned_opening)"
+)
+
+
+class ProfileChanges(BaseModel):
+    """The profile fields to change, and why; a field left out (or null) keeps its value."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: ShortText | None = None
+    region: ShortText | None = None
+    department: ShortText | None = None
+    city: ShortText | None = None
+    academy: ShortText | None = None
+    trades: list[ShortText] | None = Field(default=None, min_length=1, max_length=20)
+    diplomas: list[ShortText] | None = Field(default=None, max_length=20)
+    capacity: int | None = Field(default=None, ge=1, le=500)
+    #: The holder's name and e-mail, both: later e-mails go to this address.
+    holder: Holder | None = None
+    reason: Reason
+
+    @model_validator(mode="before")
+    @classmethod
+    def _fixed_fields(cls, data: Any) -> Any:
+        if isinstance(data, dict):
+            if "planned_opening" in data:
+                raise ValueError(PLANNED_OPENING_ELSEWHERE)
+            if "project_id" in data:
+                raise ValueError("project_id : l'identifiant d'un projet ne change pas")
+        return data
+
+    @model_validator(mode="after")
+    def _something_to_change(self) -> ProfileChanges:
+        if not self.changes():
+            raise ValueError(f"rien à changer : donnez au moins un champ du profil ({', '.join(PROFILE_FIELDS)})")
+        return self
+
+    def changes(self) -> dict[str, Any]:
+        """The fields given, by name."""
+        return {name: getattr(self, name) for name in PROFILE_FIELDS if getattr(self, name) is not None}
+
+
+class UpdateProfile(_Command, ProfileChanges):
+    """The profile changes (holder's contact, name, region…); the history keeps the values before and after."""
+
+
+class MigrateProject(_Command):
+    """Move the project to another version of its process: `process` is that version's whole definition.
+
+    The workflow reads no file: the sender (the API) loads the shipped definition and sends it.
+    """
+
+    process: ProcessDefinition
+    reason: Reason
+
+
+Command = (
+    SubmitStep
+    | DecideStep
+    | MoveDeadline
+    | PauseProject
+    | ResumeProject
+    | AbandonProject
+    | RecordCohort
+    | ChangePlannedOpening
+    | UpdateProfile
+    | MigrateProject
+)

@@ -58,6 +58,9 @@ class EventKind(StrEnum):
     COHORT_RECORDED = "cohort_recorded"
     REMINDER_SENT = "reminder_sent"
     SIGNAL_REFUSED = "signal_refused"
+    PLANNED_OPENING_CHANGED = "planned_opening_changed"
+    PROFILE_UPDATED = "profile_updated"
+    PROJECT_MIGRATED = "project_migrated"
 
 
 class _Model(BaseModel):

@@ -8,7 +8,8 @@ replays them).
 from __future__ import annotations
 
 import copy
-from datetime import datetime
+from collections.abc import Collection
+from datetime import date, datetime, timedelta
 from enum import StrEnum
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -21,16 +22,20 @@ from labellisation.catalogue import STATUS_LABELS as STATUS_LABELS
 from labellisation.french_calendar import format_date_fr
 from labellisation.path.commands import (
     AbandonProject,
+    ChangePlannedOpening,
     Command,
     DecideStep,
     Decision,
+    MigrateProject,
     MoveDeadline,
     PauseProject,
     RecordCohort,
     ResumeProject,
     SubmitStep,
+    UpdateProfile,
 )
 from labellisation.path.deadlines import compute_due, end_of_day
+from labellisation.path.migration import plan_migration
 from labellisation.path.state import (
     AWAITING_HOLDER,
     OPEN_STEP,
@@ -44,7 +49,7 @@ from labellisation.path.state import (
     StepState,
     StepStatus,
 )
-from labellisation.process import ProcessDefinition
+from labellisation.process import ProcessDefinition, StepDefinition
 
 
 class RefusalCode(StrEnum):
@@ -74,24 +79,65 @@ def refuse_start(profile: ProjectProfile, process: ProcessDefinition, now: datet
     """Why a project cannot start with this profile now: a planned opening, or a deadline anchored on it, past.
 
     The opening declaration is due three months before the opening (`fnep`): a project whose declaration
-    date has already gone by would start late on a legal step, so it is refused like a past opening.
+    date has already gone by would start late on a legal step, so it is refused like a past opening, naming
+    the first opening date that works.
     """
+    return _refuse_planned_opening(profile, process, now, steps=None)
+
+
+#: How far `first_workable_opening` looks: beyond, a definition's offsets make no sense.
+_OPENING_SEARCH_DAYS = 20 * 366
+
+
+def first_workable_opening(
+    profile: ProjectProfile, process: ProcessDefinition, now: datetime, steps: Collection[str] | None = None
+) -> date | None:
+    """The first planned opening date with which neither the opening nor a deadline anchored on it is past.
+
+    `steps`: the anchored steps that count (None: every one, as for a new project).
+    """
+    day = now.astimezone(ZoneInfo(process.timezone)).date()
+    for _ in range(_OPENING_SEARCH_DAYS):
+        candidate = profile.model_copy(update={"planned_opening": day})
+        if end_of_day(day, process.timezone) > now and _late_anchored_step(candidate, process, now, steps) is None:
+            return day
+        day += timedelta(days=1)
+    return None
+
+
+def _refuse_planned_opening(
+    profile: ProjectProfile, process: ProcessDefinition, now: datetime, steps: Collection[str] | None
+) -> Refusal | None:
+    """The start's check, for a new project (`steps` None) or for the anchored steps still to come (`steps`)."""
     opening = end_of_day(profile.planned_opening, process.timezone)
     if opening <= now:
         day = format_date_fr(profile.planned_opening)
         return Refusal(code=RefusalCode.INVALID, message=f"planned_opening : l'ouverture prévue ({day}) est passée")
+    late = _late_anchored_step(profile, process, now, steps)
+    if late is None:
+        return None
+    step, due = late
+    first = first_workable_opening(profile, process, now, steps)
+    return Refusal(
+        code=RefusalCode.INVALID,
+        message=f"planned_opening : avec une ouverture le {format_date_fr(profile.planned_opening)}, "
+        f"l'étape « {step.label} » aurait dû être faite le {format_date_fr(due, process.timezone)} : "
+        "choisissez une date d'ouverture plus lointaine"
+        + (f" (au plus tôt le {format_date_fr(first)})" if first is not None else ""),
+    )
+
+
+def _late_anchored_step(
+    profile: ProjectProfile, process: ProcessDefinition, now: datetime, steps: Collection[str] | None
+) -> tuple[StepDefinition, datetime] | None:
+    """The first step anchored on a project date whose deadline, with this profile, is already past."""
     for stage in process.stages:
         for step in stage.steps:
-            if step.due is None:
+            if step.due is None or (steps is not None and step.id not in steps):
                 continue
             due = compute_due(step, now, profile, process)
             if due <= now:
-                return Refusal(
-                    code=RefusalCode.INVALID,
-                    message=f"planned_opening : avec une ouverture le {format_date_fr(profile.planned_opening)}, "
-                    f"l'étape « {step.label} » aurait dû être faite le {format_date_fr(due, process.timezone)} : "
-                    "choisissez une date d'ouverture plus lointaine",
-                )
+                return step, due
     return None
 
 
@@ -324,6 +370,97 @@ def _record_cohort(project: Project, command: RecordCohort, now: datetime) -> No
     _emit(project, now, EventKind.COHORT_RECORDED, actor=command.actor, data=command.cohort.model_dump())
 
 
+def _change_planned_opening(project: Project, command: ChangePlannedOpening, now: datetime) -> None:
+    """The profile's planned opening changes, and with it every anchored deadline of the steps to come."""
+    _check_not_finished(project)
+    anchored = [d for stage in project.process.stages for d in stage.steps if d.due is not None]
+    to_come = {s.id for s in project.steps if s.status is StepStatus.NOT_STARTED or s.status in OPEN_STEP}
+    following = {d.id for d in anchored if d.id in to_come}
+    if not following:
+        labels = ", ".join(f"« {d.label} »" for d in anchored) or "aucune"
+        raise _conflict(
+            f"aucune étape à venir ne dépend plus de la date d'ouverture prévue (étapes fixées par elle : {labels}) : "
+            "elle ne peut plus changer"
+        )
+    previous = project.profile.planned_opening
+    if command.planned_opening == previous:
+        return
+    profile = project.profile.model_copy(update={"planned_opening": command.planned_opening})
+    refusal = _refuse_planned_opening(profile, project.process, now, following)
+    if refusal is not None:
+        raise _Refused(refusal.code, refusal.message)
+    project.profile = profile
+    moved: dict[str, dict[str, str | None]] = {}
+    for step in project.steps:
+        definition = project.process.step(step.id)
+        if step.id in following and step.status in OPEN_STEP and definition is not None:
+            due = compute_due(definition, now, profile, project.process)
+            moved[step.id] = {"previous_due_at": _iso(step.due_at), "due_at": _iso(due)}
+            step.due_at, step.due_set_at, step.deadline_noted = due, now, False
+    _emit(
+        project,
+        now,
+        EventKind.PLANNED_OPENING_CHANGED,
+        actor=command.actor,
+        comment=command.reason,
+        data={
+            "previous_planned_opening": previous.isoformat(),
+            "planned_opening": command.planned_opening.isoformat(),
+            "deadlines": moved,
+        },
+    )
+
+
+def _update_profile(project: Project, command: UpdateProfile, now: datetime) -> None:
+    """Profile fields change (the holder's contact…): the event keeps them before and after."""
+    _check_not_finished(project)
+    updated = project.profile.model_copy(update=command.changes())
+    fields = {name for name in command.changes() if getattr(updated, name) != getattr(project.profile, name)}
+    if not fields:
+        return
+    before = project.profile.model_dump(mode="json", include=fields)
+    project.profile = updated
+    after = updated.model_dump(mode="json", include=fields)
+    _emit(
+        project,
+        now,
+        EventKind.PROFILE_UPDATED,
+        actor=command.actor,
+        comment=command.reason,
+        data={"before": before, "after": after},
+    )
+
+
+def _migrate(project: Project, command: MigrateProject, now: datetime) -> None:
+    """The project follows a new version of its process (labellisation/path/migration.py says what changes)."""
+    plan = plan_migration(project, command.process)
+    if plan.refusal is not None:
+        raise _Refused(RefusalCode(plan.refusal_code or RefusalCode.CONFLICT), plan.refusal)
+    new = command.process
+    current = project.current_stage_id()
+    kept = {step.id: step for step in project.steps}
+    project.steps = []
+    for stage in new.stages:
+        for definition in stage.steps:
+            step = kept.get(definition.id) or StepState(id=definition.id, stage=stage.id)
+            step.stage = stage.id
+            project.steps.append(step)
+    project.process = new
+    project.stage_index = next(i for i, stage in enumerate(new.stages) if stage.id == current)
+    _emit(
+        project,
+        now,
+        EventKind.PROJECT_MIGRATED,
+        actor=command.actor,
+        comment=command.reason,
+        data=plan.model_dump(include={"process", "from_version", "to_version", "changes", "added", "removed"}),
+    )
+    for step_id in plan.starting:
+        starting = new.step(step_id)
+        assert starting is not None
+        _start_step(project, starting, now)
+
+
 _HANDLERS: dict[type[Any], Any] = {
     SubmitStep: _submit,
     DecideStep: _decide,
@@ -332,6 +469,9 @@ _HANDLERS: dict[type[Any], Any] = {
     ResumeProject: _resume,
     AbandonProject: _abandon,
     RecordCohort: _record_cohort,
+    ChangePlannedOpening: _change_planned_opening,
+    UpdateProfile: _update_profile,
+    MigrateProject: _migrate,
 }
 
 
@@ -405,14 +545,18 @@ def _start_stage(project: Project, now: datetime) -> None:
     stage = project.process.stages[project.stage_index]
     _emit(project, now, EventKind.STAGE_STARTED, data={"stage": stage.id})
     for definition in stage.steps:
-        step = project.find_step(definition.id)
-        assert step is not None
-        step.status = StepStatus.IN_PROGRESS
-        step.started_at = now
-        step.due_at = compute_due(definition, now, project.profile, project.process)
-        step.due_set_at = now
-        step.deadline_noted = False
-        _emit(project, now, EventKind.STEP_STARTED, step=step.id, data={"due_at": _iso(step.due_at)})
+        _start_step(project, definition, now)
+
+
+def _start_step(project: Project, definition: StepDefinition, now: datetime) -> None:
+    step = project.find_step(definition.id)
+    assert step is not None
+    step.status = StepStatus.IN_PROGRESS
+    step.started_at = now
+    step.due_at = compute_due(definition, now, project.profile, project.process)
+    step.due_set_at = now
+    step.deadline_noted = False
+    _emit(project, now, EventKind.STEP_STARTED, step=step.id, data={"due_at": _iso(step.due_at)})
 
 
 def _copy(project: Project) -> Project:

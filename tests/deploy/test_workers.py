@@ -17,17 +17,17 @@ from temporalio.api.history.v1 import HistoryEvent
 from temporalio.client import Client, WorkflowUpdateRPCTimeoutOrCancelledError
 from temporalio.testing import WorkflowEnvironment
 
-from labellisation.contract import SEARCH_ATTRIBUTES
 from labellisation.converter import data_converter
 from labellisation.devstack import free_port
 from labellisation.process import load_process
 from labellisation.records.migrate import upgrade
 from labellisation.records.store import RecordStore
-from labellisation.temporal import connect, dev_server_binary
+from labellisation.temporal import connect
 from tests.support.demo_path import approve_stages
 from tests.support.driver import ProjectDriver, running
 from tests.support.mailbox import Mailbox
 from tests.support.profiles import make_profile
+from tests.support.servers import start_dev_server
 
 ROOT = Path(__file__).parents[2]
 
@@ -35,16 +35,8 @@ ROOT = Path(__file__).parents[2]
 @pytest.fixture
 async def dev_server() -> AsyncIterator[WorkflowEnvironment]:
     """The real dev server: sticky queues of a stopped worker fall back as in production."""
-    env = await WorkflowEnvironment.start_local(
-        dev_server_existing_path=str(dev_server_binary()),
-        port=free_port(),
-        data_converter=data_converter,
-        search_attributes=list(SEARCH_ATTRIBUTES),
-    )
-    try:
+    async with await start_dev_server() as env:
         yield env
-    finally:
-        await env.shutdown()
 
 
 def task_identities(events: Sequence[HistoryEvent]) -> list[tuple[str, str]]:

@@ -37,7 +37,7 @@ from temporalio.api.history.v1 import HistoryEvent
 from temporalio.client import WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
 
-from labellisation.contract import ACTIVITY_SEND_REMINDER, SEARCH_ATTRIBUTES
+from labellisation.contract import ACTIVITY_SEND_REMINDER
 from labellisation.converter import data_converter
 from labellisation.devstack import free_port
 from labellisation.mail.sink import OutboxHandler, OutboxSink
@@ -48,13 +48,13 @@ from labellisation.records.migrate import upgrade
 from labellisation.records.store import RecordStore
 from labellisation.records.tables import ReminderRow
 from labellisation.settings import Settings
-from labellisation.temporal import dev_server_binary
 from tests.reliability.figures import report
 from tests.support.demo_path import approve_stages, start_demo
 from tests.support.driver import ProjectDriver
 from tests.support.event_counts import lost_or_duplicated
 from tests.support.mailbox import Mailbox
 from tests.support.profiles import make_profile
+from tests.support.servers import start_dev_server
 
 ROOT = Path(__file__).parents[2]
 KILLS = 20
@@ -154,14 +154,8 @@ class WorkerProcess:
 
 @pytest.fixture
 async def dev_server() -> AsyncIterator[WorkflowEnvironment]:
-    env = await WorkflowEnvironment.start_local(
-        dev_server_existing_path=str(dev_server_binary()), port=free_port(), data_converter=data_converter,
-        search_attributes=list(SEARCH_ATTRIBUTES),
-    )  # fmt: skip
-    try:
+    async with await start_dev_server() as env:
         yield env
-    finally:
-        await env.shutdown()
 
 
 async def sends_cut(handle: WorkflowHandle[Any, Any], killed: set[str]) -> set[str]:

@@ -15,16 +15,15 @@ from temporalio.api.sdk.v1 import WorkflowMetadata
 from temporalio.client import WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
 
-from labellisation.contract import SEARCH_ATTRIBUTES, StartProject, workflow_id
+from labellisation.contract import StartProject, workflow_id
 from labellisation.converter import data_converter
-from labellisation.devstack import free_port
 from labellisation.overview import SUMMARY_BUDGET, current_details, static_details, static_summary
 from labellisation.path.commands import DecideStep, PauseProject
 from labellisation.path.transitions import apply, note_deadlines
-from labellisation.temporal import dev_server_binary
 from tests.support.api import DOCS, OTHER, Api, api, profile
 from tests.support.path_helpers import T0, new_project, ok, pass_step, submit
 from tests.support.profiles import make_profile
+from tests.support.servers import start_dev_server
 
 __all__ = ["api"]  # the API over the dev server below
 
@@ -120,10 +119,7 @@ def test_a_finished_project_has_no_open_step_and_no_deadline() -> None:
 @pytest.fixture
 async def time_skipping_env() -> AsyncIterator[WorkflowEnvironment]:
     """Here the `api` fixture runs over the real dev server, the one whose UI `make run` opens."""
-    async with await WorkflowEnvironment.start_local(
-        dev_server_existing_path=str(dev_server_binary()), port=free_port(), data_converter=data_converter,
-        search_attributes=list(SEARCH_ATTRIBUTES),
-    ) as env:  # fmt: skip
+    async with await start_dev_server() as env:
         yield env
 
 

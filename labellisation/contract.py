@@ -32,6 +32,10 @@ class Update(StrEnum):
     RESUME = "resume"
     ABANDON = "abandon"
     RECORD_COHORT = "record_cohort"
+    CHANGE_PLANNED_OPENING = "change_planned_opening"
+    UPDATE_PROFILE = "update_profile"
+    #: Payload: the whole definition of the new version (the workflow reads no file; the API loads it).
+    MIGRATE = "migrate"
     #: No payload, changes nothing: waits until the project is built and returns its status.
     #: `POST /projects` sends it with the start (update-with-start), so the 201 needs no polling.
     STARTED = "started"
@@ -40,6 +44,8 @@ class Update(StrEnum):
 #: The reviewer's decision, also accepted as a signal (same payload as the update).
 SIGNAL_DECIDE = "decide"
 QUERY_STATUS = "status"
+#: A migration's dry run: argument the new definition, answer `MigrationPlan` (labellisation/path/migration.py).
+QUERY_MIGRATION_PLAN = "migration_plan"
 
 # Activity names: the worker registers them (activities/), the workflow schedules them through the
 # typed methods of those classes. History and running workers hold these strings: never rename one.

@@ -19,6 +19,7 @@ from temporalio.exceptions import ApplicationError
 with workflow.unsafe.imports_passed_through():
     from activities.process_definitions import ProcessDefinitions
     from labellisation.contract import (
+        QUERY_MIGRATION_PLAN,
         QUERY_STATUS,
         SIGNAL_DECIDE,
         WORKFLOW_NAME,
@@ -29,16 +30,20 @@ with workflow.unsafe.imports_passed_through():
     )
     from labellisation.path.commands import (
         AbandonProject,
+        ChangePlannedOpening,
         Command,
         DecideStep,
+        MigrateProject,
         MoveDeadline,
         PauseProject,
         RecordCohort,
         ResumeProject,
         SubmitStep,
+        UpdateProfile,
     )
     from labellisation.path.deadlines import next_wakeup
     from labellisation.path.limits import oversized, without_recorded_events
+    from labellisation.path.migration import MigrationPlan, plan_migration
     from labellisation.path.state import Project
     from labellisation.path.status import ProjectStatus, StatusRequest, project_status
     from labellisation.path.transitions import (
@@ -162,6 +167,30 @@ class SchoolCreationWorkflow:
     def _check_record_cohort(self, command: RecordCohort) -> None:
         self._check(command)
 
+    @workflow.update(name=Update.CHANGE_PLANNED_OPENING)
+    async def change_planned_opening(self, command: ChangePlannedOpening) -> ProjectStatus:
+        return await self._accept(command)
+
+    @change_planned_opening.validator
+    def _check_change_planned_opening(self, command: ChangePlannedOpening) -> None:
+        self._check(command)
+
+    @workflow.update(name=Update.UPDATE_PROFILE)
+    async def update_profile(self, command: UpdateProfile) -> ProjectStatus:
+        return await self._accept(command)
+
+    @update_profile.validator
+    def _check_update_profile(self, command: UpdateProfile) -> None:
+        self._check(command)
+
+    @workflow.update(name=Update.MIGRATE)
+    async def migrate(self, command: MigrateProject) -> ProjectStatus:
+        return await self._accept(command)
+
+    @migrate.validator
+    def _check_migrate(self, command: MigrateProject) -> None:
+        self._check(command)
+
     # -- the start's answer, the decision as a signal, and the status query -----------------
 
     @workflow.update(name=Update.STARTED)
@@ -190,6 +219,13 @@ class SchoolCreationWorkflow:
         request = request or StatusRequest()
         now = max(workflow.now(), request.as_of) if request.as_of else workflow.now()
         return project_status(self._project, now, include_history=request.include_history)
+
+    @workflow.query(name=QUERY_MIGRATION_PLAN)
+    def migration_plan(self, process: ProcessDefinition) -> MigrationPlan:
+        """A migration's dry run: what moving to `process` would change, or why it is refused."""
+        if self._project is None:
+            raise ApplicationError(STARTING, type="conflict", non_retryable=True)
+        return plan_migration(self._project, process)
 
     # -- helpers --------------------------------------------------------------------------
 

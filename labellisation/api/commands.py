@@ -20,12 +20,22 @@ from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
 from labellisation.api.errors import REFUSAL_STATUS, ApiError
-from labellisation.contract import QUERY_STATUS, WORKFLOW_NAME, StartProject, Update, workflow_id
+from labellisation.contract import (
+    QUERY_MIGRATION_PLAN,
+    QUERY_STATUS,
+    WORKFLOW_NAME,
+    StartProject,
+    Update,
+    workflow_id,
+)
 from labellisation.log_setup import get_logger
 from labellisation.overview import static_details, static_summary
+from labellisation.path.migration import MigrationPlan
 from labellisation.path.state import Event
 from labellisation.path.status import ProjectStatus, StatusRequest
 from labellisation.path.transitions import STATE_LABELS
+from labellisation.process import ProcessDefinition, ProcessDefinitionError, load_process
+from labellisation.records.rebuilt import status_from_records
 from labellisation.records.store import RecordStore
 
 #: "Workflow Task in failed state": a worker died mid-task; the next worker picks it up within seconds.
@@ -110,20 +120,42 @@ async def _execute_update(handle: WorkflowHandle[Any, Any], update: Update, comm
 
 
 async def read_status(client: Client, store: RecordStore, project_id: str) -> ProjectStatus:
+    """The workflow's status; once the workflow is gone (retention), the status rebuilt from the records."""
+    handle = client.get_workflow_handle(workflow_id(project_id))
+    now = datetime.now(UTC)
+    try:
+        status: ProjectStatus = await handle.query(QUERY_STATUS, StatusRequest(as_of=now), result_type=ProjectStatus)
+    except RPCError as error:
+        if error.status is not RPCStatusCode.NOT_FOUND:
+            raise
+        record = await store.project(project_id)
+        if record is None:
+            raise ApiError(404, f"projet inconnu : {project_id!r}") from None
+        return status_from_records(record, await store.history(project_id), _shipped(record.process), now)
+    return status
+
+
+def _shipped(process_id: str) -> ProcessDefinition | None:
+    try:
+        return load_process(process_id)
+    except ProcessDefinitionError:
+        return None
+
+
+async def migration_plan(
+    client: Client, store: RecordStore, project_id: str, process: ProcessDefinition
+) -> MigrationPlan:
+    """The workflow's answer to a migration's dry run: what moving to `process` would change, or why not."""
     handle = client.get_workflow_handle(workflow_id(project_id))
     try:
-        status: ProjectStatus = await handle.query(
-            QUERY_STATUS, StatusRequest(as_of=datetime.now(UTC)), result_type=ProjectStatus
-        )
+        plan: MigrationPlan = await handle.query(QUERY_MIGRATION_PLAN, process, result_type=MigrationPlan)
     except RPCError as error:
         if error.status is RPCStatusCode.NOT_FOUND:
-            if await store.project(project_id) is not None:
-                raise ApiError(
-                    404, f"le workflow du projet {project_id!r} n'existe plus : son historique reste sur /history"
-                ) from None
-            raise ApiError(404, f"projet inconnu : {project_id!r}") from None
+            raise await _missing(store, project_id) from None
         raise
-    return status
+    except WorkflowQueryFailedError as error:
+        raise ApiError(409, str(error)) from None
+    return plan
 
 
 async def workflow_events(client: Client, project_id: str) -> list[Event]:

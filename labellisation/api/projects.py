@@ -10,7 +10,7 @@ import pydantic_core
 from fastapi import APIRouter, Query, Request, Response
 from temporalio.common import SearchAttributePair, TypedSearchAttributes
 
-from labellisation.api.commands import read_status, send_command, start_workflow, workflow_events
+from labellisation.api.commands import migration_plan, read_status, send_command, start_workflow, workflow_events
 from labellisation.api.deps import (
     ClientDep,
     CoordinatorDep,
@@ -30,8 +30,11 @@ from labellisation.api.schemas import (
     DecisionBody,
     EmptyBody,
     HistoryEvent,
+    MigrateBody,
     PauseBody,
+    PlannedOpeningBody,
     PortfolioItem,
+    ProfileBody,
     ProjectStart,
     SubmissionBody,
 )
@@ -45,17 +48,21 @@ from labellisation.contract import (
 )
 from labellisation.path.commands import (
     AbandonProject,
+    ChangePlannedOpening,
     DecideStep,
+    MigrateProject,
     MoveDeadline,
     PauseProject,
     RecordCohort,
     ResumeProject,
     SubmitStep,
+    UpdateProfile,
 )
+from labellisation.path.migration import MigrationPlan
 from labellisation.path.state import Cohort, ProjectProfile, ProjectState
 from labellisation.path.status import ProjectStatus
 from labellisation.path.transitions import refuse_start
-from labellisation.process import ProcessDefinitionError, load_process, shipped_process_ids
+from labellisation.process import ProcessDefinition, ProcessDefinitionError, load_process, shipped_process_ids
 from labellisation.tokens import UserRole
 
 router = APIRouter(prefix="/projects", tags=["projets"], responses=ERRORS)
@@ -158,6 +165,8 @@ async def list_projects(
 
 @router.get("/{project_id}", summary="Où en est le projet")
 async def show_project(project_id: str, user: ProjectViewerDep, client: ClientDep, store: StoreDep) -> ProjectStatus:
+    """The workflow's status; once Temporal has deleted the workflow (retention), the status rebuilt from the
+    records database (`source: records`, no reminder planned)."""
     return await read_status(client, store, project_id)
 
 
@@ -232,3 +241,50 @@ async def record_cohort(
     return await send_command(
         client, store, project_id, Update.RECORD_COHORT, RecordCohort(actor=user.actor, cohort=body)
     )
+
+
+@router.put("/{project_id}/planned-opening", summary="Changer la date d'ouverture prévue")
+async def change_planned_opening(
+    project_id: str, body: PlannedOpeningBody, user: CoordinatorDep, client: ClientDep, store: StoreDep
+) -> ProjectStatus:
+    """The deadlines anchored on it (the opening declaration, the opening) follow, for the steps to come."""
+    command = ChangePlannedOpening(actor=user.actor, planned_opening=body.planned_opening, reason=body.reason)
+    return await send_command(client, store, project_id, Update.CHANGE_PLANNED_OPENING, command)
+
+
+@router.patch("/{project_id}/profile", summary="Modifier le profil du projet (porteur, nom, région…)")
+async def update_profile(
+    project_id: str, body: ProfileBody, user: CoordinatorDep, client: ClientDep, store: StoreDep
+) -> ProjectStatus:
+    command = UpdateProfile(actor=user.actor, **body.model_dump())
+    return await send_command(client, store, project_id, Update.UPDATE_PROFILE, command)
+
+
+async def _shipped_process(client: ClientDep, store: StoreDep, project_id: str) -> ProcessDefinition:
+    """The definition shipped today for the project's process: the version a migration moves to."""
+    status = await read_status(client, store, project_id)
+    try:
+        return load_process(status.process)
+    except ProcessDefinitionError as error:
+        raise ApiError(409, f"le parcours du projet n'est pas livré : {error}") from None
+
+
+@router.get("/{project_id}/migration", summary="Ce que changerait le passage à la version livrée de son parcours")
+async def plan_migration(project_id: str, user: CoordinatorDep, client: ClientDep, store: StoreDep) -> MigrationPlan:
+    """The dry run of `POST /projects/{id}/migrate`: the changes, or the reason it would be refused."""
+    return await migration_plan(client, store, project_id, await _shipped_process(client, store, project_id))
+
+
+@router.post("/{project_id}/migrate", summary="Passer le projet à la version livrée de son parcours")
+async def migrate_project(
+    project_id: str, body: MigrateBody, user: CoordinatorDep, client: ClientDep, store: StoreDep
+) -> ProjectStatus:
+    process = await _shipped_process(client, store, project_id)
+    if body.process_version is not None and body.process_version != process.version:
+        raise ApiError(
+            409,
+            f"process_version : la version livrée du parcours « {process.id} » est la {process.version}, "
+            f"pas la {body.process_version}",
+        )
+    command = MigrateProject(actor=user.actor, process=process, reason=body.reason)
+    return await send_command(client, store, project_id, Update.MIGRATE, command)

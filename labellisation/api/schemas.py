@@ -6,7 +6,7 @@ from datetime import date, datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from labellisation.path.commands import Comment, Decision, DecisionId, Reason
+from labellisation.path.commands import Comment, Decision, DecisionId, ProfileChanges, Reason
 from labellisation.path.state import Document as Document  # parts of the request bodies, for their clients (CLI)
 from labellisation.path.state import EventKind, ProjectProfile, ProjectState
 from labellisation.path.state import Holder as Holder
@@ -95,6 +95,47 @@ class PauseBody(_Body):
 
 class AbandonBody(_Body):
     reason: Reason
+
+
+class PlannedOpeningBody(_Body):
+    planned_opening: date
+    reason: Reason
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"examples": [{"planned_opening": "2029-03-02", "reason": "Travaux des locaux retardés"}]},
+    )
+
+
+class ProfileBody(ProfileChanges):
+    """The profile fields to change (a field left out or null keeps its value), and why.
+
+    Not the project id, and not the planned opening: `PUT /projects/{id}/planned-opening` changes it with
+    its deadlines.
+    """
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "holder": {"name": "Association EdP du Territoire de Belfort", "email": "direction@edp90.fr"},
+                    "reason": "L'association porteuse est créée",
+                }
+            ]
+        },
+    )
+
+
+class MigrateBody(_Body):
+    reason: Reason
+    #: The version the caller expects to move to (the dry run's `to_version`): refused if the shipped one differs.
+    process_version: int | None = Field(default=None, ge=1)
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"examples": [{"reason": "Parcours FNEP 2027", "process_version": 2}]},
+    )
 
 
 class EmptyBody(_Body):

@@ -61,6 +61,9 @@ class ProjectStatus(BaseModel):
     cohorts: list[Cohort] = Field(default_factory=list)
     updated_at: datetime
     history: list[Event] | None = None
+    #: `workflow`: the project's workflow answered; `records`: rebuilt from the records database, the
+    #: workflow being gone (Temporal's retention), so no reminder is planned any more.
+    source: str = "workflow"
 
 
 def _next_reminder(project: Project) -> NextReminder | None:

@@ -15,9 +15,10 @@ from typing import Any
 
 import pytest
 
+from labellisation.api import projects
 from labellisation.contract import Update, workflow_id
 from labellisation.path.commands import PauseProject
-from labellisation.process import load_process
+from labellisation.process import ProcessDefinition, load_process
 from tests.support.api import DOCS, PROJECT, Api, profile
 from tests.support.demo_path import approve_stages
 from tests.support.driver import ProjectDriver
@@ -55,6 +56,11 @@ async def in_seeding(project: ProjectDriver) -> None:
     await approve_stages(project, stages[: next(i for i, s in enumerate(stages) if s.id == "seeding")])
 
 
+def demo_version_two(_: str) -> ProcessDefinition:
+    """What the API loads as the shipped `demo` once FNEP ships its version 2 (for the migration)."""
+    return load_process("demo").model_copy(update={"version": 2})
+
+
 @dataclass(frozen=True)
 class Route:
     method: str
@@ -66,6 +72,8 @@ class Route:
     #: What the answer of an allowed identity shows: (identity, JSON body) -> whether the command took effect.
     check: Check
     setup: Setup | None = None
+    #: What the API loads as a shipped process, when the route needs another one than the files.
+    shipped: Callable[[str], ProcessDefinition] | None = None
 
     def body_for(self, who: str | None) -> Any:
         return self.body(who) if callable(self.body) else self.body
@@ -93,13 +101,24 @@ ROUTES = [
     Route("GET", "/reports/portfolio", None, {"coordinator": 200}, lambda _, b: isinstance(b["projects"], int)),
     Route("POST", f"{P}/cohorts", cohort, {"coordinator": 200, "holder": 200},
           lambda who, b: cohort(who)["label"] in [c["label"] for c in b["cohorts"]], in_seeding),
+    Route("PUT", f"{P}/planned-opening", {"planned_opening": "2029-03-15", "reason": "Travaux"}, {"coordinator": 200},
+          lambda _, b: b["planned_opening"] == "2029-03-15"),
+    Route("PATCH", f"{P}/profile", {"name": "École de Production du Territoire de Belfort", "reason": "Nom officiel"},
+          {"coordinator": 200}, lambda _, b: b["name"] == "École de Production du Territoire de Belfort"),
+    Route("GET", f"{P}/migration", None, {"coordinator": 200},
+          lambda _, b: (b["project_id"], b["to_version"], b["refusal"]) == (PROJECT, 2, None),
+          shipped=demo_version_two),
+    Route("POST", f"{P}/migrate", {"reason": "Parcours 2027"}, {"coordinator": 200},
+          lambda _, b: b["process_version"] == 2, shipped=demo_version_two),
 ]  # fmt: skip
 
 
 @pytest.mark.parametrize("route", ROUTES, ids=[f"{r.method} {r.path}" for r in ROUTES])
-async def test_route_roles(api: Api, route: Route) -> None:
+async def test_route_roles(api: Api, route: Route, monkeypatch: pytest.MonkeyPatch) -> None:
     created = await api.call("coordinator", "POST", "/projects", profile())
     assert created.status_code == 201
+    if route.shipped is not None:
+        monkeypatch.setattr(projects, "load_process", route.shipped)
     if route.setup is not None:
         await route.setup(ProjectDriver(api.env.client.get_workflow_handle(workflow_id(PROJECT))))
     forbidden = [who for who in EVERYONE if who not in route.allowed]

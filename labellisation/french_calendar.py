@@ -3,8 +3,9 @@
 Pure and deterministic, because the workflow calls it to place its timers: no
 clock, no environment, no I/O beyond reading the time zone database.
 
-The eleven public holidays of metropolitan France are computed here from
-Easter rather than read from the `holidays` package, for two reasons:
+The eleven public holidays of metropolitan France (and the two more days of
+Alsace-Moselle) are computed here from Easter rather than read from the
+`holidays` package, for two reasons:
 
 - a workflow's timers must not move when a dependency is upgraded (a replay
   computing another date is a non-determinism error), and the law, not a
@@ -39,6 +40,10 @@ MONTHS_FR = (
 _FIXED_HOLIDAYS = ((1, 1), (5, 1), (5, 8), (7, 14), (8, 15), (11, 1), (11, 11), (12, 25))
 #: Days after Easter Sunday: lundi de Pâques, Ascension, lundi de Pentecôte.
 _EASTER_OFFSETS = (1, 39, 50)
+#: Departments of Alsace-Moselle (Moselle, Bas-Rhin, Haut-Rhin), by code and by name: their local law adds
+#: two public holidays, Good Friday (Vendredi saint) and 26 December (Saint-Étienne).
+ALSACE_MOSELLE_DEPARTMENTS = frozenset({"57", "67", "68"})
+_ALSACE_MOSELLE_NAMES = frozenset({"moselle", "bas-rhin", "haut-rhin"})
 
 
 def zone(name: str = PARIS) -> ZoneInfo:
@@ -56,7 +61,7 @@ def french_public_holidays(year: int) -> frozenset[date]:
     """The eleven public holidays of metropolitan France in `year`.
 
     Alsace-Moselle's two extra days (Good Friday, 26 December) are not
-    included: the FNEP path is run nationally.
+    included: see `public_holidays`.
     """
     sunday = easter(year)
     return frozenset(
@@ -65,9 +70,24 @@ def french_public_holidays(year: int) -> frozenset[date]:
     )
 
 
-def is_working_day(day: date) -> bool:
-    """Monday to Friday, and not a French public holiday."""
-    return day.weekday() < 5 and day not in french_public_holidays(day.year)
+@lru_cache(maxsize=64)
+def public_holidays(year: int, alsace_moselle: bool = False) -> frozenset[date]:
+    """The public holidays of `year`: the national ones, plus Good Friday and 26 December in Alsace-Moselle."""
+    national = french_public_holidays(year)
+    if not alsace_moselle:
+        return national
+    return national | {easter(year) - timedelta(days=2), date(year, 12, 26)}
+
+
+def is_alsace_moselle(department: str) -> bool:
+    """Whether a project's department ("57", "67", "68", or "Moselle", "Bas-Rhin", "Haut-Rhin") is in Alsace-Moselle."""
+    text = department.strip().lower().replace(" ", "-")
+    return text in ALSACE_MOSELLE_DEPARTMENTS or text in _ALSACE_MOSELLE_NAMES
+
+
+def is_working_day(day: date, alsace_moselle: bool = False) -> bool:
+    """Monday to Friday, and not a public holiday (of Alsace-Moselle too when asked)."""
+    return day.weekday() < 5 and day not in public_holidays(day.year, alsace_moselle)
 
 
 def _local(moment: datetime, timezone: str) -> datetime:
@@ -77,14 +97,22 @@ def _local(moment: datetime, timezone: str) -> datetime:
     return moment.astimezone(zone(timezone))
 
 
-def next_send_time(moment: datetime, calendar: Calendar, timezone: str = PARIS, send_at: time = MORNING) -> datetime:
+def next_send_time(
+    moment: datetime,
+    calendar: Calendar,
+    timezone: str = PARIS,
+    send_at: time = MORNING,
+    *,
+    alsace_moselle: bool = False,
+) -> datetime:
     """When a reminder due at `moment` goes out: the first working morning at or after it.
 
     - `Calendar.NONE`: `moment` itself, unchanged (the `demo` process sends at
       once, at any hour).
     - `Calendar.FR_WORKING_DAYS`: `send_at` local time on `moment`'s local day
       if that is a working day and `moment` is not later than `send_at`,
-      otherwise `send_at` on the next working day.
+      otherwise `send_at` on the next working day. With `alsace_moselle`,
+      Good Friday and 26 December are days off too.
 
     `moment` must be aware; the result is aware, expressed in `timezone`
     (compare it or convert it freely: it is the same instant in UTC).
@@ -95,20 +123,23 @@ def next_send_time(moment: datetime, calendar: Calendar, timezone: str = PARIS, 
     day = local.date()
     if local.time() > send_at:
         day += timedelta(days=1)
-    while not is_working_day(day):
+    while not is_working_day(day, alsace_moselle):
         day += timedelta(days=1)
     # combine() with a ZoneInfo picks the right offset on either side of a DST change;
     # a morning hour is never in the spring gap nor the autumn fold (both are at night).
     return datetime.combine(day, send_at, tzinfo=zone(timezone))
 
 
-def add_working_days(moment: datetime, days: int, calendar: Calendar, timezone: str = PARIS) -> datetime:
+def add_working_days(
+    moment: datetime, days: int, calendar: Calendar, timezone: str = PARIS, *, alsace_moselle: bool = False
+) -> datetime:
     """`moment` moved by `days` working days, keeping its local time of day.
 
     - `Calendar.NONE`: plain days, `moment + timedelta(days=days)`.
     - `Calendar.FR_WORKING_DAYS`: counts French working days in `timezone`
       (from a Friday, one working day is the Monday); a negative `days` counts
-      backwards; zero returns `moment` as it is, even on a day off.
+      backwards; zero returns `moment` as it is, even on a day off. With
+      `alsace_moselle`, Good Friday and 26 December are not counted.
 
     `moment` must be aware; with a calendar the result is expressed in `timezone`.
     """
@@ -121,7 +152,7 @@ def add_working_days(moment: datetime, days: int, calendar: Calendar, timezone: 
     day, left = local.date(), abs(days)
     while left:
         day += step
-        if is_working_day(day):
+        if is_working_day(day, alsace_moselle):
             left -= 1
     return datetime.combine(day, local.time(), tzinfo=zone(timezone))
 

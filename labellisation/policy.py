@@ -35,5 +35,11 @@ class ReminderPolicy(BaseModel):
     review_escalation_after: IsoDuration = "P20D"
     #: Changes requested and nothing resubmitted this long: remind the holder.
     changes_pending_after: IsoDuration = "P14D"
+    #: After a request for changes the holder has at least this long before the step is overdue: it is due
+    #: again at the later of its deadline and this delay (projects started with the fair clocks, README).
+    changes_delay: IsoDuration = "P14D"
+    #: While paused, the review reminder repeats at this interval after the review date until resume or
+    #: abandon (working days with a calendar; projects started with the fair clocks).
+    pause_review_every: IsoDuration = "P10D"
     #: Local time of day reminders go out, with a working-day calendar.
     send_at: time = time(9, 0)

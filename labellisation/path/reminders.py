@@ -4,11 +4,15 @@ Pure: the workflow asks for the reminders due at `now`, runs the notification
 activity for each, then marks it sent. A reminder id is derived from what it
 is about (step, kind, the deadline or submission it counts from, its rank),
 so it is the idempotency key of the e-mail and of its record.
+
+Two sets of rules, chosen by the project's `clock_rules` (labellisation/path/clocks.py):
+the first ones (`_holder_series`, `_changes_pending`, `_pause_review`), kept for the
+projects started with them, and the fair clocks (`_fair_*`, README "Rules of the clocks").
 """
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from enum import StrEnum
 from zoneinfo import ZoneInfo
 
@@ -16,7 +20,8 @@ from pydantic import BaseModel
 
 from labellisation.durations import Duration
 from labellisation.french_calendar import add_working_days, next_send_time
-from labellisation.path.deadlines import days_overdue
+from labellisation.path.clocks import fair, held_since, work_calendar
+from labellisation.path.deadlines import days_overdue, step_days_overdue
 from labellisation.path.state import AWAITING_HOLDER, Project, StepState, StepStatus
 from labellisation.process import Calendar
 
@@ -68,14 +73,15 @@ def planned_reminders(project: Project) -> list[PlannedReminder]:
     """The next unsent reminder of every series, soonest first."""
     if project.finished:
         return []
+    fair_clocks = fair(project)
     if project.pause is not None:
-        return _pause_review(project)
+        return _fair_pause_reviews(project) if fair_clocks else _pause_review(project)
     found: list[PlannedReminder] = []
     for step in project.steps:
         if step.status in AWAITING_HOLDER and step.due_at is not None:
-            found.extend(_holder_series(project, step))
+            found.extend(_fair_holder_series(project, step) if fair_clocks else _holder_series(project, step))
         if step.status is StepStatus.CHANGES_REQUESTED and step.decided_at is not None:
-            found.extend(_changes_pending(project, step))
+            found.extend(_fair_changes_pending(project, step) if fair_clocks else _changes_pending(project, step))
         if step.status is StepStatus.SUBMITTED and step.submitted_at is not None:
             found.extend(_review_series(project, step))
     return sorted(found, key=lambda r: (r.at, r.reminder_id))
@@ -121,15 +127,21 @@ def _changes_pending(project: Project, step: StepState) -> list[PlannedReminder]
 
 
 def _review_series(project: Project, step: StepState) -> list[PlannedReminder]:
+    """The reviewers' clock, from the submission; with the fair clocks, the pauses since are taken out."""
     assert step.submitted_at is not None
     policy = project.process.reminders
+    calendar = work_calendar(project)
     out = []
     for kind, delay in (
         (Kind.REVIEW_PENDING, policy.review_reminder_after),
         (Kind.REVIEW_ESCALATION, policy.review_escalation_after),
     ):
-        nominal = _after_review_delay(project, step.submitted_at, delay)
-        reminder = _make(project, kind, step.id, nominal, step.submitted_at.isoformat())
+        if fair(project):
+            nominal = calendar.after(held_since(project, step.submitted_at), Duration.parse(delay))
+            reminder = _fair(project, kind, step.id, nominal, calendar.next_send_time(nominal), step.submitted_at)
+        else:
+            nominal = _after_review_delay(project, step.submitted_at, delay)
+            reminder = _make(project, kind, step.id, nominal, step.submitted_at.isoformat())
         if reminder.reminder_id not in project.sent_reminders:
             out.append(reminder)
     return out
@@ -149,6 +161,100 @@ def _after_review_delay(project: Project, start: datetime, delay: str) -> dateti
         shifted = add_working_days(start, duration.days, project.process.calendar, project.process.timezone)
         return Duration(years=duration.years, months=duration.months).add_to(shifted)
     return duration.add_to(start)
+
+
+# -- the fair clocks (README, "Rules of the clocks") ----------------------------------------
+
+
+def _fair_holder_series(project: Project, step: StepState) -> list[PlannedReminder]:
+    """The holder's clock: before the deadline on the last working morning on or before each reminder's day
+    (one whose time passed when the series started is skipped); once late, the first working morning after
+    the due day, then every `overdue_every` counted from the due day; escalation and pause advice likewise."""
+    assert step.due_at is not None
+    policy, calendar = project.process.reminders, work_calendar(project)
+    due = step.due_at
+    since = step.due_set_at or step.started_at or due
+    out: list[PlannedReminder] = []
+    for offset in policy.before_due:
+        nominal = calendar.shift(due, Duration.parse(offset).negated())
+        out.append(_fair(project, Kind.BEFORE_DUE, step.id, nominal, calendar.on_or_before(nominal), due, offset))
+    out.extend(_fair_first_unsent_overdue(project, step, since))
+    for kind, delay in ((Kind.ESCALATION, policy.escalate_after), (Kind.PAUSE_ADVISED, policy.pause_advised_after)):
+        nominal = calendar.shift(due, Duration.parse(delay))
+        out.append(_fair(project, kind, step.id, nominal, calendar.on_or_after(nominal), due))
+    return [r for r in out if r.at >= since and r.reminder_id not in project.sent_reminders]
+
+
+def _fair_first_unsent_overdue(project: Project, step: StepState, since: datetime) -> list[PlannedReminder]:
+    """The next overdue reminder: rank 0 the first late moment, rank n the due day + n × `overdue_every`.
+
+    Two ranks that fall on the same morning (a short interval over a weekend) make one e-mail.
+    """
+    assert step.due_at is not None
+    calendar, due = work_calendar(project), step.due_at
+    every = Duration.parse(project.process.reminders.overdue_every)
+    previous = None
+    for rank in range(_MAX_OVERDUE_RANK):
+        nominal = calendar.shift(due, _times(every, rank)) if rank else due + timedelta(seconds=1)
+        at = calendar.on_or_after(nominal)
+        if at == previous:
+            continue
+        previous = at
+        reminder = _fair(project, Kind.OVERDUE, step.id, nominal, at, due, str(rank))
+        if at >= since and reminder.reminder_id not in project.sent_reminders:
+            return [reminder]
+    return []
+
+
+def _fair_changes_pending(project: Project, step: StepState) -> list[PlannedReminder]:
+    """Changes awaited for `changes_pending_after` (pauses taken out), on that day's working morning;
+    none when that day is not before the step's due day (the deadline's own reminders speak then)."""
+    assert step.decided_at is not None
+    calendar = work_calendar(project)
+    delay = Duration.parse(project.process.reminders.changes_pending_after)
+    nominal = calendar.shift(held_since(project, step.decided_at), delay)
+    if step.due_at is not None and not calendar.earlier_day(nominal, step.due_at):
+        return []
+    reminder = _fair(project, Kind.CHANGES_PENDING, step.id, nominal, calendar.on_or_after(nominal), step.decided_at)
+    return [] if reminder.reminder_id in project.sent_reminders else [reminder]
+
+
+def _times(duration: Duration, count: int) -> Duration:
+    return Duration(duration.negative, duration.years * count, duration.months * count, duration.days * count,
+                    duration.seconds * count)  # fmt: skip
+
+
+def _fair_pause_reviews(project: Project) -> list[PlannedReminder]:
+    """The coordinator on the review date's working morning, then every `pause_review_every` until resume."""
+    assert project.pause is not None
+    calendar = work_calendar(project)
+    every = Duration.parse(project.process.reminders.pause_review_every)
+    nominal = calendar.morning(project.pause.review_on)
+    at = calendar.next_send_time(nominal) if calendar.counts_days else nominal
+    anchor = f"{project.pause.since.isoformat()}/{project.pause.review_on.isoformat()}"
+    for rank in range(_MAX_OVERDUE_RANK):
+        reminder = _fair(project, Kind.PAUSE_REVIEW, None, nominal, at, anchor, str(rank))
+        if reminder.reminder_id not in project.sent_reminders:
+            return [reminder]
+        nominal = at = calendar.after(at, every)
+    return []
+
+
+def _fair(
+    project: Project,
+    kind: Kind,
+    step: str | None,
+    nominal: datetime,
+    at: datetime,
+    anchor: datetime | str,
+    rank: str | None = None,
+) -> PlannedReminder:
+    """A reminder of the fair clocks: its id names the moment its series counts from, and its rank."""
+    text = anchor.isoformat() if isinstance(anchor, datetime) else anchor
+    reminder_id = (
+        f"{project.profile.project_id}:{step or '-'}:{kind.value}:{text if rank is None else f'{rank}@{text}'}"
+    )
+    return PlannedReminder(reminder_id=reminder_id, kind=kind, to=ROLE_OF[kind], step=step, nominal=nominal, at=at)
 
 
 def _make(project: Project, kind: Kind, step: str | None, nominal: datetime, anchor: str) -> PlannedReminder:
@@ -189,6 +295,8 @@ def send_request(project: Project, reminder: PlannedReminder, now: datetime) -> 
     since = None
     if step is not None:
         since = step.submitted_at if reminder.kind in (Kind.REVIEW_PENDING, Kind.REVIEW_ESCALATION) else step.decided_at
+    if since is not None and fair(project):
+        since = held_since(project, since)  # the days waited while the project ran
     return SendReminder(
         reminder=reminder,
         project_id=project.profile.project_id,
@@ -199,7 +307,9 @@ def send_request(project: Project, reminder: PlannedReminder, now: datetime) -> 
         step_label=definition.label if definition else None,
         stage_label=stage.label,
         due_at=step.due_at if step else None,
-        days_overdue=days_overdue(step, now) if step else 0,
+        days_overdue=(step_days_overdue(project, step, now) if fair(project) else days_overdue(step, now))
+        if step
+        else 0,
         days_waiting=(now - since).days if since else 0,
         review_on=project.pause.review_on if project.pause else None,
         pause_reason=project.pause.reason if project.pause else None,

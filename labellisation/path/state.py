@@ -115,6 +115,18 @@ class Pause(_Model):
     review_on: date
 
 
+class PausedSpan(_Model):
+    """A pause that ended (fair clocks): the clocks counted nothing from `since` to `until`.
+
+    `days` is what resume gave back to the open clocks: the days from the pause's day to the resume's
+    (Paris dates with a working-day calendar), or the exact paused time in days without a calendar.
+    """
+
+    since: datetime
+    until: datetime
+    days: float
+
+
 class Cohort(_Model):
     """Outcomes of one cohort of young people (DOMAIN.md, amorçage)."""
 
@@ -163,6 +175,12 @@ class Project(_Model):
     next_event_number: int = 1
     started_at: datetime
     updated_at: datetime
+    #: Which rules the clocks follow (labellisation/path/clocks.py): 1, those a project had before the
+    #: fair clocks (absent from older payloads); 2, the fair clocks (README, "Rules of the clocks"). Chosen
+    #: when the project is built, never changed: a running project keeps the rules it started with.
+    clock_rules: int = Field(default=1, ge=1)
+    #: The pauses that ended, oldest first (fair clocks): clocks started before one are moved past it.
+    pauses: list[PausedSpan] = Field(default_factory=list)
 
     @property
     def finished(self) -> bool:

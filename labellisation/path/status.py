@@ -6,8 +6,9 @@ from datetime import date, datetime
 
 from pydantic import AwareDatetime, BaseModel, Field
 
-from labellisation.path.deadlines import days_overdue, next_deadline
-from labellisation.path.reminders import next_reminder
+from labellisation.path.clocks import work_calendar
+from labellisation.path.deadlines import next_deadline, step_days_overdue
+from labellisation.path.reminders import planned_reminders
 from labellisation.path.state import Cohort, Event, Project, ProjectState, StepStatus
 
 
@@ -26,6 +27,15 @@ class StepView(BaseModel):
 class NextReminder(BaseModel):
     at: datetime
     kind: str
+    to: str
+
+
+class UpcomingReminder(BaseModel):
+    """The next reminder of one series: when, what kind, about which step (None: the whole project), to whom."""
+
+    at: datetime
+    kind: str
+    step: str | None
     to: str
 
 
@@ -56,6 +66,14 @@ class ProjectStatus(BaseModel):
     steps: list[StepView]
     next_due_at: datetime | None
     next_reminder: NextReminder | None = None
+    #: The next reminder of every series, soonest first (`next_reminder` is the first).
+    upcoming_reminders: list[UpcomingReminder] = Field(default_factory=list)
+    #: The calendar the clocks count in: `none`, `fr_working_days` or `fr_working_days_alsace_moselle`
+    #: (with the fair clocks, a project in the Moselle, Bas-Rhin or Haut-Rhin also rests on Good Friday and
+    #: 26 December).
+    calendar: str | None = None
+    #: The rules its clocks follow (labellisation/path/clocks.py): 1, or 2 for the fair clocks.
+    clock_rules: int | None = None
     pause: PauseView | None = None
     planned_opening: date
     cohorts: list[Cohort] = Field(default_factory=list)
@@ -66,14 +84,11 @@ class ProjectStatus(BaseModel):
     source: str = "workflow"
 
 
-def _next_reminder(project: Project) -> NextReminder | None:
-    planned = next_reminder(project)
-    return NextReminder(at=planned.at, kind=planned.kind.value, to=planned.to.value) if planned else None
-
-
 def project_status(project: Project, now: datetime, include_history: bool = False) -> ProjectStatus:
     labels = {step.id: step.label for stage in project.process.stages for step in stage.steps}
     stage = project.process.stages[project.stage_index]
+    planned = planned_reminders(project)
+    upcoming = [UpcomingReminder(at=r.at, kind=r.kind.value, step=r.step, to=r.to.value) for r in planned]
     return ProjectStatus(
         project_id=project.profile.project_id,
         name=project.profile.name,
@@ -93,12 +108,17 @@ def project_status(project: Project, now: datetime, include_history: bool = Fals
                 due_at=s.due_at,
                 submitted_at=s.submitted_at,
                 decided_at=s.decided_at,
-                days_overdue=0 if project.pause else days_overdue(s, now),
+                days_overdue=step_days_overdue(project, s, now),
             )
             for s in project.steps
         ],
         next_due_at=next_deadline(project),
-        next_reminder=_next_reminder(project),
+        next_reminder=NextReminder(at=planned[0].at, kind=planned[0].kind.value, to=planned[0].to.value)
+        if planned
+        else None,
+        upcoming_reminders=upcoming,
+        calendar=work_calendar(project).name,
+        clock_rules=project.clock_rules,
         pause=PauseView(**project.pause.model_dump()) if project.pause else None,
         planned_opening=project.profile.planned_opening,
         cohorts=list(project.cohorts),

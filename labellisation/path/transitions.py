@@ -20,6 +20,7 @@ from labellisation.catalogue import DECISION_LABELS
 from labellisation.catalogue import STATE_LABELS as STATE_LABELS  # re-exported for older importers
 from labellisation.catalogue import STATUS_LABELS as STATUS_LABELS
 from labellisation.french_calendar import format_date_fr
+from labellisation.path.clocks import FIRST_CLOCK_RULES, fair, work_calendar
 from labellisation.path.commands import (
     AbandonProject,
     ChangePlannedOpening,
@@ -34,7 +35,7 @@ from labellisation.path.commands import (
     SubmitStep,
     UpdateProfile,
 )
-from labellisation.path.deadlines import compute_due, end_of_day
+from labellisation.path.deadlines import changes_delay_end, compute_due, end_of_day
 from labellisation.path.migration import plan_migration
 from labellisation.path.state import (
     AWAITING_HOLDER,
@@ -43,6 +44,7 @@ from labellisation.path.state import (
     Event,
     EventKind,
     Pause,
+    PausedSpan,
     Project,
     ProjectProfile,
     ProjectState,
@@ -141,21 +143,30 @@ def _late_anchored_step(
     return None
 
 
-def start_project(profile: ProjectProfile, process: ProcessDefinition, now: datetime, actor: str) -> Project:
-    """A new project whose first stage is under way."""
+def start_project(
+    profile: ProjectProfile,
+    process: ProcessDefinition,
+    now: datetime,
+    actor: str,
+    clock_rules: int = FIRST_CLOCK_RULES,
+) -> Project:
+    """A new project whose first stage is under way, its clocks following `clock_rules` (labellisation/path/clocks.py).
+
+    The workflow gives new projects the latest rules (patch `fair-clocks`); the default is the first rules,
+    those of every project built before the rules had a version.
+    """
     steps = [StepState(id=step.id, stage=stage.id) for stage in process.stages for step in stage.steps]
-    project = Project(profile=profile, process=process, steps=steps, started_at=now, updated_at=now)
-    _emit(
-        project,
-        now,
-        EventKind.PROJECT_STARTED,
-        actor=actor,
-        data={
-            "process": process.id,
-            "process_version": process.version,
-            "planned_opening": profile.planned_opening.isoformat(),
-        },
+    project = Project(
+        profile=profile, process=process, steps=steps, started_at=now, updated_at=now, clock_rules=clock_rules
     )
+    data: dict[str, Any] = {
+        "process": process.id,
+        "process_version": process.version,
+        "planned_opening": profile.planned_opening.isoformat(),
+    }
+    if fair(project):
+        data["clock_rules"] = clock_rules
+    _emit(project, now, EventKind.PROJECT_STARTED, actor=actor, data=data)
     _start_stage(project, now)
     return project
 
@@ -251,7 +262,7 @@ def _submit(project: Project, command: SubmitStep, now: datetime) -> None:
 
 
 def _decide(project: Project, command: DecideStep, now: datetime) -> None:
-    step = _open_step(project, command.step)
+    step = _step_to_decide(project, command.step)
     if step.status is not StepStatus.SUBMITTED:
         if step.status in (StepStatus.APPROVED, StepStatus.REJECTED):
             raise _conflict(f"{_name(project, step)} est déjà décidée ({STATUS_LABELS[step.status]})")
@@ -274,6 +285,8 @@ def _decide(project: Project, command: DecideStep, now: datetime) -> None:
         _advance(project, now, command.actor)
     elif command.decision is Decision.REQUEST_CHANGES:
         step.status = StepStatus.CHANGES_REQUESTED
+        if fair(project):
+            data = {**data, "due_at": _iso(_give_changes_delay(project, step, now))}
         _emit(
             project,
             now,
@@ -316,21 +329,21 @@ def _move_deadline(project: Project, command: MoveDeadline, now: datetime) -> No
 
 
 def _pause(project: Project, command: PauseProject, now: datetime) -> None:
-    _check_active(project)
+    """Pause an active project; with the fair clocks, pausing a paused one extends it (new reason and review date)."""
+    extended = project.pause if fair(project) and project.state is ProjectState.PAUSED else None
+    if extended is None:
+        _check_active(project)
     if command.review_on < _local_today(project, now):
         raise _Refused(
             RefusalCode.INVALID, f"review_on : la date de réexamen ({command.review_on.isoformat()}) est déjà passée"
         )
     project.state = ProjectState.PAUSED
-    project.pause = Pause(since=now, reason=command.reason, review_on=command.review_on)
-    _emit(
-        project,
-        now,
-        EventKind.PROJECT_PAUSED,
-        actor=command.actor,
-        comment=command.reason,
-        data={"review_on": command.review_on.isoformat()},
-    )
+    since = extended.since if extended is not None else now
+    project.pause = Pause(since=since, reason=command.reason, review_on=command.review_on)
+    data = {"review_on": command.review_on.isoformat()}
+    if extended is not None:
+        data["previous_review_on"] = extended.review_on.isoformat()
+    _emit(project, now, EventKind.PROJECT_PAUSED, actor=command.actor, comment=command.reason, data=data)
 
 
 def _resume(project: Project, command: ResumeProject, now: datetime) -> None:
@@ -338,19 +351,20 @@ def _resume(project: Project, command: ResumeProject, now: datetime) -> None:
     if project.pause is None:
         raise _conflict("le projet n'est pas en pause")
     paused_for = now - project.pause.since
-    for step in project.steps:
-        if step.status in OPEN_STEP and step.due_at is not None:
-            step.due_at = step.due_at + paused_for
-            step.due_set_at = now
+    data: dict[str, Any] = {"paused_seconds": int(paused_for.total_seconds())}
+    if fair(project):
+        data["paused_days"] = _give_back_paused_days(project, project.pause, now)
+    else:
+        for step in project.steps:
+            if step.status in OPEN_STEP and step.due_at is not None:
+                step.due_at = step.due_at + paused_for
+                step.due_set_at = now
     project.pause = None
     project.state = ProjectState.ACTIVE
-    _emit(
-        project,
-        now,
-        EventKind.PROJECT_RESUMED,
-        actor=command.actor,
-        data={"paused_seconds": int(paused_for.total_seconds())},
-    )
+    _emit(project, now, EventKind.PROJECT_RESUMED, actor=command.actor, data=data)
+    stage = project.process.stages[project.stage_index]
+    if fair(project) and all(s.status is StepStatus.NOT_STARTED for s in project.steps if s.stage == stage.id):
+        _start_stage(project, now)  # a stage completed during the pause: the next one starts now
 
 
 def _abandon(project: Project, command: AbandonProject, now: datetime) -> None:
@@ -502,6 +516,43 @@ def _open_step(project: Project, step_id: str) -> StepState:
     return step
 
 
+def _step_to_decide(project: Project, step_id: str) -> StepState:
+    """The step a decision is about: with the fair clocks, a step submitted before a pause is decided during it."""
+    if fair(project) and project.state is ProjectState.PAUSED:
+        step = project.find_step(step_id)
+        if step is not None and step.status is StepStatus.SUBMITTED:
+            return step
+    return _open_step(project, step_id)
+
+
+def _give_changes_delay(project: Project, step: StepState, now: datetime) -> datetime | None:
+    """Fair clocks: a step sent back is due again at the later of its deadline and the changes delay.
+
+    Its holder reminders count again from now (those whose time passed while FNEP held it are skipped).
+    """
+    end = changes_delay_end(project, now)
+    if step.due_at is None or end > step.due_at:
+        step.due_at = end
+        step.deadline_noted = False
+    step.due_set_at = now
+    return step.due_at
+
+
+def _give_back_paused_days(project: Project, pause: Pause, now: datetime) -> float:
+    """Fair clocks, at resume: open deadlines move by the whole days paused, except those anchored on a project
+    date (the planned opening), which follow that date; the pause is kept for the clocks counted from before it."""
+    calendar = work_calendar(project)
+    days = calendar.days_between(pause.since, now)
+    for step in project.steps:
+        if step.status in OPEN_STEP and step.due_at is not None:
+            definition = project.process.step(step.id)
+            if definition is None or definition.due is None:
+                step.due_at = calendar.shift_days(step.due_at, days)
+            step.due_set_at = now
+    project.pauses.append(PausedSpan(since=pause.since, until=now, days=days))
+    return days
+
+
 def _check_not_finished(project: Project) -> None:
     if project.finished:
         raise _conflict(f"le projet est terminé ({STATE_LABELS[project.state]}) : il n'accepte plus de commande")
@@ -538,6 +589,8 @@ def _advance(project: Project, now: datetime, actor: str) -> None:
             _emit(project, now, EventKind.PROJECT_COMPLETED, actor=actor)
             return
         project.stage_index += 1
+        if project.pause is not None:
+            return  # decided during a pause (fair clocks): the next stage starts at resume
         _start_stage(project, now)
 
 
@@ -553,7 +606,7 @@ def _start_step(project: Project, definition: StepDefinition, now: datetime) -> 
     assert step is not None
     step.status = StepStatus.IN_PROGRESS
     step.started_at = now
-    step.due_at = compute_due(definition, now, project.profile, project.process)
+    step.due_at = compute_due(definition, now, project.profile, project.process, project.clock_rules)
     step.due_set_at = now
     step.deadline_noted = False
     _emit(project, now, EventKind.STEP_STARTED, step=step.id, data={"due_at": _iso(step.due_at)})

@@ -7,7 +7,7 @@ checks are in labellisation/cli_client.py. Request bodies are the API's own mode
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -18,14 +18,17 @@ from labellisation.api.schemas import (
     Document,
     EmptyBody,
     Holder,
+    MigrateBody,
     PauseBody,
+    PlannedOpeningBody,
+    ProfileBody,
     ProjectStart,
     SubmissionBody,
 )
 from labellisation.catalogue import UnknownWord, parse_stage, parse_state
 from labellisation.cli_client import ApiClient, Json, api_command, body_part, checked_input
 from labellisation.cli_render import render_history, render_portfolio, render_report, render_status, show
-from labellisation.path.state import Cohort
+from labellisation.path.state import Cohort, ProjectState
 from labellisation.process import load_process, shipped_process_ids
 
 projects_app = typer.Typer(help="Les projets d'école.", no_args_is_help=True)
@@ -188,6 +191,123 @@ def abandon(
 
 
 @api_command
+def planned_opening(
+    api: ApiClient,
+    project_id: str,
+    planned_opening: Annotated[str, typer.Argument(help="Nouvelle date d'ouverture prévue, AAAA-MM-JJ.")],
+    reason: Annotated[str, typer.Option(help="Pourquoi.")],
+    as_json: Json = False,
+) -> None:
+    """Change la date d'ouverture prévue ; les échéances fixées par elle suivent (coordinateur)."""
+    with checked_input({"planned_opening": "planned_opening"}):  # the argument, as the help names it
+        body = PlannedOpeningBody(planned_opening=planned_opening, reason=reason)
+    show(api.send("PUT", f"/projects/{project_id}/planned-opening", body), as_json, render_status)
+
+
+PROFILE_OPTIONS = {"trades": "--trade", "diplomas": "--diploma", "holder.name": "--holder-name",
+                   "holder.email": "--holder-email"}  # fmt: skip
+
+
+@api_command
+def profile(
+    api: ApiClient,
+    project_id: str,
+    reason: Annotated[str, typer.Option(help="Pourquoi.")],
+    name: Annotated[str | None, typer.Option(help="Nom de l'école.")] = None,
+    region: str | None = None,
+    department: str | None = None,
+    city: str | None = None,
+    academy: str | None = None,
+    trade: Annotated[list[str] | None, typer.Option(help="Métier (répétable ; remplace la liste).")] = None,
+    diploma: Annotated[list[str] | None, typer.Option(help="Diplôme (répétable ; remplace la liste).")] = None,
+    capacity: Annotated[int | None, typer.Option(help="Nombre de places.")] = None,
+    holder_name: Annotated[str | None, typer.Option(help="Nouveau porteur : nom (avec --holder-email).")] = None,
+    holder_email: Annotated[str | None, typer.Option(help="Nouveau porteur : e-mail (avec --holder-name).")] = None,
+    as_json: Json = False,
+) -> None:
+    """Modifie le profil du projet : porteur, nom, ville, région… (coordinateur). La date d'ouverture se change
+    avec `planned-opening`."""
+    given = {"name": holder_name, "email": holder_email}  # both or none: a holder is a name and an address
+    holder = {field: value for field, value in given.items() if value is not None} or None
+    with checked_input(PROFILE_OPTIONS):
+        body = ProfileBody(name=name, region=region, department=department, city=city, academy=academy,
+                           trades=trade or None, diplomas=diploma or None, capacity=capacity, holder=holder,
+                           reason=reason)  # fmt: skip
+    show(api.send("PATCH", f"/projects/{project_id}/profile", body), as_json, render_status)
+
+
+@api_command
+def migrate(
+    api: ApiClient,
+    project_id: Annotated[str | None, typer.Argument(help="Le projet ; sans lui, --process.")] = None,
+    process: Annotated[
+        str | None, typer.Option(help="Tous les projets en cours (actifs ou en pause) de ce parcours : fnep, demo.")
+    ] = None,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Montre ce qui changerait, sans rien changer.")] = False,
+    reason: Annotated[str | None, typer.Option(help="Pourquoi (obligatoire sans --dry-run).")] = None,
+    as_json: Json = False,
+) -> None:
+    """Passe un projet, ou tous ceux d'un parcours, à la version livrée de leur parcours (coordinateur).
+
+    Chaque projet d'abord essayé à blanc : un projet refusé (une étape commencée disparaîtrait…) est laissé tel
+    quel, avec la raison ; la sortie vaut 1 s'il y en a un.
+    """
+    if (project_id is None) == (process is None):
+        typer.echo("Erreur : donnez un projet, ou --process pour tous les projets en cours d'un parcours", err=True)
+        raise typer.Exit(2)
+    body = None
+    if not dry_run:
+        if reason is None:
+            typer.echo("Erreur : --reason est obligatoire (ou --dry-run pour voir ce qui changerait)", err=True)
+            raise typer.Exit(2)
+        with checked_input():
+            body = MigrateBody(reason=reason)
+    ids = [project_id] if project_id is not None else _running_projects(api, str(process))
+    plans = [api.get(f"/projects/{id_}/migration") for id_ in ids]
+    for plan in plans:
+        plan["migrated"] = False
+        if body is not None and plan["refusal"] is None:
+            # The version the dry run saw: refused if another was shipped in between.
+            to_version = body.model_copy(update={"process_version": plan["to_version"]})
+            api.send("POST", f"/projects/{plan['project_id']}/migrate", to_version)
+            plan["migrated"] = True
+    show(plans, as_json, render_migrations)
+    if any(plan["refusal"] is not None and not plan["up_to_date"] for plan in plans):
+        raise typer.Exit(1)
+
+
+def _running_projects(api: ApiClient, process: str) -> list[str]:
+    """The portfolio's projects of `process` that still accept commands (active or paused)."""
+    running = {ProjectState.ACTIVE.value, ProjectState.PAUSED.value}
+    rows = api.all_pages("/projects", {"limit": "500"})
+    return [row["project_id"] for row in rows if row["process"] == process and row["state"] in running]
+
+
+def render_migrations(plans: list[dict[str, Any]]) -> None:
+    """One paragraph per project: what moved (or would), why not, or already there; then the counts."""
+    if not plans:
+        typer.echo("Aucun projet en cours de ce parcours.")
+        return
+    for plan in plans:
+        where = f"{plan['project_id']} : version {plan['from_version']} → {plan['to_version']}"
+        if plan["up_to_date"]:
+            typer.echo(f"{plan['project_id']} : à jour (version {plan['from_version']})")
+        elif plan["refusal"] is not None:
+            typer.echo(f"{where} refusé : {plan['refusal']}")
+        else:
+            typer.echo(f"{where} {'faite' if plan['migrated'] else 'possible'}")
+            for change in plan["changes"][1:]:
+                typer.echo(f"  - {change}")
+    moved = sum(1 for p in plans if p["migrated"])
+    possible = sum(1 for p in plans if p["refusal"] is None and not p["migrated"])
+    refused = sum(1 for p in plans if p["refusal"] is not None and not p["up_to_date"])
+    current = sum(1 for p in plans if p["up_to_date"])
+    counts = [f"{moved} migrés"] if moved else []
+    counts += [f"{possible} possibles"] if possible else []
+    typer.echo(", ".join([*counts, f"{refused} refusés", f"{current} à jour"]))
+
+
+@api_command
 def report(api: ApiClient, as_json: Json = False) -> None:
     """Le portefeuille en chiffres (coordinateur)."""
     show(api.get("/reports/portfolio"), as_json, render_report)
@@ -222,3 +342,6 @@ def register(app: typer.Typer) -> None:
     app.add_typer(cohort_app, name="cohort")
     for command in (submit, decide, deadline, pause, resume, abandon, report):
         app.command()(command)
+    app.command("planned-opening")(planned_opening)
+    app.command("profile")(profile)
+    app.command("migrate")(migrate)

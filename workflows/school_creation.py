@@ -28,6 +28,7 @@ with workflow.unsafe.imports_passed_through():
         StartProject,
         Update,
     )
+    from labellisation.path.clocks import FAIR_CLOCKS, FIRST_CLOCK_RULES
     from labellisation.path.commands import (
         AbandonProject,
         ChangePlannedOpening,
@@ -63,6 +64,17 @@ from workflows.ui_details import DetailsPublisher
 STARTING = "le projet est en cours de démarrage : réessayez dans un instant"
 
 
+#: Patch: projects built from here on follow the fair clocks (README, "Rules of the clocks"). Decided once,
+#: when the project is built; the rules are then part of the project (`Project.clock_rules`), carried
+#: through continue-as-new, so the pure model, not the workflow, branches on them.
+PATCH_FAIR_CLOCKS = "fair-clocks"
+
+
+def _new_project_clock_rules() -> int:
+    """The clock rules of a project built now: the fair clocks, except when replaying a run from before the patch."""
+    return FAIR_CLOCKS if workflow.patched(PATCH_FAIR_CLOCKS) else FIRST_CLOCK_RULES
+
+
 def _refused(refusal: Refusal) -> ApplicationError:
     return ApplicationError(refusal.message, type=refusal.code.value, non_retryable=True)
 
@@ -73,7 +85,9 @@ class SchoolCreationWorkflow:
     def __init__(self, start: StartProject) -> None:
         self._project: Project | None = start.project
         if self._project is None and start.process is not None:
-            self._project = start_project(start.profile, start.process, workflow.now(), start.actor)
+            self._project = start_project(
+                start.profile, start.process, workflow.now(), start.actor, clock_rules=_new_project_clock_rules()
+            )
         self._early_signals: list[DecideStep] = []
         #: Set by every change from outside the main loop: wakes it.
         self._changed = False
@@ -86,7 +100,9 @@ class SchoolCreationWorkflow:
     async def run(self, start: StartProject) -> ProjectOutcome:
         if self._project is None:
             process = start.process or await self._load_process(start.process_id)
-            self._project = start_project(start.profile, process, workflow.now(), start.actor)
+            self._project = start_project(
+                start.profile, process, workflow.now(), start.actor, clock_rules=_new_project_clock_rules()
+            )
             workflow.logger.info("project started", extra={"project_id": start.profile.project_id})
         for signal in self._early_signals:
             self.decide_signal(signal)

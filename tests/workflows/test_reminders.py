@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -31,31 +31,42 @@ PARIS = ZoneInfo("Europe/Paris")
 HOLDER = "porteur@edp-belfort.fr"
 
 
-def working_morning(moment: datetime) -> datetime:
+def working_day(day: date) -> bool:
     """Worked out independently of the product's calendar, with the `holidays` package."""
-    local = moment.astimezone(PARIS)
-    day = local.date() + timedelta(days=1 if local.time() > time(9) else 0)
-    while day.weekday() >= 5 or day in holidays.country_holidays("FR", years=day.year):
+    return day.weekday() < 5 and day not in holidays.country_holidays("FR", years=day.year)
+
+
+def morning_on_or_after(day: date) -> datetime:
+    while not working_day(day):
         day += timedelta(days=1)
+    return datetime.combine(day, time(9), tzinfo=PARIS)
+
+
+def morning_on_or_before(day: date) -> datetime:
+    while not working_day(day):
+        day -= timedelta(days=1)
     return datetime.combine(day, time(9), tzinfo=PARIS)
 
 
 def expected_for_stalled_step(started: datetime, end: datetime) -> list[tuple[str, str, datetime]]:
     """Every reminder the fnep policy sends for a step left alone from `started` until `end`, worked out by hand.
 
-    Two before the deadline, then one every week while overdue, the coordinator's escalation at three
-    weeks and pause advice at 45 days: the whole window, whatever the workflow did.
+    With the fair clocks: due the end of the day six months after the start; 30 and 7 days before, on the
+    last working morning on or before that day; once late, the first working morning after the due day,
+    then on (or after) the due day + 7, + 14...; the coordinator's escalation at 21 days and pause advice
+    at 45 days: the whole window, whatever the workflow did.
     """
-    due = started + relativedelta(months=6)
-    nominal = [(Kind.BEFORE_DUE, due - timedelta(days=30)), (Kind.BEFORE_DUE, due - timedelta(days=7))]
-    nominal += [(Kind.ESCALATION, due + timedelta(days=21)), (Kind.PAUSE_ADVISED, due + timedelta(days=45))]
-    week = 1
-    while due + timedelta(days=7 * week) < end:
-        nominal.append((Kind.OVERDUE, due + timedelta(days=7 * week)))
-        week += 1
+    due_day = started.astimezone(PARIS).date() + relativedelta(months=6)
+    expected = [(Kind.BEFORE_DUE, morning_on_or_before(due_day - timedelta(days=days))) for days in (30, 7)]
+    expected += [(Kind.ESCALATION, morning_on_or_after(due_day + timedelta(days=21))),
+                 (Kind.PAUSE_ADVISED, morning_on_or_after(due_day + timedelta(days=45)))]  # fmt: skip
+    late = [morning_on_or_after(due_day + timedelta(days=1))]
+    while due_day + timedelta(days=7 * len(late)) < end.astimezone(PARIS).date():
+        late.append(morning_on_or_after(due_day + timedelta(days=7 * len(late))))
+    expected += [(Kind.OVERDUE, at) for at in late]
     to = {Kind.BEFORE_DUE: HOLDER, Kind.OVERDUE: HOLDER}
-    out = [(k.value, to.get(k, "coordination@fnep.fr"), working_morning(at)) for k, at in nominal]
-    return sorted((o for o in out if o[2] < end), key=lambda o: (o[2], o[0]))
+    out = [(k.value, to.get(k, "coordination@fnep.fr"), at) for k, at in expected]
+    return sorted((o for o in out if started <= o[2] < end), key=lambda o: (o[2], o[0]))
 
 
 def sent_reminders(events: list[Event]) -> list[tuple[str, str, datetime]]:
@@ -196,7 +207,19 @@ async def test_a_crash_between_the_smtp_acceptance_and_the_record_sends_the_remi
     assert await reminder_rows(sqlite_store) == 1
 
 
-async def test_silent_while_paused_but_the_review_date_then_reminders_resume(
+def every_ten_working_days(first: datetime, end: datetime) -> list[datetime]:
+    """`first`, then every 10 working days (counted with the `holidays` package) before `end`."""
+    out, day = [], first.date()
+    while (at := datetime.combine(day, time(9), tzinfo=PARIS)) < end:
+        out.append(at)
+        for _ in range(10):
+            day += timedelta(days=1)
+            while not working_day(day):
+                day += timedelta(days=1)
+    return out
+
+
+async def test_silent_while_paused_but_the_review_reminders_then_reminders_resume(
     client: Client, sqlite_store: RecordStore, mailbox: Mailbox, task_queue: str, time_skipping_env: WorkflowEnvironment
 ) -> None:
     async with running(client, task_queue, sqlite_store, mailbox.settings):
@@ -215,7 +238,12 @@ async def test_silent_while_paused_but_the_review_date_then_reminders_resume(
         return [e for e in events if e.kind is EventKind.REMINDER_SENT]
 
     during = reminders(resumed_at)[len(reminders(paused_at)) :]
-    assert [(e.data["kind"], e.data["to"]) for e in during] == [("pause_review", ["coordination@fnep.fr"])]
+    # The review date's working morning, then every 10 working days until the resume.
+    resume = next(e.at for e in resumed_at if e.kind is EventKind.PROJECT_RESUMED)
+    expected = every_ten_working_days(morning_on_or_after(today + timedelta(30)), resume)
+    assert len(expected) >= 3
+    assert [(e.data["kind"], e.data["to"], e.at.astimezone(PARIS).replace(second=0, microsecond=0)) for e in during] \
+        == [("pause_review", ["coordination@fnep.fr"], at) for at in expected]  # fmt: skip
     after = reminders(final)[len(reminders(resumed_at)) :]
     assert after and {e.data["kind"] for e in after} <= {"overdue", "escalation", "pause_advised"}
     for event in reminders(final):

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import date, timedelta
+from datetime import date, time, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from temporalio.api.enums.v1 import EventType
@@ -35,6 +36,7 @@ WORKFLOW_TASK_EVENTS = {
     "EVENT_TYPE_WORKFLOW_TASK_STARTED",
     "EVENT_TYPE_WORKFLOW_TASK_COMPLETED",
 }
+PARIS = ZoneInfo("Europe/Paris")
 FNEP_STAGES = [stage.id for stage in load_process("fnep").stages]
 COHORT = Cohort(label="2028-2030", enrolled=12, dropouts=1, presented=11, passed=10, positive_exits=11, job_offers=55)
 
@@ -139,7 +141,7 @@ async def test_abandon_ends_the_project_and_keeps_the_reason(
     assert history[-1].comment == "Porteur dissous"
 
 
-async def test_pause_then_resume_shifts_open_deadlines_by_the_paused_time(
+async def test_pause_then_resume_shifts_open_deadlines_by_the_whole_days_paused(
     client: Client, sqlite_store: RecordStore, mailbox: Mailbox, task_queue: str, time_skipping_env: WorkflowEnvironment
 ) -> None:
     async with running(client, task_queue, sqlite_store, mailbox.settings):
@@ -158,7 +160,10 @@ async def test_pause_then_resume_shifts_open_deadlines_by_the_paused_time(
     pause_at = next(e.at for e in history if e.kind is EventKind.PROJECT_PAUSED)
     resume_at = next(e.at for e in history if e.kind is EventKind.PROJECT_RESUMED)
     assert resume_at - pause_at >= timedelta(days=90)
-    assert after - before == resume_at - pause_at
+    # Fair clocks: the days from the pause's day to the resume's (Paris), the deadline still ending a day.
+    paused_days = resume_at.astimezone(PARIS).date() - pause_at.astimezone(PARIS).date()
+    assert after.astimezone(PARIS) == (before.astimezone(PARIS) + paused_days)
+    assert after.astimezone(PARIS).time() == time(23, 59, 59)
     assert resumed.state is ProjectState.ACTIVE
     assert resumed.next_due_at == after
 
@@ -233,7 +238,11 @@ async def test_each_refusal_is_clear_and_changes_nothing(
         await project.update(Update.PAUSE, pause)
         submit_now = SubmitStep(actor="p", step="association", documents=[DOCUMENT])
         await assert_refused(project, Update.SUBMIT, submit_now, "conflict", "en pause", sqlite_store)
-        await assert_refused(project, Update.PAUSE, pause, "conflict", "en pause", sqlite_store)
+        move = MoveDeadline(actor="c", step="association", due_on=review_on, reason="Attente")
+        await assert_refused(project, Update.MOVE_DEADLINE, move, "conflict", "en pause", sqlite_store)
+        # Pausing a paused project extends the pause (fair clocks): a new review date, the same start.
+        extended = await project.update(Update.PAUSE, pause.model_copy(update={"review_on": review_on + timedelta(7)}))
+        assert extended.pause is not None and extended.pause.review_on == review_on + timedelta(7)
 
         await project.update(Update.ABANDON, AbandonProject(actor="c", reason="Fin du projet"))
         await project.handle.result()

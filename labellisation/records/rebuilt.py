@@ -15,14 +15,15 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
+from labellisation.path.clocks import FIRST_CLOCK_RULES, work_calendar
 from labellisation.path.state import (
     OPEN_STEP,
     Cohort,
     Event,
     EventKind,
     Pause,
+    PausedSpan,
     Project,
     ProjectProfile,
     ProjectState,
@@ -44,16 +45,30 @@ def status_from_records(
     """The status of a project from its records row and events (oldest first), counted at `now`."""
     project = rebuild_project(record, events, shipped)
     status = project_status(project, now)
-    return status.model_copy(update={"next_reminder": None, "source": RECORDS})
+    return status.model_copy(update={"next_reminder": None, "upcoming_reminders": [], "source": RECORDS})
 
 
 def rebuild_project(record: ProjectRecord, events: Sequence[Event], shipped: ProcessDefinition | None) -> Project:
-    """The project as its events left it: steps with their dates, pause, cohorts; state and stage from the row."""
+    """The project as its events left it: steps with their dates, pauses, cohorts; state and stage from the row."""
     process = _definition(record, events, shipped)
-    steps = {d.id: StepState(id=d.id, stage=s.id) for s in process.stages for d in s.steps}
-    anchored = {d.id for s in process.stages for d in s.steps if d.due is not None}
+    started = next((e for e in events if e.kind is EventKind.PROJECT_STARTED), None)
+    stage_ids = [s.id for s in process.stages]
+    project = Project(
+        profile=ProjectProfile.model_validate(record.profile),
+        process=process,
+        state=record.state,
+        stage_index=stage_ids.index(record.current_stage) if record.current_stage in stage_ids else 0,
+        steps=[StepState(id=d.id, stage=s.id) for s in process.stages for d in s.steps],
+        events=list(events),
+        next_event_number=len(events) + 1,
+        started_at=started.at if started is not None else record.updated_at,
+        updated_at=record.updated_at,
+        clock_rules=int(started.data.get("clock_rules", FIRST_CLOCK_RULES))
+        if started is not None
+        else FIRST_CLOCK_RULES,
+    )
+    steps = {step.id: step for step in project.steps}
     pause: Pause | None = None
-    cohorts: list[Cohort] = []
     for event in events:
         step = steps.get(event.step) if event.step is not None else None
         if step is not None:
@@ -68,23 +83,12 @@ def rebuild_project(record: ProjectRecord, events: Sequence[Event], shipped: Pro
                 since=since, reason=event.comment or "", review_on=date.fromisoformat(event.data["review_on"])
             )
         elif event.kind is EventKind.PROJECT_RESUMED:
-            _shift_open_deadlines(steps.values(), anchored, event.data, process.timezone)
+            _resumed(project, pause.since if pause is not None else event.at, event)
             pause = None
         elif event.kind is EventKind.COHORT_RECORDED:
-            cohorts.append(Cohort.model_validate(event.data))
-    stage_ids = [s.id for s in process.stages]
-    return Project(
-        profile=ProjectProfile.model_validate(record.profile),
-        process=process,
-        state=record.state,
-        stage_index=stage_ids.index(record.current_stage) if record.current_stage in stage_ids else 0,
-        steps=list(steps.values()),
-        pause=pause if record.state is ProjectState.PAUSED else None,
-        cohorts=cohorts,
-        next_event_number=len(events) + 1,
-        started_at=events[0].at if events else record.updated_at,
-        updated_at=record.updated_at,
-    )
+            project.cohorts.append(Cohort.model_validate(event.data))
+    project.pause = pause if record.state is ProjectState.PAUSED else None
+    return project
 
 
 def _step_event(step: StepState, event: Event) -> None:
@@ -98,6 +102,8 @@ def _step_event(step: StepState, event: Event) -> None:
         step.submissions += 1
     elif kind in _DECIDED:
         step.status, step.decided_at = _DECIDED[kind], at
+        if "due_at" in event.data:  # fair clocks: sent back, due again at the later of its deadline and the delay
+            step.due_at, step.due_set_at = _moment(event.data["due_at"]), at
     elif kind is EventKind.DEADLINE_MOVED:
         step.due_at, step.due_set_at, step.deadline_noted = _moment(event.data.get("due_at")), at, False
     elif kind is EventKind.DEADLINE_PASSED:
@@ -111,29 +117,26 @@ _DECIDED = {
 }
 
 
-def _shift_open_deadlines(steps: Any, anchored: set[str], data: dict[str, Any], timezone: str) -> None:
-    """What resume did to the open deadlines: the dates it recorded, else the shift it recorded.
+def _resumed(project: Project, since: datetime, event: Event) -> None:
+    """What resume did to the open deadlines, from what its event recorded.
 
-    `paused_days` (fair clocks): whole days, on the calendar, for the deadlines not anchored on a project date;
-    else `paused_seconds`, exactly, for every open deadline.
+    Fair clocks (`paused_days`): whole days on the project's calendar, except the deadlines anchored on the
+    planned opening, and the pause kept for the clocks counted from before it; first rules: every open
+    deadline moved by `paused_seconds`, exactly.
     """
-    recorded = data.get("deadlines")
-    if isinstance(recorded, dict):
-        for step in steps:
-            if step.id in recorded:
-                step.due_at = _moment(recorded[step.id].get("due_at"))
-        return
-    zone = ZoneInfo(timezone)
-    for step in steps:
+    fair_days = event.data.get("paused_days")
+    calendar = work_calendar(project)
+    for step in project.steps:
         if step.status not in OPEN_STEP or step.due_at is None:
             continue
-        if "paused_days" in data:
-            if step.id not in anchored:
-                local = step.due_at.astimezone(zone)
-                day = local.date() + timedelta(days=round(float(data["paused_days"])))
-                step.due_at = datetime.combine(day, local.time(), tzinfo=zone)
-        else:
-            step.due_at = step.due_at + timedelta(seconds=int(data.get("paused_seconds", 0)))
+        definition = project.process.step(step.id)
+        if fair_days is None:
+            step.due_at += timedelta(seconds=int(event.data.get("paused_seconds", 0)))
+        elif definition is None or definition.due is None:
+            step.due_at = calendar.shift_days(step.due_at, float(fair_days))
+        step.due_set_at = event.at
+    if fair_days is not None:
+        project.pauses.append(PausedSpan(since=since, until=event.at, days=float(fair_days)))
 
 
 def _definition(record: ProjectRecord, events: Sequence[Event], shipped: ProcessDefinition | None) -> ProcessDefinition:

@@ -17,11 +17,9 @@ from temporalio.client import Client
 from temporalio.service import RPCError, RPCStatusCode
 from temporalio.testing import WorkflowEnvironment
 
-from labellisation.contract import SEARCH_ATTRIBUTES, workflow_id
-from labellisation.converter import data_converter
-from labellisation.devstack import free_port
-from labellisation.temporal import dev_server_binary
+from labellisation.contract import workflow_id
 from tests.support.api import DOCS, PROJECT, Api, api, profile
+from tests.support.servers import start_dev_server
 
 __all__ = ["api"]  # the API over the dev server below
 
@@ -32,10 +30,7 @@ STEP_FIELDS = ("id", "label", "stage", "status", "started_at", "due_at", "submit
 @pytest.fixture
 async def time_skipping_env() -> AsyncIterator[WorkflowEnvironment]:
     """Here the `api` fixture runs over the real dev server."""
-    async with await WorkflowEnvironment.start_local(
-        dev_server_existing_path=str(dev_server_binary()), port=free_port(), data_converter=data_converter,
-        search_attributes=list(SEARCH_ATTRIBUTES),
-    ) as env:  # fmt: skip
+    async with await start_dev_server() as env:
         yield env
 
 

@@ -87,8 +87,11 @@ def refuse_start(profile: ProjectProfile, process: ProcessDefinition, now: datet
     return _refuse_planned_opening(profile, process, now, steps=None)
 
 
-#: How far `first_workable_opening` looks: beyond, a definition's offsets make no sense.
-_OPENING_SEARCH_DAYS = 20 * 366
+#: How far ahead an opening may be planned: further, a date is a typing error, and the reminders counted
+#: after it would run past the last year a date can have (9999).
+MAX_OPENING_YEARS = 20
+#: How far `first_workable_opening` looks.
+_OPENING_SEARCH_DAYS = MAX_OPENING_YEARS * 366
 
 
 def first_workable_opening(
@@ -112,9 +115,14 @@ def _refuse_planned_opening(
 ) -> Refusal | None:
     """The start's check, for a new project (`steps` None) or for the anchored steps still to come (`steps`)."""
     opening = end_of_day(profile.planned_opening, process.timezone)
+    day = format_date_fr(profile.planned_opening)
     if opening <= now:
-        day = format_date_fr(profile.planned_opening)
         return Refusal(code=RefusalCode.INVALID, message=f"planned_opening : l'ouverture prévue ({day}) est passée")
+    if opening - now > timedelta(days=MAX_OPENING_YEARS * 365):
+        return Refusal(
+            code=RefusalCode.INVALID,
+            message=f"planned_opening : l'ouverture prévue ({day}) est à plus de {MAX_OPENING_YEARS} ans",
+        )
     late = _late_anchored_step(profile, process, now, steps)
     if late is None:
         return None

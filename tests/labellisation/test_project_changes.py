@@ -8,17 +8,30 @@ planned on 1 September 2028 (tests/support/profiles.py).
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
 from pydantic import ValidationError
 
-from labellisation.path.commands import AbandonProject, ChangePlannedOpening, PauseProject, UpdateProfile
+from labellisation.path.commands import (
+    AbandonProject,
+    ChangePlannedOpening,
+    PauseProject,
+    ResumeProject,
+    UpdateProfile,
+)
 from labellisation.path.reminders import Kind, PlannedReminder, Role, send_request
 from labellisation.path.state import EventKind, Project, ProjectState, StepStatus
 from labellisation.path.status import project_status
-from labellisation.path.transitions import Refusal, RefusalCode, apply, first_workable_opening, refuse_start
+from labellisation.path.transitions import (
+    Refusal,
+    RefusalCode,
+    apply,
+    first_workable_opening,
+    refuse_start,
+    start_project,
+)
 from labellisation.process import load_process
 from tests.support.path_helpers import T0, new_project, ok, pass_step
 from tests.support.profiles import make_profile
@@ -123,6 +136,16 @@ def test_a_past_opening_is_refused() -> None:
     assert refusal.message == "planned_opening : l'ouverture prévue (28 février 2027) est passée"
 
 
+def test_an_opening_more_than_twenty_years_ahead_is_refused_at_start_and_later() -> None:
+    # 2 December 2026: twenty years of 365 days reach 27 November 2046.
+    assert refuse_start(make_profile(planned_opening=date(2046, 11, 26)), load_process("fnep"), DECEMBER) is None
+    refusal = refuse_start(make_profile(planned_opening=date(9999, 12, 31)), load_process("fnep"), DECEMBER)
+    assert refusal is not None and refusal.message == (
+        "planned_opening : l'ouverture prévue (31 décembre 9999) est à plus de 20 ans"
+    )
+    assert refused(at_implementation(), opening(date(2047, 1, 1)), DECEMBER).code is RefusalCode.INVALID
+
+
 def test_the_start_check_names_the_first_date_that_works_too() -> None:
     refusal = refuse_start(make_profile(planned_opening=date(2027, 3, 1)), load_process("fnep"), DECEMBER)
     assert refusal is not None and refusal.message.endswith("(au plus tôt le 2 mars 2027)")
@@ -166,6 +189,23 @@ def test_a_paused_project_can_move_its_opening() -> None:
     moved = ok(apply(paused, opening(date(2029, 3, 15)), datetime(2027, 4, 1, 8, 0, tzinfo=UTC)))
     assert moved.state is ProjectState.PAUSED
     assert due(moved, "opening_declaration") == datetime(2028, 12, 15, 22, 59, 59, tzinfo=UTC)
+
+
+def test_with_the_fair_clocks_a_resume_leaves_the_new_opening_deadlines_where_they_are() -> None:
+    """Paused 5 January 2027, opening moved to 15 March 2029 on 1 February, resumed 15 March 2027: the
+    declaration stays due 15 December 2028 at the end of the day, while a deadline counted from the stage
+    start moves by the 69 days paused."""
+    project = start_project(make_profile("edp-belfort"), load_process("fnep"), T0, "coordination", clock_rules=2)
+    for step_id in BEFORE_IMPLEMENTATION:
+        project = pass_step(project, step_id, datetime(2026, 12, 1, 10, 0, tzinfo=UTC))
+    works_due = due(project, "works")
+    assert works_due is not None
+    pause = PauseProject(actor="coordination", reason="Attente du vote", review_on=date(2027, 3, 15))
+    project = ok(apply(project, pause, datetime(2027, 1, 5, 9, 0, tzinfo=UTC)))
+    project = ok(apply(project, opening(date(2029, 3, 15)), datetime(2027, 2, 1, 9, 0, tzinfo=UTC)))
+    project = ok(apply(project, ResumeProject(actor="coordination"), datetime(2027, 3, 15, 9, 0, tzinfo=UTC)))
+    assert due(project, "opening_declaration") == datetime(2028, 12, 15, 22, 59, 59, tzinfo=UTC)
+    assert due(project, "works") == works_due + timedelta(days=69)  # 1 August to 9 October 2027: both summer time
 
 
 def test_a_finished_project_refuses_both_changes() -> None:

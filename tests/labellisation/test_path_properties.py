@@ -11,7 +11,13 @@ every single command it checks that:
 - a finished project (completed, rejected, abandoned) refuses every command
   and stays exactly as it was;
 - a pause followed by a resume never moves a deadline backwards (open steps
-  move forward by exactly the paused time);
+  move forward by exactly the paused time; with the fair clocks by the whole
+  days paused, and deadlines anchored on the planned opening do not move);
+- with the fair clocks (half of the runs): no holder clock runs while FNEP
+  holds a step (no holder reminder planned for it, no day overdue), nothing
+  is counted while paused (only the pause review is planned, days overdue are
+  frozen and the same after the resume), and a step sent back for changes is
+  not overdue before the changes delay;
 - event ids strictly increase, without gaps or duplicates, and the history
   only ever grows at its end; a passed deadline is noted once;
 - a refusal never changes the project it was given (nor does an acceptance:
@@ -31,6 +37,7 @@ from hypothesis import HealthCheck, Phase, event, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, rule
 
+from labellisation.path.clocks import FAIR_CLOCKS, FIRST_CLOCK_RULES, clocks_stopped_at
 from labellisation.path.commands import (
     AbandonProject,
     Command,
@@ -42,6 +49,8 @@ from labellisation.path.commands import (
     ResumeProject,
     SubmitStep,
 )
+from labellisation.path.deadlines import changes_delay_end
+from labellisation.path.reminders import ROLE_OF, Kind, Role, planned_reminders
 from labellisation.path.state import (
     AWAITING_HOLDER,
     OPEN_STEP,
@@ -51,11 +60,14 @@ from labellisation.path.state import (
     ProjectState,
     StepStatus,
 )
-from labellisation.path.transitions import Refusal, RefusalCode, apply, note_deadlines
+from labellisation.path.status import project_status
+from labellisation.path.transitions import Refusal, RefusalCode, apply, note_deadlines, start_project
 from tests.support.path_helpers import DOC, T0, new_project
+from tests.support.profiles import make_profile
 
 STARTED = new_project()
 FNEP = STARTED.process
+CLOCK_RULES = (FIRST_CLOCK_RULES, FAIR_CLOCKS)
 PARIS = ZoneInfo(FNEP.timezone)
 STEP_IDS = [step.id for stage in FNEP.stages for step in stage.steps]
 DECIDED = frozenset({StepStatus.APPROVED, StepStatus.REJECTED})
@@ -109,9 +121,9 @@ def _cohort(label: str) -> RecordCohort:
     return RecordCohort(actor="direction", cohort=Cohort(label=label, **counts))
 
 
-def _walked_to(stage_index: int) -> tuple[Project, datetime]:
+def _walked_to(stage_index: int, rules: int) -> tuple[Project, datetime]:
     """A project whose first `stage_index` stages were approved, twenty days apart, and the time then."""
-    project, now = STARTED, T0
+    project, now = start_project(make_profile("edp-belfort"), FNEP, T0, "coordination", rules), T0
     for stage in FNEP.stages[:stage_index]:
         for definition in stage.steps:
             now += timedelta(days=20)
@@ -127,8 +139,9 @@ def _walked_to(stage_index: int) -> tuple[Project, datetime]:
     return project, now
 
 
-#: One project at the start of each stage; runs share them, as `Run` checks that no transition changes its input.
-STARTS = [_walked_to(index) for index in range(len(FNEP.stages))]
+#: One project at the start of each stage, for each clock rules; runs share them, as `Run` checks that no
+#: transition changes its input.
+STARTS = {rules: [_walked_to(index, rules) for index in range(len(FNEP.stages))] for rules in CLOCK_RULES}
 
 
 def _target(project: Project, pick: int) -> str:
@@ -187,7 +200,9 @@ def check_invariants(before: Project, after: Project) -> None:
         if any(_status(after, s.id) is not StepStatus.NOT_STARTED for s in stage.steps)
     ]
     assert started == list(range(len(started))), f"stages started out of order: {started}"
-    assert after.stage_index == started[-1]
+    if after.stage_index != started[-1]:  # fair clocks: a stage completed during a pause, the next one waits
+        assert after.clock_rules == FAIR_CLOCKS and after.pause is not None, "a stage started out of turn"
+        assert after.stage_index == started[-1] + 1
     for stage in after.process.stages[: after.stage_index]:
         for s in stage.steps:
             assert _status(after, s.id) is StepStatus.APPROVED, f"{s.id} not approved before a later stage started"
@@ -233,6 +248,36 @@ def check_invariants(before: Project, after: Project) -> None:
         assert after is before, "a finished project changed"
 
 
+#: The reminders that measure the holder (a holder clock), whoever receives them.
+HOLDER_CLOCK = {Kind.BEFORE_DUE, Kind.OVERDUE, Kind.CHANGES_PENDING, Kind.ESCALATION, Kind.PAUSE_ADVISED}
+assert {kind for kind, role in ROLE_OF.items() if role is Role.HOLDER} <= HOLDER_CLOCK
+
+
+def _overdue(project: Project, now: datetime) -> dict[str, int]:
+    return {view.id: view.days_overdue for view in project_status(project, now).steps}
+
+
+def check_clocks(project: Project, now: datetime) -> None:
+    """Who holds the clock, at `now`."""
+    overdue = _overdue(project, now)
+    planned = planned_reminders(project)
+    for step in project.steps:  # no holder clock while FNEP holds the step (every clock rules)
+        if step.status is StepStatus.SUBMITTED:
+            assert overdue[step.id] == 0, f"{step.id} overdue while FNEP holds it"
+            assert not [r for r in planned if r.step == step.id and r.kind in HOLDER_CLOCK], step.id
+    if project.pause is not None:  # nothing but the pause review while paused
+        assert {r.kind for r in planned} <= {Kind.PAUSE_REVIEW}, planned
+    if project.clock_rules < FAIR_CLOCKS:
+        return
+    for step in project.steps:  # every deadline ends a day
+        if step.due_at is not None:
+            assert step.due_at.astimezone(PARIS).time() == END_OF_DAY, (step.id, step.due_at)
+    stopped = clocks_stopped_at(project)
+    if stopped is not None:  # nothing counted while paused or once finished
+        assert overdue == _overdue(project, stopped)
+        assert overdue == _overdue(project, now + timedelta(days=400))
+
+
 @dataclass
 class Run:
     """One project driven by actions, checked after every command."""
@@ -241,6 +286,8 @@ class Run:
     now: datetime
     #: Every step's deadline when the project was paused, to compare at resume.
     dues_at_pause: dict[str, datetime | None] | None = None
+    #: Every step's days overdue and status when the project was paused (fair clocks), to compare at resume.
+    overdue_at_pause: dict[str, tuple[int, StepStatus]] | None = None
     #: (step, deadline) of every DEADLINE_PASSED event so far.
     noted: set[tuple[str | None, object]] = field(default_factory=set)
     commands: int = 0
@@ -264,6 +311,7 @@ class Run:
             assert key not in self.noted, f"deadline {key} noted twice"
             self.noted.add(key)
         assert note_deadlines(after, self.now) is after, "a deadline noted twice at the same moment"
+        check_clocks(after, self.now)
         self.project = after
 
     def send(self, command: Command) -> None:
@@ -284,7 +332,9 @@ class Run:
         assert not before.finished, f"a finished project accepted {type(command).__name__}"
         assert result.updated_at == self.now
         check_invariants(before, result)
+        check_clocks(result, self.now)
         self._check_pause(before, result, command)
+        self._check_changes_delay(before, result, command)
         if isinstance(command, MoveDeadline):  # to the end of the given day in Paris, never into the past
             moved = result.find_step(command.step)
             assert moved is not None and moved.due_at is not None and moved.due_at > self.now
@@ -297,7 +347,9 @@ class Run:
             self.send(command)
 
     def _check_pause(self, before: Project, after: Project, command: Command) -> None:
-        if isinstance(command, PauseProject):
+        if after.clock_rules >= FAIR_CLOCKS:
+            self._check_fair_pause(before, after, command)
+        elif isinstance(command, PauseProject):
             assert before.pause is None and after.pause is not None
             self.dues_at_pause = {s.id: s.due_at for s in after.steps}
         elif isinstance(command, ResumeProject):
@@ -315,9 +367,60 @@ class Run:
             assert isinstance(command, AbandonProject), f"{type(command).__name__} accepted while paused"
             self.dues_at_pause = None
 
+    def _check_fair_pause(self, before: Project, after: Project, command: Command) -> None:
+        """Fair clocks: a pause can be extended and decisions go on; resume gives back whole days, except to
+        deadlines anchored on the planned opening, and the days overdue are what they were at the pause."""
+        if isinstance(command, PauseProject):
+            assert after.pause is not None
+            if before.pause is not None:  # extended: same start, same deadlines
+                assert after.pause.since == before.pause.since
+                assert [s.due_at for s in after.steps] == [s.due_at for s in before.steps]
+            else:
+                overdue = _overdue(after, self.now)
+                assert overdue == _overdue(before, self.now), "pausing changed a count"
+                self.overdue_at_pause = {s.id: (overdue[s.id], s.status) for s in after.steps}
+        elif isinstance(command, ResumeProject):
+            assert before.pause is not None and self.overdue_at_pause is not None
+            days = timedelta(
+                days=(self.now.astimezone(PARIS).date() - before.pause.since.astimezone(PARIS).date()).days
+            )
+            for old, new in zip(before.steps, after.steps, strict=True):
+                if old.due_at is None or old.status not in OPEN_STEP:
+                    assert new.due_at == old.due_at or old.status is StepStatus.NOT_STARTED, old.id
+                    continue
+                definition = FNEP.step(old.id)
+                assert definition is not None
+                expected = old.due_at if definition.due is not None else old.due_at.astimezone(PARIS) + days
+                assert new.due_at == expected, f"resume moved {old.id} from {old.due_at} to {new.due_at}"
+            overdue = _overdue(after, self.now)
+            for step in after.steps:
+                count, status = self.overdue_at_pause[step.id]
+                if step.status is status:
+                    assert overdue[step.id] == count, f"{step.id} counted paused days"
+            self.overdue_at_pause = None
+        elif before.pause is not None:
+            allowed = isinstance(command, AbandonProject) or (
+                isinstance(command, DecideStep) and (held := before.find_step(command.step)) is not None
+                and held.status is StepStatus.SUBMITTED
+            )  # fmt: skip
+            assert allowed, f"{type(command).__name__} accepted while paused"
 
-def play(actions: list[Action], start: int = 0) -> Run:
-    project, now = STARTS[start]
+    @staticmethod
+    def _check_changes_delay(before: Project, after: Project, command: Command) -> None:
+        """After a request for changes the step is not overdue before the changes delay (fair clocks)."""
+        if not isinstance(command, DecideStep) or command.decision is not Decision.REQUEST_CHANGES:
+            return
+        if after.clock_rules < FAIR_CLOCKS or before.decisions.keys() != after.decisions.keys() - {command.decision_id}:
+            return
+        old, new = before.find_step(command.step), after.find_step(command.step)
+        assert old is not None and new is not None and new.due_at is not None
+        assert new.due_at >= changes_delay_end(after, after.updated_at)
+        assert old.due_at is None or new.due_at >= old.due_at
+        assert _overdue(after, after.updated_at)[new.id] == 0
+
+
+def play(actions: list[Action], start: int = 0, rules: int = FIRST_CLOCK_RULES) -> Run:
+    project, now = STARTS[rules][start]
     run = Run(project, now)
     for action in actions:
         run.act(action)
@@ -329,9 +432,9 @@ class RandomPath(RuleBasedStateMachine):
 
     run: Run
 
-    @initialize(start=st.integers(0, len(STARTS) - 1))
-    def start(self, start: int) -> None:
-        project, now = STARTS[start]
+    @initialize(start=st.integers(0, len(FNEP.stages) - 1), rules=st.sampled_from(CLOCK_RULES))
+    def start(self, start: int, rules: int) -> None:
+        project, now = STARTS[rules][start]
         check_invariants(project, project)
         self.run = Run(project, now)
 
@@ -342,6 +445,7 @@ class RandomPath(RuleBasedStateMachine):
     def teardown(self) -> None:
         if hasattr(self, "run"):
             event(f"ended {self.run.project.state.value}")
+            event(f"clock rules {self.run.project.clock_rules}")
 
 
 TestRandomPath = RandomPath.TestCase

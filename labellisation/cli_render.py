@@ -123,6 +123,35 @@ def render_status(status: dict[str, Any]) -> None:
         kind = REMINDER_LABELS[ReminderKind(reminder["kind"])]
         to = ADDRESSEE_LABELS[RecipientRole(reminder["to"])]
         out.print(f"Prochain rappel : {kind}, {to}, le {_moment(reminder['at'], process)}")
+    _render_upcoming(status.get("upcoming_reminders") or [], process)
+    if status.get("calendar") in CALENDAR_LABELS:
+        out.print(f"Calendrier : {CALENDAR_LABELS[status['calendar']]}")
+
+
+#: The calendars worth a line under the status: the national one goes without saying.
+CALENDAR_LABELS = {
+    "fr_working_days_alsace_moselle": "Alsace-Moselle (Vendredi saint et 26 décembre chômés)",
+}
+#: How many upcoming reminders `projects show` lists, one line each (every one is in --json).
+UPCOMING_SHOWN = 3
+
+
+def _render_upcoming(upcoming: list[dict[str, Any]], process: str) -> None:
+    """« Rappels à venir »: the soonest of every series' next reminder, one line each, its step's label cut to fit."""
+    if not upcoming:
+        return
+    shown = upcoming[:UPCOMING_SHOWN]
+    count = f" ({len(shown)} sur {len(upcoming)}, tous avec --json)" if len(upcoming) > len(shown) else ""
+    out.print(f"Rappels à venir{count} :")
+    for reminder in shown:
+        kind = REMINDER_LABELS[ReminderKind(reminder["kind"])]
+        to = ADDRESSEE_LABELS[RecipientRole(reminder["to"])]
+        line = f"  • {_moment(reminder['at'], process)} : {kind}, {to}"
+        room = out.width - len(line) - 3
+        if reminder.get("step") and room >= 8:  # the step's label, cut to stay on one line
+            label = _step(process, reminder["step"])
+            line += " — " + (label if len(label) <= room else label[: room - 1].rstrip() + "…")
+        out.print(escape(line))
 
 
 def render_portfolio(items: list[dict[str, Any]]) -> None:

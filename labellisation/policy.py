@@ -1,9 +1,9 @@
 """The reminder and escalation policy of a process definition (DOMAIN.md defaults).
 
 Every delay is an ISO 8601 duration. With the `fr_working_days` calendar the
-review delays count working days (P10D = ten working days) and every reminder
-goes out on the next working morning; with `none` they are plain durations,
-which is what the `demo` process uses to fit a path into minutes.
+review delays count working days (P10D = ten working days) and reminders go
+out on working mornings (README, "Rules of the clocks"); with `none` they are
+plain durations, which is what the `demo` process uses to fit a path into minutes.
 """
 
 from __future__ import annotations

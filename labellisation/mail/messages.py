@@ -90,8 +90,11 @@ class ReminderEmail(_Model):
     step_label: str | None = None
     stage_label: str
     due_at: datetime | None = None
+    #: How late the step is: whole days past the deadline, or with the fair clocks the days started since
+    #: it (1 on the first late day), frozen while paused (labellisation/path/deadlines.py).
     days_overdue: int = Field(default=0, ge=0)
-    #: Calendar days since the submission (review kinds) or the request for changes.
+    #: Calendar days since the submission (review kinds) or the request for changes; with the fair clocks,
+    #: the days the project ran since (its pauses left out).
     days_waiting: int = Field(default=0, ge=0)
     review_on: date | None = None
     pause_reason: str | None = None

@@ -14,6 +14,7 @@ from labellisation.path.commands import PauseProject
 from labellisation.process import ProcessDefinition, load_process
 from tests.api.test_cli import api_url, cli
 from tests.support.api import Api, profile
+from tests.support.demo_path import approve_stages
 from tests.support.driver import ProjectDriver
 
 __all__ = ["api_url"]
@@ -62,6 +63,37 @@ async def test_the_profile_changes_the_holder_both_name_and_address(api: Api, ap
     }  # fmt: skip
     code, _, err = await cli(api, api_url, "coordinator", "profile", "edp-belfort", "--reason", "Rien")
     assert code == 1 and "rien à changer" in err
+
+
+async def test_a_coordinator_moves_the_opening_and_sees_the_new_declaration_and_its_reminders(
+    api: Api, api_url: str
+) -> None:
+    """The issue's "done when", on the `fnep` path: a project in its implementation stage, opening moved to
+    15 March 2029. The declaration is due 15 December 2028 (three months before, end of the day); its
+    reminders are in the status's upcoming reminders, worked out below."""
+    response = await api.call("coordinator", "POST", "/projects", profile(process="fnep"))
+    assert response.status_code == 201, response.text
+    project = ProjectDriver(api.env.client.get_workflow_handle(workflow_id("edp-belfort")))
+    await approve_stages(project, load_process("fnep").stages[:4])
+    code, _, err = await cli(api, api_url, "coordinator", "planned-opening", "edp-belfort", "2029-03-15",
+                             "--reason", "Travaux retardés")  # fmt: skip
+    assert code == 0, err
+
+    code, out, err = await cli(api, api_url, "coordinator", "projects", "show", "edp-belfort")
+    assert code == 0, err
+    declaration = next(line for line in out.splitlines() if "Déclaration d'ouverture" in line)
+    assert "15 décembre 2028" in declaration
+    code, out, _ = await cli(api, api_url, "coordinator", "projects", "show", "edp-belfort", "--json")
+    status = json.loads(out)
+    assert status["planned_opening"] == "2029-03-15"
+    reminders = [(r["kind"], r["at"]) for r in status["upcoming_reminders"] if r["step"] == "opening_declaration"]
+    assert reminders == [
+        ("before_due", "2028-11-15T09:00:00+01:00"),  # 30 days before: Wednesday 15 November
+        ("before_due", "2028-12-08T09:00:00+01:00"),  # 7 days before: Friday 8 December
+        ("overdue", "2028-12-18T09:00:00+01:00"),  # the first working morning after Friday 15 December
+        ("escalation", "2029-01-05T09:00:00+01:00"),  # the 21st day late, Friday 5 January
+        ("pause_advised", "2029-01-29T09:00:00+01:00"),  # the 45th, Monday 29 January
+    ]
 
 
 def demo_version_two(_: str) -> ProcessDefinition:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from labellisation.durations import Duration
@@ -64,11 +64,18 @@ def next_deadline(project: Project) -> datetime | None:
 
 
 def next_wakeup(project: Project) -> datetime | None:
-    """When the workflow must wake up with no message: the next unnoted deadline."""
+    """When the workflow must wake up with no message: the next unnoted deadline (the second after it with the
+    fair clocks, where a deadline is the last second allowed)."""
     if project.pause is not None or project.finished:
         return None
     pending = [s.due_at for s in project.steps if s.due_at is not None and _deadline_pending(s)]
-    return min(pending, default=None)
+    earliest = min(pending, default=None)
+    return earliest + timedelta(seconds=1) if earliest is not None and fair(project) else earliest
+
+
+def deadline_passed(project: Project, due: datetime, now: datetime) -> bool:
+    """Whether `due` has passed at `now`: from the deadline instant on (clock rules 1), after it (fair clocks)."""
+    return due < now if fair(project) else due <= now
 
 
 def _deadline_pending(step: StepState) -> bool:

@@ -35,7 +35,7 @@ from labellisation.path.commands import (
     SubmitStep,
     UpdateProfile,
 )
-from labellisation.path.deadlines import changes_delay_end, compute_due, end_of_day
+from labellisation.path.deadlines import changes_delay_end, compute_due, deadline_passed, end_of_day
 from labellisation.path.migration import plan_migration
 from labellisation.path.state import (
     AWAITING_HOLDER,
@@ -199,7 +199,7 @@ def note_deadlines(project: Project, now: datetime) -> Project:
     due = [
         s
         for s in project.steps
-        if s.status in AWAITING_HOLDER and s.due_at and not s.deadline_noted and s.due_at <= now
+        if s.status in AWAITING_HOLDER and s.due_at and not s.deadline_noted and deadline_passed(project, s.due_at, now)
     ]
     if not due:
         return project
@@ -320,6 +320,11 @@ def _move_deadline(project: Project, command: MoveDeadline, now: datetime) -> No
     if new_due <= now:
         raise _Refused(
             RefusalCode.INVALID, f"due_on : la nouvelle échéance ({command.due_on.isoformat()}) est déjà passée"
+        )
+    if new_due - now > timedelta(days=MAX_OPENING_YEARS * 365):  # beyond it the reminder dates overflow
+        raise _Refused(
+            RefusalCode.INVALID,
+            f"due_on : la nouvelle échéance ({command.due_on.isoformat()}) est à plus de {MAX_OPENING_YEARS} ans",
         )
     previous = step.due_at
     step.due_at = new_due

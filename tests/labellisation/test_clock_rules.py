@@ -21,10 +21,11 @@ from labellisation.path.commands import (
     PauseProject,
     ResumeProject,
 )
+from labellisation.path.deadlines import next_wakeup
 from labellisation.path.reminders import next_reminder, send_request
 from labellisation.path.state import EventKind, Project, ProjectState, StepState, StepStatus
 from labellisation.path.status import project_status
-from labellisation.path.transitions import Refusal, apply, mark_reminder_sent, start_project
+from labellisation.path.transitions import Refusal, apply, mark_reminder_sent, note_deadlines, start_project
 from labellisation.process import load_process
 from tests.support.path_helpers import ok, pass_step, submit
 from tests.support.profiles import make_profile
@@ -321,6 +322,18 @@ def test_example_5_days_overdue_count_started_days_and_stop_with_the_project() -
     resumed = resume(paused, paris(2027, 8, 30, 16, 0))  # 51 days later: due the end of 24 August
     assert local(step(resumed).due_at) == "2027-08-24 23:59:59"
     assert overdue(resumed, paris(2027, 8, 30, 16, 0)) == 6
+
+
+def test_a_deadline_passes_after_its_last_second() -> None:
+    project = start(paris(2027, 1, 4, 11, 0), FAIR)
+    due = paris(2027, 7, 4, 23, 59, 59)
+    assert next_wakeup(project) == paris(2027, 7, 5)  # the workflow wakes when the step is late
+    assert note_deadlines(project, due) is project
+    noted = note_deadlines(project, paris(2027, 7, 5))
+    assert (noted.events[-1].kind, noted.events[-1].at) == (EventKind.DEADLINE_PASSED, paris(2027, 7, 5))
+    old = start(paris(2027, 1, 4, 11, 0), OLD)
+    assert next_wakeup(old) == paris(2027, 7, 4, 11, 0)
+    assert note_deadlines(old, paris(2027, 7, 4, 11, 0)).events[-1].kind is EventKind.DEADLINE_PASSED
 
 
 def test_resume_shifts_open_deadlines_by_whole_days() -> None:

@@ -1,13 +1,17 @@
 """Regenerate the committed workflow histories the replay test checks.
 
-    .venv/bin/python -m tests.histories.generate v4
+    .venv/bin/python -m tests.histories.generate v5
 
 Runs representative projects on the time-skipping test server and writes each
 history as JSON into the folder named (`tests/histories/v4/`). Commit the
 folder and keep the older ones: each holds what a running project's history
 looks like for one version of the workflow, and every later change to
 `workflows/` must still replay them all. Projects start as `POST /projects`
-starts them (since v4): the `started` update sent with the start.
+starts them (since v4): the `started` update sent with the start. Since v5
+(the patch `fair-clocks`), `changed_while_paused` also plays what the fair
+clocks and the coordinator's new commands add: a pause extended, a decision
+during it, the profile and the planned opening changed, the next stage
+started at resume.
 """
 
 from __future__ import annotations
@@ -16,7 +20,7 @@ import asyncio
 import sys
 import tempfile
 from collections.abc import Awaitable, Callable
-from datetime import timedelta
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -29,8 +33,15 @@ from labellisation.converter import data_converter
 from labellisation.devstack import free_port
 from labellisation.mail.sink import start_sink
 from labellisation.overview import static_details, static_summary
-from labellisation.path.commands import AbandonProject, PauseProject, RecordCohort, ResumeProject
-from labellisation.path.state import Cohort, ProjectProfile
+from labellisation.path.commands import (
+    AbandonProject,
+    ChangePlannedOpening,
+    PauseProject,
+    RecordCohort,
+    ResumeProject,
+    UpdateProfile,
+)
+from labellisation.path.state import Cohort, Holder, ProjectProfile
 from labellisation.path.status import ProjectStatus
 from labellisation.process import load_process
 from labellisation.records.migrate import upgrade
@@ -83,6 +94,24 @@ async def continued_as_new(project: ProjectDriver, env: WorkflowEnvironment) -> 
         await project.decide("opportunity_study", "request_changes", comment=f"Tour {round_number}")
 
 
+async def changed_while_paused(project: ProjectDriver, env: WorkflowEnvironment) -> None:
+    today = (await env.get_current_time()).date()
+    await project.submit("opportunity_study")
+    await project.update(Update.PAUSE, PauseProject(actor="c", reason="Attente", review_on=today + timedelta(days=1)))
+    await env.sleep(timedelta(days=1))
+    later = PauseProject(actor="c", reason="Vote reporté", review_on=today + timedelta(days=3))
+    await project.update(Update.PAUSE, later)  # extended
+    await project.decide("opportunity_study", "approve")  # decided during the pause: the next stage waits
+    holder = Holder(name="Association EdP Belfort", email="presidence@edp-belfort.fr")
+    await project.update(Update.UPDATE_PROFILE, UpdateProfile(actor="c", holder=holder, reason="Nouveau contact"))
+    opening = ChangePlannedOpening(actor="c", planned_opening=date(2029, 3, 1), reason="Travaux plus longs")
+    await project.update(Update.CHANGE_PLANNED_OPENING, opening)
+    await env.sleep(timedelta(days=3))  # the pause reviews go out
+    await project.update(Update.RESUME, ResumeProject(actor="c"))  # the association starts
+    await env.sleep(timedelta(minutes=3))  # its deadline passes and its reminders go out
+    await project.update(Update.ABANDON, AbandonProject(actor="coordination", reason="Fin de l'exemple"))
+
+
 async def start(client: Client, profile: ProjectProfile, max_history_events: int | None) -> ProjectDriver:
     """A demo project started as the API starts one: update-with-start, the `started` update answering."""
     request = StartProject(
@@ -108,7 +137,8 @@ SCENARIOS: dict[str, Callable[[ProjectDriver, WorkflowEnvironment], Awaitable[No
     "changes_requested": changes_requested,
     "paused_and_resumed": paused_and_resumed,
     "rejected": rejected,
-    "continued_as_new": continued_as_new,
+    "changed_while_paused": changed_while_paused,
+    "continued_as_new": continued_as_new,  # last: its project stays active, its reminders going on
 }
 
 

@@ -8,6 +8,7 @@ folders until the last project of that version is done.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -18,9 +19,12 @@ from temporalio.workflow import NondeterminismError
 from labellisation.converter import data_converter
 from labellisation.worker_app import WORKFLOWS, sandbox_runner
 from tests.histories.careless_change import ChangedWithoutAPatch
+from workflows.school_creation import PATCH_FAIR_CLOCKS
 
 HISTORIES = sorted(Path(__file__).parent.glob("v*/*.json"))
 SCENARIOS = {"full_path", "changes_requested", "paused_and_resumed", "rejected", "continued_as_new"}
+#: Scenarios added with a version, and every later version's histories hold them too.
+SCENARIOS_SINCE = {5: {"changed_while_paused"}}
 #: One history of each version: the oldest, and the newest (its projects start with the `started` update).
 CONTROLS = [HISTORIES[0], max(HISTORIES, key=lambda p: (int(p.parent.name[1:]), p.stem))]
 
@@ -31,9 +35,23 @@ def load(path: Path) -> WorkflowHistory:
 
 def test_the_representative_histories_of_every_version_are_committed() -> None:
     versions = {p.parent.name for p in HISTORIES}
-    assert {"v1", "v2", "v3", "v4"} <= versions
+    assert {"v1", "v2", "v3", "v4", "v5"} <= versions
     for version in versions:
-        assert {p.stem for p in HISTORIES if p.parent.name == version} >= SCENARIOS, version
+        added = {name for since, names in SCENARIOS_SINCE.items() if int(version[1:]) >= since for name in names}
+        assert {p.stem for p in HISTORIES if p.parent.name == version} >= SCENARIOS | added, version
+
+
+def test_projects_get_the_fair_clocks_from_v5_on() -> None:
+    """The v5 projects were built with the patch `fair-clocks` (their clocks follow rules 2); older ones not."""
+    for path in HISTORIES:
+        if path.stem.endswith("_last_run"):
+            continue  # a continued run carries its project: the patch was recorded by the first run
+        patches = {
+            json.loads(event.marker_recorded_event_attributes.details["patch-data"].payloads[0].data)["id"]
+            for event in load(path).events
+            if event.HasField("marker_recorded_event_attributes")
+        }  # fmt: skip
+        assert (PATCH_FAIR_CLOCKS in patches) is (int(path.parent.name[1:]) >= 5), path
 
 
 @pytest.mark.parametrize("path", HISTORIES, ids=[f"{p.parent.name}-{p.stem}" for p in HISTORIES])

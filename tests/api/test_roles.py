@@ -92,8 +92,8 @@ ROUTES = [
           lambda _, b: step(b)["status"] == "submitted"),
     Route("POST", f"{P}/steps/{STEP}/decisions", {"decision": "approve"}, {"reviewer": 200},
           lambda _, b: step(b)["status"] == "approved", submitted),
-    Route("PUT", f"{P}/steps/{STEP}/deadline", {"due_on": "2099-01-31", "reason": "Décalage"}, {"coordinator": 200},
-          lambda _, b: step(b)["due_at"].startswith("2099-01-31")),  # end of that day in Paris: 22:59:59 UTC
+    Route("PUT", f"{P}/steps/{STEP}/deadline", {"due_on": "2040-01-31", "reason": "Décalage"}, {"coordinator": 200},
+          lambda _, b: step(b)["due_at"].startswith("2040-01-31")),  # end of that day in Paris: 22:59:59 UTC
     Route("POST", f"{P}/pause", {"reason": "Attente", "review_on": "2099-01-31"}, {"coordinator": 200},
           lambda _, b: b["state"] == "paused" and b["pause"]["reason"] == "Attente"),
     Route("POST", f"{P}/resume", {}, {"coordinator": 200}, lambda _, b: b["state"] == "active", paused),

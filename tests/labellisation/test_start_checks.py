@@ -43,3 +43,16 @@ def test_in_demo_an_opening_today_starts_and_yesterday_is_refused() -> None:
     demo = load_process("demo")
     assert refuse_start(make_profile(planned_opening=date(2026, 12, 2)), demo, NOW) is None
     assert refuse_start(make_profile(planned_opening=date(2026, 12, 1)), demo, NOW) is not None
+
+
+def test_a_deadline_moved_beyond_twenty_years_is_refused_instead_of_overflowing_the_reminders() -> None:
+    from labellisation.path.commands import MoveDeadline
+    from labellisation.path.transitions import Refusal, apply, start_project
+
+    project = start_project(make_profile(planned_opening=date(2028, 9, 1)), load_process("fnep"), NOW, "c")
+    far = MoveDeadline(actor="c", step="opportunity_study", due_on=date(9999, 12, 31), reason="plus tard")
+    refused = apply(project, far, NOW)
+    assert isinstance(refused, Refusal) and refused.code is RefusalCode.INVALID
+    assert refused.message == "due_on : la nouvelle échéance (9999-12-31) est à plus de 20 ans"
+    near = MoveDeadline(actor="c", step="opportunity_study", due_on=date(2030, 1, 31), reason="plus tard")
+    assert not isinstance(apply(project, near, NOW), Refusal)

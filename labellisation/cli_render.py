@@ -101,6 +101,8 @@ def render_status(status: dict[str, Any]) -> None:
     state = STATE_LABELS[ProjectState(status["state"])]
     stage = escape(status["current_stage_label"])
     out.print(f"[bold]{escape(status['name'])}[/bold] ({status['project_id']}) — {state}, phase : {stage}")
+    if status.get("source") == "records":
+        out.print("Reconstitué des archives : le workflow n'existe plus, aucun rappel à venir.")
     if status.get("pause"):
         pause = status["pause"]
         out.print(f"En pause depuis le {_day(pause['since'])} : {escape(pause['reason'])} "

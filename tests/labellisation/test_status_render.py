@@ -40,7 +40,10 @@ def shown(department: str = "90") -> str:
 
 
 def rendered(project: Project, now: datetime) -> str:
-    status = project_status(project, now).model_dump(mode="json")
+    return rendered_status(project_status(project, now).model_dump(mode="json"))
+
+
+def rendered_status(status: dict[str, object]) -> str:
     console = Console(file=io.StringIO(), width=80, color_system=None)
     original, cli_render.out = cli_render.out, console
     try:
@@ -87,3 +90,12 @@ def test_in_the_implementation_three_of_thirty_reminders_with_their_steps() -> N
         "  • 2 août 2027 : relance pour retard, au porteur de projet — Financements",
     ]
     assert len(project_status(project, now).upcoming_reminders) == 30
+
+
+def test_a_status_rebuilt_from_the_records_says_so() -> None:
+    now = datetime(2027, 1, 4, 10, 0, tzinfo=PARIS)
+    project = fair_project()
+    status = project_status(project, now).model_copy(update={"source": "records"}).model_dump(mode="json")
+    line = "Reconstitué des archives : le workflow n'existe plus, aucun rappel à venir."
+    assert line in rendered_status(status).splitlines()
+    assert "Reconstitué" not in rendered(project, now)  # a status from the workflow says nothing of the kind

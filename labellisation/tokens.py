@@ -28,6 +28,8 @@ class ApiUser(BaseModel):
     name: str
     email: EmailStr
     projects: list[str] = []
+    #: Region slugs (labellisation/regions.py) a coordinator or reviewer is limited to; empty: every region.
+    regions: list[str] = []
 
     @property
     def actor(self) -> str:
@@ -36,6 +38,10 @@ class ApiUser(BaseModel):
 
     def may_see(self, project_id: str) -> bool:
         return self.role is not UserRole.HOLDER or project_id in self.projects
+
+    def covers_region(self, region_slug: str) -> bool:
+        """Whether a project of this region is within the person's reach (holders: by project, not region)."""
+        return self.role is UserRole.HOLDER or not self.regions or region_slug in self.regions
 
 
 def hash_token(token: str) -> str:

@@ -18,7 +18,7 @@ from labellisation.api.errors import ApiError
 from labellisation.catalogue import ROLE_LABELS
 from labellisation.records.store import RecordStore
 from labellisation.settings import Settings
-from labellisation.tokens import ApiUser, TokenCache, UserRole
+from labellisation.tokens import ApiUser, TokenCache, TokenRefused, UserRole
 
 _bearer = HTTPBearer(auto_error=False, description="Jeton créé par `labellisation token create`.")
 
@@ -54,7 +54,10 @@ async def current_user(
 ) -> ApiUser:
     if credentials is None or not credentials.credentials:
         raise ApiError(401, "jeton manquant : ajoutez l'en-tête Authorization: Bearer <jeton>")
-    user = await tokens.authenticate(credentials.credentials)
+    try:
+        user = await tokens.authenticate(credentials.credentials)
+    except TokenRefused as refused:  # revoked, expired, or the person disabled: checked on every request
+        raise ApiError(401, str(refused)) from None
     if user is None:
         raise ApiError(401, "jeton invalide")
     return user

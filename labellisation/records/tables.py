@@ -6,7 +6,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 
-from sqlalchemy import JSON, DateTime, ForeignKey, Index, Integer, String, Text, TypeDecorator
+from sqlalchemy import JSON, Boolean, DateTime, ForeignKey, Index, Integer, String, Text, TypeDecorator
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -53,6 +53,7 @@ class ProjectRow(Base):
 
     project_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     name: Mapped[str] = mapped_column(String(200))
+    #: A region slug (labellisation/regions.py); migration 0003 mapped the free texts written before it.
     region: Mapped[str] = mapped_column(String(200), index=True)
     department: Mapped[str] = mapped_column(String(200))
     city: Mapped[str] = mapped_column(String(200))
@@ -101,14 +102,60 @@ class ReminderRow(Base):
     sent_at: Mapped[datetime]
 
 
+class UserRow(Base):
+    """A person: the e-mail is stored lower-cased, so it is unique case-insensitively by construction."""
+
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    email: Mapped[str] = mapped_column(String(320), unique=True, index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    role: Mapped[str] = mapped_column(String(32))  # coordinator, reviewer, holder
+    #: Region slugs (labellisation/regions.py) a coordinator or reviewer is limited to; empty: every region.
+    regions: Mapped[list[str]] = mapped_column(JSON)
+    #: The project ids of a holder (one or more); empty for the other roles.
+    projects: Mapped[list[str]] = mapped_column(JSON)
+    active: Mapped[bool] = mapped_column(Boolean)
+    created_at: Mapped[datetime]
+    last_seen_at: Mapped[datetime | None]
+
+
 class TokenRow(Base):
-    """An API token: only its SHA-256 hash is stored."""
+    """An API token of a person: only its SHA-256 hash is stored; it may expire or be revoked."""
 
     __tablename__ = "api_tokens"
 
     token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
-    role: Mapped[str] = mapped_column(String(32))
-    name: Mapped[str] = mapped_column(String(200))
-    email: Mapped[str] = mapped_column(String(320))
-    projects: Mapped[dict[str, Any]]
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    #: The token's first characters ("lab_" and 8 more), to recognise it in `token list`; none before 0003.
+    prefix: Mapped[str | None] = mapped_column(String(16))
+    label: Mapped[str | None] = mapped_column(String(200))
     created_at: Mapped[datetime]
+    expires_at: Mapped[datetime | None]
+    revoked_at: Mapped[datetime | None]
+    last_used_at: Mapped[datetime | None]
+
+
+class SignInLinkRow(Base):
+    """A single-use sign-in link sent by e-mail: only the SHA-256 of its random token is stored."""
+
+    __tablename__ = "sign_in_links"
+
+    link_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]
+
+
+class SessionRow(Base):
+    """A web session: only the SHA-256 of the random id in the cookie is stored; ended by sign-out or disabling."""
+
+    __tablename__ = "sessions"
+
+    session_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    created_at: Mapped[datetime]
+    last_seen_at: Mapped[datetime]
+    ended_at: Mapped[datetime | None]
+    csrf_token: Mapped[str] = mapped_column(String(64))

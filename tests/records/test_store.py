@@ -25,6 +25,8 @@ from labellisation.records.tables import Base
 from tests.support.path_helpers import T0, pass_step
 from tests.support.profiles import make_profile
 
+TABLES = {"projects", "events", "reminders", "api_tokens", "users", "sign_in_links", "sessions"}
+
 
 def fresh_project(region: str = "Bourgogne-Franche-Comté") -> Project:
     profile = make_profile(f"edp-{uuid.uuid4().hex[:8]}").model_copy(update={"region": region})
@@ -137,11 +139,11 @@ async def test_migrations_round_trip(database_url: str) -> None:
         return names - {"alembic_version"}
 
     await asyncio.to_thread(upgrade, database_url)
-    assert await tables() == {"projects", "events", "reminders", "api_tokens"}
+    assert await tables() == TABLES
     await asyncio.to_thread(downgrade, database_url, "base")
     assert await tables() == set()
     await asyncio.to_thread(upgrade, database_url)
-    assert await tables() == {"projects", "events", "reminders", "api_tokens"}
+    assert await tables() == TABLES
 
 
 async def test_the_migrations_build_exactly_the_declared_tables(database_url: str) -> None:

@@ -39,6 +39,8 @@ class Settings(BaseSettings):
     coordinator_email: str = "coordination@fnep.fr"
     #: Base of the links in e-mails: <public_base_url>/projects/<id>.
     public_base_url: str = "http://127.0.0.1:8000"
+    #: Signs the web session cookie (HMAC-SHA256); at least 32 characters, required unless public_base_url is local.
+    secret_key: SecretStr | None = None
     #: Prometheus endpoint of the worker's metrics (Temporal SDK and ours); None: off.
     metrics_port: int | None = Field(default=None, ge=1, le=65535)
     #: Process of projects started without one (`fnep` or `demo`).

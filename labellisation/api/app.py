@@ -13,6 +13,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from temporalio.client import Client
 
+from labellisation import web
 from labellisation.api import projects, reports
 from labellisation.api.errors import (
     ApiError,
@@ -70,6 +71,7 @@ def create_app(settings: Settings, client: Client | None = None, store: RecordSt
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         own_store = store is None
+        web.check_secret(settings)  # a served app: a public address needs its own secret
         app.state.settings = settings
         app.state.client = client or await connect(settings.temporal_address, settings.temporal_namespace)
         app.state.store = store or RecordStore.from_url(settings.records_url())
@@ -92,4 +94,5 @@ def create_app(settings: Settings, client: Client | None = None, store: RecordSt
     instrument(app)
     app.include_router(projects.router)
     app.include_router(reports.router)
+    web.install(app, settings)
     return app

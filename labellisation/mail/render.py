@@ -61,12 +61,11 @@ def _tidy_text(text: str) -> str:
     return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)) + "\n"
 
 
-def render(email: ReminderEmail) -> RenderedEmail:
-    """The French e-mail for `email`; every kind has its own template pair."""
+def render_pair(text_name: str, html_name: str, message: Any) -> RenderedEmail:
+    """An e-mail from a template pair that reads `message` as `m`; the subject is the text one's `subject` block."""
     env = _environment()
-    text_name, html_name = template_names(email.kind)
     text_template = env.get_template(text_name)
-    context: dict[str, Any] = {"m": email}
+    context: dict[str, Any] = {"m": message}
     # One line, whatever a school name holds: a newline in a header is refused (or worse, injected).
     subject = " ".join(_block(text_template, "subject", context).split())
     context["subject"] = subject
@@ -75,3 +74,8 @@ def render(email: ReminderEmail) -> RenderedEmail:
         text=_tidy_text(text_template.render(context)),
         html=env.get_template(html_name).render(context),
     )
+
+
+def render(email: ReminderEmail) -> RenderedEmail:
+    """The French e-mail for `email`; every kind has its own template pair."""
+    return render_pair(*template_names(email.kind), email)

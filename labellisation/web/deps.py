@@ -1,0 +1,124 @@
+"""Who is signed in, for the web pages: dependencies that give the person or send them to /connexion.
+
+A page says what it needs in its signature: `person: SignedInDep` (the session: person and CSRF token),
+`user: WebUserDep` (the person as an `ApiUser`, the API's access rules apply as they are), `form:
+PostedFormDep` for a form posted with a session (its CSRF token checked: 403 and nothing done otherwise).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.responses import RedirectResponse, Response
+
+from labellisation.api.deps import StoreDep
+from labellisation.settings import Settings
+from labellisation.tokens import ApiUser
+from labellisation.web.pages import page, read_form
+from labellisation.web.ratelimit import RateLimiter
+from labellisation.web.security import (
+    COOKIE,
+    CSRF_FIELD,
+    clear_session_cookie,
+    csrf_matches,
+    session_secret,
+    unsign,
+)
+from labellisation.web.sessions import SignedIn, find_session
+
+#: Asking for a sign-in link: per address, per client (its IP address as the API process sees it).
+PER_ADDRESS = (5, 15 * 60)
+PER_CLIENT = (20, 15 * 60)
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass
+class WebState:
+    """What the pages share in one API process (`app.state.web`); tests replace `clock`."""
+
+    secret: bytes
+    #: Secure cookies: the public address is https.
+    secure: bool
+    clock: Callable[[], datetime] = _utc_now
+    per_address: RateLimiter = field(default_factory=lambda: RateLimiter(*PER_ADDRESS))
+    per_client: RateLimiter = field(default_factory=lambda: RateLimiter(*PER_CLIENT))
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> WebState:
+        return cls(secret=session_secret(settings), secure=settings.public_base_url.lower().startswith("https://"))
+
+
+def get_web(request: Request) -> WebState:
+    state: WebState = request.app.state.web
+    return state
+
+
+WebStateDep = Annotated[WebState, Depends(get_web)]
+
+
+class SignInRequired(Exception):
+    """No live session: the page sends the person to /connexion."""
+
+
+class CsrfRefused(Exception):
+    """A form posted with a session, without its CSRF token or with another: refused, nothing done."""
+
+
+async def maybe_signed_in(request: Request, store: StoreDep, web: WebStateDep) -> SignedIn | None:
+    session_id = unsign(request.cookies.get(COOKIE), web.secret)
+    if session_id is None:
+        return None
+    return await find_session(store, session_id, web.clock())
+
+
+MaybeSignedInDep = Annotated[SignedIn | None, Depends(maybe_signed_in)]
+
+
+async def signed_in(person: MaybeSignedInDep) -> SignedIn:
+    if person is None:
+        raise SignInRequired
+    return person
+
+
+SignedInDep = Annotated[SignedIn, Depends(signed_in)]
+
+
+async def web_user(person: SignedInDep) -> ApiUser:
+    return person.user
+
+
+WebUserDep = Annotated[ApiUser, Depends(web_user)]
+
+
+@dataclass(frozen=True)
+class PostedForm:
+    person: SignedIn
+    fields: dict[str, str]
+
+
+async def posted_form(request: Request, person: SignedInDep) -> PostedForm:
+    fields = await read_form(request)
+    if not csrf_matches(fields.get(CSRF_FIELD), person.csrf_token):
+        raise CsrfRefused
+    return PostedForm(person, fields)
+
+
+PostedFormDep = Annotated[PostedForm, Depends(posted_form)]
+
+
+async def sign_in_required_handler(request: Request, _error: Exception) -> Response:
+    response = RedirectResponse("/connexion", status_code=303, headers={"Cache-Control": "no-store"})
+    if COOKIE in request.cookies:  # ended, expired or forged: the browser may forget it
+        clear_session_cookie(response, get_web(request).secure)
+    return response
+
+
+async def csrf_refused_handler(_request: Request, _error: Exception) -> Response:
+    return page("refus.html.j2", status_code=403)

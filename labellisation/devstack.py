@@ -13,25 +13,31 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import random
+import secrets
 import signal
 import socket
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
 import uvicorn
+from pydantic import SecretStr
 from temporalio.client import Client
 
 from labellisation.api.app import create_app
+from labellisation.catalogue import ROLE_LABELS
 from labellisation.contract import SEARCH_ATTRIBUTES, TASK_QUEUE
 from labellisation.log_setup import get_logger
 from labellisation.mail.sink import start_sink
+from labellisation.people import Person
 from labellisation.records.migrate import upgrade
 from labellisation.records.store import RecordStore
 from labellisation.search_attributes import register_search_attributes
 from labellisation.settings import Settings
 from labellisation.temporal import connect, dev_server_binary
-from labellisation.tokens import create_demo_tokens
+from labellisation.tokens import DEMO_USERS, create_demo_tokens
+from labellisation.web import LINK_LIFETIME, sign_in_links_for
 from labellisation.worker_app import build_worker
 
 log = get_logger("labellisation.dev")
@@ -186,7 +192,30 @@ def _tokens_line(options: DevOptions) -> list[str]:
     return [f"  jetons de démo    source {env_file}  (puis $LABELLISATION_COORDINATOR_TOKEN, …)"]
 
 
-def _banner(options: DevOptions) -> str:
+def _dev_secret(data_dir: Path) -> SecretStr:
+    """The key that signs this dev stack's session cookies: made once, kept in <data-dir>/secret-key."""
+    path = data_dir / "secret-key"
+    if not path.exists():
+        path.touch(mode=0o600)
+        path.write_text(secrets.token_urlsafe(48) + "\n")
+    return SecretStr(path.read_text().strip())
+
+
+def _sign_in_lines(options: DevOptions, links: Sequence[tuple[Person, str]]) -> list[str]:
+    """The demo people's sign-in links, made afresh at every start (a link serves once, for 15 minutes)."""
+    if not links:
+        return []
+    minutes = int(LINK_LIFETIME.total_seconds() // 60)
+    width = max(len(f"{p.name} ({ROLE_LABELS[p.role.value]})") for p, _ in links)
+    return [
+        f"  liens de connexion (un par personne de démo ; chacun sert une fois, pendant {minutes} minutes ;",
+        f"  nouveaux à chaque démarrage ; ensuite : http://127.0.0.1:{options.api_port}/connexion, le lien",
+        "  demandé arrive dans le puits SMTP) :",
+        *[f"    {f'{p.name} ({ROLE_LABELS[p.role.value]})':<{width}}  {link}" for p, link in links],
+    ]
+
+
+def _banner(options: DevOptions, links: Sequence[tuple[Person, str]] = ()) -> str:
     return "\n".join(
         [
             "Labellisation — pile de développement démarrée",
@@ -198,6 +227,7 @@ def _banner(options: DevOptions) -> str:
             f"  SMTP (puits)      127.0.0.1:{options.smtp_port} → {(options.data_dir / 'outbox').resolve()}/*.eml",
             f"  données           {options.data_dir.resolve()} (temporal.db, records.db)",
             *_tokens_line(options),
+            *_sign_in_lines(options, links),
             "Ctrl-C pour tout arrêter ; un nouveau démarrage reprend chaque projet où il en était.",
         ]
     )
@@ -228,6 +258,7 @@ async def run_dev(options: DevOptions, stop: asyncio.Event | None = None) -> Non
             smtp_host="127.0.0.1",
             smtp_port=options.smtp_port,
             public_base_url=f"http://127.0.0.1:{options.api_port}",
+            secret_key=_dev_secret(options.data_dir),
         )
         await asyncio.to_thread(upgrade, settings.records_url())
         store = RecordStore.from_url(settings.records_url())
@@ -236,6 +267,8 @@ async def run_dev(options: DevOptions, stop: asyncio.Event | None = None) -> Non
         if not await wait_for_free_port(options.api_port):
             raise DevStackError(f"le port {options.api_port} est déjà utilisé : choisissez-en un autre avec --api-port")
         tokens = await create_demo_tokens(store)
+        emails = [str(user.email) for user in DEMO_USERS.values()]
+        links = await sign_in_links_for(store, emails, settings.public_base_url, datetime.now(UTC))
         api = _EmbeddedServer(
             uvicorn.Config(
                 create_app(settings.model_copy(update={"default_process": options.process}), client, store),
@@ -244,7 +277,7 @@ async def run_dev(options: DevOptions, stop: asyncio.Event | None = None) -> Non
         )  # fmt: skip
         async with worker:
             api_task = asyncio.create_task(api.serve())
-            print(_banner(options), flush=True)
+            print(_banner(options, links), flush=True)
             if tokens is not None:
                 print(_first_start(options, tokens), flush=True)
             await stop.wait()

@@ -21,8 +21,9 @@ from labellisation.web.deps import (
 )
 from labellisation.web.routes import router
 from labellisation.web.security import check_secret
+from labellisation.web.sessions import LINK_LIFETIME, sign_in_links_for
 
-__all__ = ["check_secret", "install"]
+__all__ = ["LINK_LIFETIME", "check_secret", "install", "sign_in_links_for"]
 
 STATIC = Path(__file__).parent / "static"
 

@@ -52,6 +52,18 @@ def sign_in_url(public_base_url: str, token: str) -> str:
     return f"{public_base_url.rstrip('/')}/connexion/lien/{token}"
 
 
+async def sign_in_links_for(
+    store: RecordStore, emails: list[str], public_base_url: str, now: datetime
+) -> list[tuple[Person, str]]:
+    """A fresh sign-in link for each active person among `emails` (`make run` prints the demo people's)."""
+    links = []
+    for email in emails:
+        found = await find_active_person(store, email)
+        if found is not None:
+            links.append((found, sign_in_url(public_base_url, await create_sign_in_link(store, found.id, now))))
+    return links
+
+
 async def use_sign_in_link(store: RecordStore, token: str, now: datetime) -> Person | None:
     """The link's person when it is known, unused, unexpired and its person active; it is then used up.
 

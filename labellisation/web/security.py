@@ -49,7 +49,7 @@ def session_secret(settings: Settings) -> bytes:
     A public address without a usable secret never reaches here in a served app (check_secret stops
     its start); an app built without starting (tests) gets a random key, valid for this process only.
     """
-    if settings.secret_key is not None:
+    if settings.secret_key is not None and settings.secret_key.get_secret_value():  # set, and not empty
         return settings.secret_key.get_secret_value().encode()
     return LOCAL_SECRET if is_local(settings.public_base_url) else secrets.token_bytes(32)
 

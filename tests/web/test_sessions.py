@@ -14,7 +14,7 @@ from labellisation.people import disable
 from labellisation.records.store import RecordStore
 from labellisation.records.tables import SessionRow, UserRow
 from labellisation.settings import Settings, SettingsError
-from labellisation.web.security import COOKIE, check_secret, sign
+from labellisation.web.security import COOKIE, LOCAL_SECRET, check_secret, session_secret, sign
 from tests.support.mailbox import Mailbox
 from tests.web.conftest import Web, csrf_of, make_web
 
@@ -215,3 +215,9 @@ async def test_the_served_app_refuses_to_start_on_a_public_address_without_a_sec
     with pytest.raises(SettingsError, match="LABELLISATION_SECRET_KEY"):
         async with app.router.lifespan_context(app):
             pass
+
+
+def test_an_empty_secret_is_no_secret() -> None:
+    with pytest.raises(SettingsError):
+        check_secret(Settings(public_base_url="https://suivi.fnep.fr", secret_key=SecretStr("")))
+    assert session_secret(Settings(secret_key=SecretStr(""))) == LOCAL_SECRET  # `${SECRET_KEY:-}` on a laptop

@@ -7,18 +7,15 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from pydantic import ValidationError
 
 from labellisation.cli_api import register
 from labellisation.cli_client import DEFAULT_API_URL, ApiUrl, Token, open_api_client
+from labellisation.cli_people import register as register_people
 from labellisation.devstack import DevOptions, DevStackError, run_dev
-from labellisation.errors import describe_validation_error
 from labellisation.log_setup import configure_logging
 from labellisation.process import shipped_process_ids
 from labellisation.records.migrate import upgrade
-from labellisation.records.store import RecordStore
 from labellisation.settings import Settings, SettingsError, get_settings
-from labellisation.tokens import ApiUser, UserRole, create_token
 
 app = typer.Typer(
     help="Le parcours de création des Écoles de Production, sur Temporal.",
@@ -76,39 +73,8 @@ def dev(
         raise typer.Exit(1) from None
 
 
-token_app = typer.Typer(help="Jetons d'accès à l'API.", no_args_is_help=True)
-app.add_typer(token_app, name="token")
 register(app)
-
-
-@token_app.command("create")
-def token_create(
-    role: Annotated[UserRole, typer.Option(help="coordinator, reviewer ou holder.")],
-    name: Annotated[str, typer.Option(help="Nom de la personne.")],
-    email: Annotated[str, typer.Option(help="Son adresse.")],
-    project: Annotated[list[str] | None, typer.Option(help="Projet d'un porteur (répétable).")] = None,
-) -> None:
-    """Crée un jeton et l'affiche une seule fois (seule son empreinte est conservée)."""
-    if role is UserRole.HOLDER and not project:
-        raise typer.BadParameter(
-            "un jeton de porteur est lié à au moins un projet : --project ID", param_hint="--project"
-        )
-    try:
-        user = ApiUser(role=role, name=name, email=email, projects=project or [])
-    except ValidationError as error:
-        raise typer.BadParameter(describe_validation_error(error)) from None
-    settings = _settings()
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
-    typer.echo(asyncio.run(_create_token(settings.records_url(), user)))
-
-
-async def _create_token(url: str, user: ApiUser) -> str:
-    await asyncio.to_thread(upgrade, url)
-    store = RecordStore.from_url(url)
-    try:
-        return await create_token(store, user)
-    finally:
-        await store.close()
+register_people(app)
 
 
 db_app = typer.Typer(help="Base des dossiers (records).", no_args_is_help=True)

@@ -40,7 +40,7 @@ class PersonError(ValueError):
     """Bad input about a person or a token; `field` names it, the message starts with it."""
 
     def __init__(self, field: str, message: str) -> None:
-        self.field = field
+        self.field, self.detail = field, message
         super().__init__(f"{field} : {message}")
 
 

@@ -23,6 +23,7 @@ from labellisation.people import (
     Person,
     PersonError,
     UserRole,
+    checked_access,
     find_person,
     invite,
     update_person,
@@ -96,6 +97,7 @@ async def person_for(store: RecordStore, user: ApiUser, now: Clock = utc_now) ->
 
     A known person keeps their name; their role must be the same; a holder's new projects are added to theirs.
     """
+    checked_access(user.role, user.regions, user.projects)  # e.g. --project with a role other than holder
     person = await find_person(store, str(user.email))
     if person is None:
         return await invite(

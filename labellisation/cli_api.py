@@ -42,8 +42,7 @@ def projects_start(
     api: ApiClient,
     project_id: Annotated[str, typer.Option("--id", help="Identifiant, ex. edp-belfort.")],
     name: Annotated[str, typer.Option(help="Nom de l'école.")],
-    region: Annotated[str, typer.Option()],
-    department: Annotated[str, typer.Option()],
+    department: Annotated[str, typer.Option(help="Département, ex. 69, 2A, 974 : il donne la région.")],
     city: Annotated[str, typer.Option()],
     trade: Annotated[list[str], typer.Option(help="Métier (répétable).")],
     holder_name: Annotated[str, typer.Option()],
@@ -51,14 +50,15 @@ def projects_start(
     planned_opening: Annotated[str, typer.Option(help="Date d'ouverture prévue, AAAA-MM-JJ.")],
     diploma: Annotated[list[str] | None, typer.Option(help="Diplôme (répétable).")] = None,
     process: Annotated[str | None, typer.Option(help="fnep ou demo (défaut : celui du serveur).")] = None,
+    region: Annotated[str | None, typer.Option(help="Région (facultative) : celle du département.")] = None,
     as_json: Json = False,
 ) -> None:
     """Démarre un projet (coordinateur)."""
     holder = body_part(Holder.model_construct(name=holder_name, email=holder_email))
     with checked_input(START_OPTIONS):
-        body = ProjectStart(project_id=project_id, name=name, region=region, department=department, city=city,
-                            trades=trade, diplomas=diploma or [], holder=holder, planned_opening=planned_opening,
-                            process=process)  # fmt: skip
+        body = ProjectStart(project_id=project_id, name=name, region=region or "", department=department,
+                            city=city, trades=trade, diplomas=diploma or [], holder=holder,
+                            planned_opening=planned_opening, process=process)  # fmt: skip
     show(api.send("POST", "/projects", body), as_json, render_status)
 
 

@@ -33,6 +33,7 @@ from labellisation.path.reminders import Kind as ReminderKind
 from labellisation.path.reminders import Role as RecipientRole
 from labellisation.path.state import EventKind, ProjectState, StepStatus
 from labellisation.process import ProcessDefinition, load_process, shipped_process_ids
+from labellisation.regions import region_name
 
 out = Console()
 #: Below this width the status table drops its start, submission and decision dates (shown with --json).
@@ -160,7 +161,7 @@ def render_portfolio(items: list[dict[str, Any]]) -> None:
     table = Table("projet", "nom", "région", "état", "phase", "échéance")
     for item in items:
         due = _moment(item["next_due_at"], item["process"])
-        table.add_row(item["project_id"], escape(item["name"]), escape(item["region"]),
+        table.add_row(item["project_id"], escape(item["name"]), escape(region_name(item["region"])),
                       STATE_LABELS[ProjectState(item["state"])], _stage(item["process"], item["current_stage"]),
                       f"[red]{due}[/red]" if item["overdue"] else due)  # fmt: skip
     out.print(table)
@@ -193,7 +194,7 @@ def render_report(report: dict[str, Any]) -> None:
     out.print(f"[bold]{report['projects']} projets[/bold]")
     by_state = {STATE_LABELS[ProjectState(k)]: v for k, v in report["by_state"].items()}
     by_stage = {_any_stage(k): v for k, v in report["by_stage"].items()}
-    by_region = {escape(k): v for k, v in report["by_region"].items()}
+    by_region = {escape(region_name(k)): v for k, v in report["by_region"].items()}
     for title, counts in (("par phase", by_stage), ("par région", by_region), ("par état", by_state)):
         out.print(f"{title} : " + ", ".join(f"{name} {count}" for name, count in sorted(counts.items())))
     for step_id, median in sorted(report.get("median_days_per_step", {}).items()):

@@ -23,6 +23,7 @@ from labellisation.french_calendar import format_date_fr
 from labellisation.path.deadlines import next_deadline
 from labellisation.path.reminders import Role
 from labellisation.path.state import AWAITING_HOLDER, OPEN_STEP, Project, ProjectProfile, StepState
+from labellisation.regions import region_name
 
 #: Temporal bounds a summary payload to 400 bytes as sent, JSON with its metadata (`limit.userMetadataSummarySize`;
 #: server 1.32, the dev server's, does not yet enforce it on starts). The UI shows one line: a longer summary is
@@ -50,7 +51,7 @@ def static_summary(profile: ProjectProfile) -> str:
 def static_details(profile: ProjectProfile, process_id: str) -> str:
     """What does not change for the project's life, in Temporal's Markdown (well under its 20 kB)."""
     lines = [
-        f"**Région** : {profile.region} ({profile.department})",
+        f"**Région** : {region_name(profile.region)} ({profile.department})",
         f"**Métiers** : {', '.join(profile.trades)}",
         f"**Porteur** : {profile.holder.name}",
         f"**Ouverture prévue** : {format_date_fr(profile.planned_opening)}",

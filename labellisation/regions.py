@@ -75,3 +75,38 @@ def region_from_text(text: str) -> Region:
             return region
     names = ", ".join(f"{region.name} ({region.slug})" for region in REGIONS)
     raise UnknownRegion(f"region : « {text} » n'est pas une région ; régions : {names}")
+
+
+def region_of_profile(department: str, region: str | None = None) -> Region:
+    """The region a new or changed profile gets: its department's; a region given must name that same region.
+
+    Raises UnknownRegion naming the field: an unknown department, a region that names none (with the list),
+    or a region other than the department's (naming the department's).
+    """
+    expected = region_of_department(department)
+    if region is not None and region.strip():
+        given = region_from_text(region)
+        if given != expected:
+            raise UnknownRegion(
+                f"region : « {region} » n'est pas la région du département {department.strip()}, "
+                f"qui est en {expected.name} ({expected.slug}) ; sans region, le département la donne"
+            )
+    return expected
+
+
+def project_region(region: str | None, department: str | None) -> Region | None:
+    """A running project's region, never failing: its region read as one of the 18 (a slug since issue #15, or
+    the French name typed before), else its department's; None when neither names one (an old free text)."""
+    for text, read in ((region, region_from_text), (department, region_of_department)):
+        if text:
+            try:
+                return read(text)
+            except UnknownRegion:
+                pass
+    return None
+
+
+def region_name(text: str) -> str:
+    """What people read for a project's region: the French name of a slug, an old project's text as it was typed."""
+    region = BY_SLUG.get(text)
+    return region.name if region is not None else text

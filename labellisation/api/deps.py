@@ -2,7 +2,8 @@
 
 A route says who may call it in its signature (`user: CoordinatorDep`, `user: HolderOfProjectDep`…);
 its body checks nothing more. 401: no or bad token; 403: wrong role, or a holder on another project
-(read from the path parameter `project_id`).
+(read from the path parameter `project_id`), or a reviewer or coordinator limited to regions on a project
+of another region (labellisation/api/access.py).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from fastapi import Depends, Path, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from temporalio.client import Client
 
+from labellisation.api.access import check_project_region
 from labellisation.api.errors import ApiError
 from labellisation.catalogue import ROLE_LABELS
 from labellisation.records.store import RecordStore
@@ -83,13 +85,17 @@ def role(*roles: UserRole) -> Callable[[ApiUser], Awaitable[ApiUser]]:
     return dependency
 
 
-def role_on_project(*roles: UserRole) -> Callable[[ApiUser, str], Awaitable[ApiUser]]:
-    """A dependency: the user, or 403 unless they have one of `roles` and, a holder, own the path's `project_id`."""
+def role_on_project(*roles: UserRole) -> Callable[[ApiUser, str, Client, RecordStore], Awaitable[ApiUser]]:
+    """A dependency: the user, or 403 unless they have one of `roles` and, a holder, own the path's `project_id`,
+    a reviewer or coordinator limited to regions, the project is in one of them."""
 
-    async def dependency(user: UserDep, project_id: Annotated[str, Path()]) -> ApiUser:
+    async def dependency(
+        user: UserDep, project_id: Annotated[str, Path()], client: ClientDep, store: StoreDep
+    ) -> ApiUser:
         _check_role(user, roles)
         if not user.may_see(project_id):
             raise ApiError(403, f"ce jeton ne donne pas accès au projet {project_id!r}")
+        await check_project_region(user, client, store, project_id)
         return user
 
     return dependency
@@ -98,6 +104,8 @@ def role_on_project(*roles: UserRole) -> Callable[[ApiUser, str], Awaitable[ApiU
 CoordinatorDep = Annotated[ApiUser, Depends(role(UserRole.COORDINATOR))]
 ReviewerDep = Annotated[ApiUser, Depends(role(UserRole.REVIEWER))]
 ProjectViewerDep = Annotated[ApiUser, Depends(role_on_project(*UserRole))]
-"""Every role; a holder only on its own projects."""
+"""Every role; a holder only on its own projects, a person limited to regions only on those regions' projects."""
+CoordinatorOfProjectDep = Annotated[ApiUser, Depends(role_on_project(UserRole.COORDINATOR))]
+ReviewerOfProjectDep = Annotated[ApiUser, Depends(role_on_project(UserRole.REVIEWER))]
 HolderOfProjectDep = Annotated[ApiUser, Depends(role_on_project(UserRole.HOLDER))]
 CoordinatorOrHolderOfProjectDep = Annotated[ApiUser, Depends(role_on_project(UserRole.COORDINATOR, UserRole.HOLDER))]

@@ -10,14 +10,16 @@ import pydantic_core
 from fastapi import APIRouter, Query, Request, Response
 from temporalio.common import SearchAttributePair, TypedSearchAttributes
 
+from labellisation.api.access import check_region, project_region_slug, region_filter
 from labellisation.api.commands import migration_plan, read_status, send_command, start_workflow, workflow_events
 from labellisation.api.deps import (
     ClientDep,
     CoordinatorDep,
+    CoordinatorOfProjectDep,
     CoordinatorOrHolderOfProjectDep,
     HolderOfProjectDep,
     ProjectViewerDep,
-    ReviewerDep,
+    ReviewerOfProjectDep,
     SettingsDep,
     StoreDep,
     UserDep,
@@ -63,6 +65,7 @@ from labellisation.path.state import Cohort, ProjectProfile, ProjectState
 from labellisation.path.status import ProjectStatus
 from labellisation.path.transitions import refuse_start
 from labellisation.process import ProcessDefinition, ProcessDefinitionError, load_process, shipped_process_ids
+from labellisation.regions import BY_SLUG, UnknownRegion, region_of_department
 from labellisation.tokens import UserRole
 
 router = APIRouter(prefix="/projects", tags=["projets"], responses=ERRORS)
@@ -80,6 +83,7 @@ async def start_project(
     except ProcessDefinitionError as error:
         raise ApiError(422, f"process : {error}") from None
     profile = ProjectProfile.model_validate(body.model_dump(exclude={"process"}))
+    check_region(user, profile.region)  # the department's (ProjectStart): a limited coordinator's regions only
     refusal = refuse_start(profile, process, datetime.now(UTC))
     if refusal is not None:
         raise ApiError(REFUSAL_STATUS[refusal.code.value], refusal.message)
@@ -129,7 +133,13 @@ async def list_projects(
             "un mot distinctif suffit (ex. feasibility, « Étude de faisabilité », faisabilite)"
         ),
     ] = None,
-    region: str | None = None,
+    region: Annotated[
+        str | None,
+        Query(
+            description="Région : son identifiant ou son nom, accents et casse facultatifs (ex. grand-est, "
+            "« Grand Est »). Une région hors des vôtres (personne limitée à des régions) : 403"
+        ),
+    ] = None,
     state: Annotated[str | None, Query(description=f"État : son identifiant ou son libellé ({_STATE_WORDS})")] = None,
     overdue: bool = False,
     limit: Annotated[int, Query(ge=1, le=PAGE_MAX, description="Projets par page")] = PAGE_SIZE,
@@ -140,15 +150,18 @@ async def list_projects(
     """Pages of projects by id; when more follow, `Link: <…>; rel="next"` and `X-Next-After` say where.
 
     Plain rows serialised at once: with thousands of projects, a model per row costs most of the time.
+    A reviewer or coordinator limited to regions lists only those regions' projects.
     """
     stage_id, project_state = _stage(stage), _state(state)
+    region_slug, regions = region_filter(user, region)
     now = datetime.now(UTC)
     rows = await store.portfolio(
         stage=stage_id,
-        region=region,
+        region=region_slug,
         state=project_state.value if project_state else None,
         overdue_at=now if overdue else None,
         project_ids=user.projects if user.role is UserRole.HOLDER else None,
+        regions=regions,
         after=after,
         limit=limit + 1,
     )
@@ -193,7 +206,7 @@ async def submit_step(
 
 @router.post("/{project_id}/steps/{step}/decisions", summary="La FNEP décide")
 async def decide_step(
-    project_id: str, step: str, body: DecisionBody, user: ReviewerDep, client: ClientDep, store: StoreDep
+    project_id: str, step: str, body: DecisionBody, user: ReviewerOfProjectDep, client: ClientDep, store: StoreDep
 ) -> ProjectStatus:
     command = DecideStep(actor=user.actor, step=step, **body.model_dump())
     # Temporal answers a repeated update id with the first call's result without running the validator:
@@ -205,7 +218,7 @@ async def decide_step(
 
 @router.put("/{project_id}/steps/{step}/deadline", summary="Déplacer une échéance")
 async def move_deadline(
-    project_id: str, step: str, body: DeadlineBody, user: CoordinatorDep, client: ClientDep, store: StoreDep
+    project_id: str, step: str, body: DeadlineBody, user: CoordinatorOfProjectDep, client: ClientDep, store: StoreDep
 ) -> ProjectStatus:
     command = MoveDeadline(actor=user.actor, step=step, due_on=body.due_on, reason=body.reason)
     return await send_command(client, store, project_id, Update.MOVE_DEADLINE, command)
@@ -213,7 +226,7 @@ async def move_deadline(
 
 @router.post("/{project_id}/pause", summary="Mettre en pause")
 async def pause_project(
-    project_id: str, body: PauseBody, user: CoordinatorDep, client: ClientDep, store: StoreDep
+    project_id: str, body: PauseBody, user: CoordinatorOfProjectDep, client: ClientDep, store: StoreDep
 ) -> ProjectStatus:
     command = PauseProject(actor=user.actor, reason=body.reason, review_on=body.review_on)
     return await send_command(client, store, project_id, Update.PAUSE, command)
@@ -221,14 +234,14 @@ async def pause_project(
 
 @router.post("/{project_id}/resume", summary="Reprendre")
 async def resume_project(
-    project_id: str, user: CoordinatorDep, client: ClientDep, store: StoreDep, body: EmptyBody | None = None
+    project_id: str, user: CoordinatorOfProjectDep, client: ClientDep, store: StoreDep, body: EmptyBody | None = None
 ) -> ProjectStatus:
     return await send_command(client, store, project_id, Update.RESUME, ResumeProject(actor=user.actor))
 
 
 @router.post("/{project_id}/abandon", summary="Abandonner")
 async def abandon_project(
-    project_id: str, body: AbandonBody, user: CoordinatorDep, client: ClientDep, store: StoreDep
+    project_id: str, body: AbandonBody, user: CoordinatorOfProjectDep, client: ClientDep, store: StoreDep
 ) -> ProjectStatus:
     command = AbandonProject(actor=user.actor, reason=body.reason)
     return await send_command(client, store, project_id, Update.ABANDON, command)
@@ -245,7 +258,7 @@ async def record_cohort(
 
 @router.put("/{project_id}/planned-opening", summary="Changer la date d'ouverture prévue")
 async def change_planned_opening(
-    project_id: str, body: PlannedOpeningBody, user: CoordinatorDep, client: ClientDep, store: StoreDep
+    project_id: str, body: PlannedOpeningBody, user: CoordinatorOfProjectDep, client: ClientDep, store: StoreDep
 ) -> ProjectStatus:
     """The deadlines anchored on it (the opening declaration, the opening) follow, for the steps to come."""
     command = ChangePlannedOpening(actor=user.actor, planned_opening=body.planned_opening, reason=body.reason)
@@ -254,10 +267,36 @@ async def change_planned_opening(
 
 @router.patch("/{project_id}/profile", summary="Modifier le profil du projet (porteur, nom, région…)")
 async def update_profile(
-    project_id: str, body: ProfileBody, user: CoordinatorDep, client: ClientDep, store: StoreDep
+    project_id: str, body: ProfileBody, user: CoordinatorOfProjectDep, client: ClientDep, store: StoreDep
 ) -> ProjectStatus:
+    """A region comes as its slug (ProfileBody); given alone, it must be the project's department's."""
+    if body.region is not None:
+        if body.department is None:
+            expected = await _department_region(client, store, project_id)
+            if body.region != expected:
+                raise ApiError(
+                    422,
+                    f"contenu invalide : region : « {BY_SLUG[body.region].name} » n'est pas la région du "
+                    f"département du projet, qui est en {BY_SLUG[expected].name} ({expected}) ; "
+                    "pour changer de région, donnez son department",
+                )
+        check_region(user, body.region)  # a limited coordinator moves a project only within their regions
     command = UpdateProfile(actor=user.actor, **body.model_dump())
     return await send_command(client, store, project_id, Update.UPDATE_PROFILE, command)
+
+
+async def _department_region(client: ClientDep, store: StoreDep, project_id: str) -> str:
+    """The region slug of the project's department: what a region given alone must be."""
+    record = await store.project(project_id)
+    if record is None:  # started a moment ago (its region is its department's) or unknown
+        slug = await project_region_slug(client, store, project_id)
+        if slug is None:
+            raise ApiError(404, f"projet inconnu : {project_id!r}")
+        return slug
+    try:
+        return region_of_department(record.department).slug
+    except UnknownRegion as error:  # an old project's text: its department is to be given with the region
+        raise ApiError(422, f"contenu invalide : {error} ; donnez department avec region") from None
 
 
 async def _shipped_process(client: ClientDep, store: StoreDep, project_id: str) -> ProcessDefinition:
@@ -270,14 +309,16 @@ async def _shipped_process(client: ClientDep, store: StoreDep, project_id: str) 
 
 
 @router.get("/{project_id}/migration", summary="Ce que changerait le passage à la version livrée de son parcours")
-async def plan_migration(project_id: str, user: CoordinatorDep, client: ClientDep, store: StoreDep) -> MigrationPlan:
+async def plan_migration(
+    project_id: str, user: CoordinatorOfProjectDep, client: ClientDep, store: StoreDep
+) -> MigrationPlan:
     """The dry run of `POST /projects/{id}/migrate`: the changes, or the reason it would be refused."""
     return await migration_plan(client, store, project_id, await _shipped_process(client, store, project_id))
 
 
 @router.post("/{project_id}/migrate", summary="Passer le projet à la version livrée de son parcours")
 async def migrate_project(
-    project_id: str, body: MigrateBody, user: CoordinatorDep, client: ClientDep, store: StoreDep
+    project_id: str, body: MigrateBody, user: CoordinatorOfProjectDep, client: ClientDep, store: StoreDep
 ) -> ProjectStatus:
     process = await _shipped_process(client, store, project_id)
     if body.process_version is not None and body.process_version != process.version:

@@ -10,6 +10,7 @@ from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 from temporalio.api.workflowservice.v1 import GetSystemInfoRequest
 
+from labellisation.api.access import region_filter
 from labellisation.api.deps import ClientDep, CoordinatorDep, StoreDep
 from labellisation.api.schemas import ERRORS, Health, OverdueProject, PortfolioReport
 from labellisation.path.state import ProjectState
@@ -18,9 +19,11 @@ router = APIRouter(tags=["rapports"])
 
 
 @router.get("/reports/portfolio", summary="Le portefeuille en chiffres", responses=ERRORS)
-async def portfolio_report(_user: CoordinatorDep, store: StoreDep) -> PortfolioReport:
+async def portfolio_report(user: CoordinatorDep, store: StoreDep) -> PortfolioReport:
+    """Every project's counts (`by_region` by region slug); a coordinator limited to regions, those regions'."""
     now = datetime.now(UTC)
-    rows = await store.portfolio()  # plain rows: thousands of projects
+    _, regions = region_filter(user, None)
+    rows = await store.portfolio(regions=regions)  # plain rows: thousands of projects
     active = ProjectState.ACTIVE.value
     overdue = [
         OverdueProject(
@@ -33,7 +36,7 @@ async def portfolio_report(_user: CoordinatorDep, store: StoreDep) -> PortfolioR
         for r in rows
         if r["state"] == active and r["next_due_at"] is not None and r["next_due_at"] < now
     ]
-    durations = await store.step_durations()
+    durations = await store.step_durations(regions)
     return PortfolioReport(
         projects=len(rows),
         by_stage=dict(Counter(r["current_stage"] for r in rows)),

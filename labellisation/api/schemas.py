@@ -3,42 +3,61 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from labellisation.path.commands import Comment, Decision, DecisionId, ProfileChanges, Reason
 from labellisation.path.state import Document as Document  # parts of the request bodies, for their clients (CLI)
 from labellisation.path.state import EventKind, ProjectProfile, ProjectState
 from labellisation.path.state import Holder as Holder
+from labellisation.regions import region_from_text, region_of_profile
 
 
 class _Body(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+def _start_schema(schema: dict[str, Any]) -> None:
+    """`region` may be left out (the department gives it); an example in the domain's terms."""
+    schema["required"] = [name for name in schema.get("required", []) if name != "region"]
+    schema["examples"] = [
+        {
+            "project_id": "edp-belfort",
+            "name": "École de Production de Belfort",
+            "region": "bourgogne-franche-comte",
+            "department": "90",
+            "city": "Belfort",
+            "trades": ["Usinage", "Chaudronnerie"],
+            "diplomas": ["CAP Conducteur d'installations de production"],
+            "holder": {"name": "Association EdP Belfort", "email": "porteur@edp-belfort.fr"},
+            "planned_opening": "2027-09-01",
+            "process": "fnep",
+        }
+    ]
+
+
 class ProjectStart(ProjectProfile):
-    """A project profile, and the process to follow (default: the server's)."""
+    """A project profile, and the process to follow (default: the server's).
+
+    The region is the department's, kept as its slug (`bourgogne-franche-comte`): `region` may be left out,
+    and one given (slug or French name) must be the department's.
+    """
 
     process: str | None = Field(default=None, examples=["fnep"])
 
+    @model_validator(mode="before")
+    @classmethod
+    def _region_of_department(cls, data: Any) -> Any:
+        if isinstance(data, dict) and isinstance(data.get("department"), str):
+            region = data.get("region")
+            if region is None or isinstance(region, str):
+                data = {**data, "region": region_of_profile(data["department"], region).slug}
+        return data
+
     model_config = ConfigDict(
         extra="forbid",
-        json_schema_extra={
-            "examples": [
-                {
-                    "project_id": "edp-belfort",
-                    "name": "École de Production de Belfort",
-                    "region": "Bourgogne-Franche-Comté",
-                    "department": "90",
-                    "city": "Belfort",
-                    "trades": ["Usinage", "Chaudronnerie"],
-                    "diplomas": ["CAP Conducteur d'installations de production"],
-                    "holder": {"name": "Association EdP Belfort", "email": "porteur@edp-belfort.fr"},
-                    "planned_opening": "2027-09-01",
-                    "process": "fnep",
-                }
-            ]
-        },
+        json_schema_extra=_start_schema,
     )
 
 
@@ -111,8 +130,20 @@ class ProfileBody(ProfileChanges):
     """The profile fields to change (a field left out or null keeps its value), and why.
 
     Not the project id, and not the planned opening: `PUT /projects/{id}/planned-opening` changes it with
-    its deadlines.
+    its deadlines. A new department brings its region (a `region` given with it must be the department's); a
+    `region` alone is read as one of the 18 (its slug sent), and the API checks it is the project's department's.
     """
+
+    @model_validator(mode="before")
+    @classmethod
+    def _region_of_department(cls, data: Any) -> Any:
+        if isinstance(data, dict):
+            department, region = data.get("department"), data.get("region")
+            if isinstance(department, str) and (region is None or isinstance(region, str)):
+                data = {**data, "region": region_of_profile(department, region).slug}
+            elif department is None and isinstance(region, str):
+                data = {**data, "region": region_from_text(region).slug}
+        return data
 
     model_config = ConfigDict(
         extra="forbid",

@@ -146,7 +146,9 @@ async def test_a_finished_project_is_409(api: Api) -> None:
 
 async def test_portfolio_filters_and_a_holder_sees_only_its_projects(api: Api) -> None:
     await start(api)
-    await start(api, OTHER, region="Auvergne-Rhône-Alpes", city="Lyon", name="École de Production de Lyon")
+    await start(
+        api, OTHER, region="Auvergne-Rhône-Alpes", department="69", city="Lyon", name="École de Production de Lyon"
+    )
     await passes(api, "opportunity_study", OTHER)
     for project_id in (PROJECT, OTHER):  # the portfolio reads the records database: let it catch up
         await api.history(project_id)
@@ -228,7 +230,9 @@ async def test_an_opening_whose_declaration_date_is_past_is_422_and_starts_nothi
 
 async def test_portfolio_filters_take_the_ids_and_the_french_words_and_refuse_anything_else(api: Api) -> None:
     await start(api)
-    await start(api, OTHER, region="Auvergne-Rhône-Alpes", city="Lyon", name="École de Production de Lyon")
+    await start(
+        api, OTHER, region="Auvergne-Rhône-Alpes", department="69", city="Lyon", name="École de Production de Lyon"
+    )
     await passes(api, "opportunity_study", OTHER)
     await passes(api, "association", OTHER)
     paused = await api.call("coordinator", "POST", f"/projects/{PROJECT}/pause",

@@ -74,26 +74,27 @@ async def test_a_new_holder_and_region_are_kept_with_the_old_ones_in_the_history
     project = await start(api)
     body = {
         "holder": {"name": "Association EdP du Territoire de Belfort", "email": "direction@edp90.fr"},
-        "region": "Grand Est",
+        "region": "Grand Est",  # with its department: a region is the department's (its slug kept)
+        "department": "67",
         "reason": "L'association porteuse est créée",
     }
     response = await api.call("coordinator", "PATCH", f"{P}/profile", body)
     assert response.status_code == 200, response.text
-    assert response.json()["region"] == "Grand Est"
+    assert response.json()["region"] == "grand-est"
     event = (await api.history())[-1]
     assert event["kind"] == "profile_updated" and event["comment"] == "L'association porteuse est créée"
     assert event["data"] == {
-        "before": {"region": "Bourgogne-Franche-Comté",
+        "before": {"region": "bourgogne-franche-comte", "department": "90",
                    "holder": {"name": "Association EdP Belfort", "email": "porteur@edp-belfort.fr"}},
-        "after": {"region": "Grand Est", "holder": body["holder"]},
+        "after": {"region": "grand-est", "department": "67", "holder": body["holder"]},
     }  # fmt: skip
     record = await api.store.project(PROJECT)
-    assert record is not None and record.holder_email == "direction@edp90.fr" and record.region == "Grand Est"
+    assert record is not None and record.holder_email == "direction@edp90.fr" and record.region == "grand-est"
     assert [p["project_id"] for p in (await api.call("coordinator", "GET", "/projects?region=Grand Est")).json()] == [
         PROJECT
     ]
     description = await project.handle.describe()
-    assert description.typed_search_attributes.get(SA_REGION) == "Grand Est"
+    assert description.typed_search_attributes.get(SA_REGION) == "grand-est"
 
 
 @pytest.mark.parametrize(

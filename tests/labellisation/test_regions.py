@@ -2,9 +2,22 @@
 
 from __future__ import annotations
 
-import pytest
+import io
 
-from labellisation.regions import BY_DEPARTMENT, REGIONS, UnknownRegion, region_from_text, region_of_department
+import pytest
+from rich.console import Console
+
+from labellisation import cli_render
+from labellisation.regions import (
+    BY_DEPARTMENT,
+    REGIONS,
+    UnknownRegion,
+    project_region,
+    region_from_text,
+    region_name,
+    region_of_department,
+    region_of_profile,
+)
 
 
 def test_eighteen_regions_with_unique_slugs_covering_101_departments_once_each() -> None:
@@ -49,3 +62,58 @@ def test_a_free_text_region_is_refused_with_the_list() -> None:
     message = str(refused.value)
     assert message.startswith("region : « Rhône-Alpes » n'est pas une région ; régions : Auvergne-Rhône-Alpes")
     assert message.count("(") == 18
+
+
+@pytest.mark.parametrize(
+    ("department", "region", "slug"),
+    [("90", None, "bourgogne-franche-comte"), ("90", "", "bourgogne-franche-comte"),
+     ("90", "Bourgogne-Franche-Comté", "bourgogne-franche-comte"), ("67", "grand-est", "grand-est"),
+     ("2A", "CORSE", "corse")],
+)  # fmt: skip
+def test_a_profile_s_region_is_its_department_s(department: str, region: str | None, slug: str) -> None:
+    assert region_of_profile(department, region).slug == slug
+
+
+def test_a_region_other_than_the_department_s_is_refused_naming_the_right_one() -> None:
+    with pytest.raises(UnknownRegion) as refused:
+        region_of_profile("90", "Grand Est")
+    assert str(refused.value) == (
+        "region : « Grand Est » n'est pas la région du département 90, qui est en Bourgogne-Franche-Comté "
+        "(bourgogne-franche-comte) ; sans region, le département la donne"
+    )
+    with pytest.raises(UnknownRegion, match=r"^department : « 20 »"):
+        region_of_profile("20", "Corse")
+    with pytest.raises(UnknownRegion, match=r"^region : « Rhône-Alpes » n'est pas une région ; régions : "):
+        region_of_profile("69", "Rhône-Alpes")
+
+
+@pytest.mark.parametrize(
+    ("region", "department", "slug"),
+    [("auvergne-rhone-alpes", "69", "auvergne-rhone-alpes"), ("Grand Est", "90", "grand-est"),
+     ("Rhône-Alpes", "69", "auvergne-rhone-alpes"), ("ARA", "1", "auvergne-rhone-alpes"),
+     ("Région lyonnaise", "Rhône", None), ("", "", None), (None, None, None)],
+)  # fmt: skip
+def test_an_old_project_s_region_is_read_from_its_text_else_its_department_never_failing(
+    region: str | None, department: str | None, slug: str | None
+) -> None:
+    found = project_region(region, department)
+    assert (found.slug if found else None) == slug
+
+
+def test_people_read_a_slug_as_its_french_name_and_an_old_text_as_it_was() -> None:
+    assert region_name("provence-alpes-cote-d-azur") == "Provence-Alpes-Côte d'Azur"
+    assert region_name("Région lyonnaise") == "Région lyonnaise"
+
+
+def test_the_command_line_shows_the_french_names(monkeypatch: pytest.MonkeyPatch) -> None:
+    console = Console(file=io.StringIO(), width=200)
+    monkeypatch.setattr(cli_render, "out", console)
+    row = {"project_id": "edp-belfort", "name": "EdP", "region": "bourgogne-franche-comte", "process": "demo",
+           "state": "active", "current_stage": "opportunity", "next_due_at": None, "overdue": False}  # fmt: skip
+    cli_render.render_portfolio([row, row | {"project_id": "edp-vieux", "region": "Région lyonnaise"}])
+    cli_render.render_report({"projects": 2, "by_stage": {}, "by_state": {}, "overdue": [],
+                              "by_region": {"bourgogne-franche-comte": 1, "Région lyonnaise": 1}})  # fmt: skip
+    printed = console.file.getvalue()  # type: ignore[attr-defined]
+    assert "bourgogne-franche-comte" not in printed
+    assert printed.count("Bourgogne-Franche-Comté") == 2 and printed.count("Région lyonnaise") == 2
+    assert "par région : Bourgogne-Franche-Comté 1, Région lyonnaise 1" in printed

@@ -28,9 +28,9 @@ async def test_schemathesis_finds_no_server_error_for_any_role(tmp_path: Path) -
         tokens = dict(re.findall(r"export (\w+)=(\S+)", (launcher.data_dir / "demo-tokens.env").read_text()))
         api = f"http://127.0.0.1:{launcher.api_port}"
         project = {
-            "project_id": "demo-lyon", "name": "École de Production de Lyon", "region": "ARA", "department": "69",
-            "city": "Lyon", "trades": ["Usinage"], "holder": {"name": "A", "email": "porteur@edp-lyon.fr"},
-            "planned_opening": "2027-09-01",
+            "project_id": "demo-lyon", "name": "École de Production de Lyon", "region": "auvergne-rhone-alpes",
+            "department": "69", "city": "Lyon", "trades": ["Usinage"],
+            "holder": {"name": "A", "email": "porteur@edp-lyon.fr"}, "planned_opening": "2027-09-01",
         }  # fmt: skip
         coordinator = {"Authorization": f"Bearer {tokens['LABELLISATION_COORDINATOR_TOKEN']}"}
         async with httpx.AsyncClient() as http:

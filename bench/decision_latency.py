@@ -216,7 +216,7 @@ async def main(count: int = DEFAULT_COUNT) -> None:
         "Reading: right after a submission, the decision queues behind the submission's record activity\n"
         "and the workflow task that follows its completion; a reviewer's decision, which comes hours or\n"
         "days later, meets a project at rest, which the second row measures. The rows straight to the\n"
-        "workflow isolate it from the HTTP layer (uvicorn, FastAPI, JSON, the token, cached 30 s; the\n"
+        "workflow isolate it from the HTTP layer (uvicorn, FastAPI, JSON, the token looked up per request; the\n"
         "benchmark's httpx client shares the process). The last row is a bare workflow whose update issues\n"
         "the commands ours issues on a decision (the deadline timer restarted, a search attribute upserted,\n"
         "one activity scheduled beside it) and does nothing else: the floor for what a decision must do.\n"

@@ -115,8 +115,14 @@ def test_the_checker_sees_an_import_hidden_in_a_function(tmp_path: Path) -> None
 
 @pytest.mark.parametrize(
     "path",
-    sorted([*(ROOT / "labellisation" / "api").glob("*.py"), *(ROOT / "labellisation").glob("cli*.py")]),
+    sorted(
+        [
+            *(ROOT / "labellisation" / "api").glob("*.py"),
+            *(ROOT / "labellisation" / "web").glob("*.py"),
+            *(ROOT / "labellisation").glob("cli*.py"),
+        ]
+    ),
     ids=_name,
 )
-def test_the_api_and_the_cli_reach_workflows_only_through_temporal(path: Path) -> None:
+def test_the_api_the_pages_and_the_cli_reach_workflows_only_through_temporal(path: Path) -> None:
     assert violations(path, ("workflows", "activities")) == []

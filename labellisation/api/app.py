@@ -27,6 +27,7 @@ from labellisation.records.store import RecordStore
 from labellisation.settings import Settings
 from labellisation.temporal import connect
 from labellisation.tokens import TokenCache
+from labellisation.web import project_page
 
 DESCRIPTION = """Le parcours de création et de labellisation des Écoles de Production.
 
@@ -95,4 +96,5 @@ def create_app(settings: Settings, client: Client | None = None, store: RecordSt
     app.include_router(projects.router)
     app.include_router(reports.router)
     web.install(app, settings)
+    app.include_router(project_page.router)
     return app

@@ -182,3 +182,14 @@ async def workflow_events(client: Client, project_id: str) -> list[Event]:
             log.info("history from the records alone", project_id=project_id, reason=type(error).__name__)
         return []
     return status.history or []
+
+
+async def project_events(client: Client, store: RecordStore, project_id: str) -> list[Event]:
+    """Every event of a project, oldest first: the records database's, then the workflow's not yet recorded there
+    (they follow a command by a moment). 404 for a project found in neither."""
+    recorded, in_workflow = await asyncio.gather(store.history(project_id), workflow_events(client, project_id))
+    known = {e.event_id for e in recorded}
+    events = recorded + [e for e in in_workflow if e.event_id not in known]
+    if not events and await store.project(project_id) is None:
+        raise ApiError(404, f"projet inconnu : {project_id!r}")
+    return events

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from datetime import UTC, datetime
 from typing import Annotated
 
@@ -11,7 +10,7 @@ from fastapi import APIRouter, Query, Request, Response
 from temporalio.common import SearchAttributePair, TypedSearchAttributes
 
 from labellisation.api.access import check_region, project_region_slug, region_filter
-from labellisation.api.commands import migration_plan, read_status, send_command, start_workflow, workflow_events
+from labellisation.api.commands import migration_plan, project_events, read_status, send_command, start_workflow
 from labellisation.api.deps import (
     ClientDep,
     CoordinatorDep,
@@ -188,12 +187,7 @@ async def project_history(
     project_id: str, user: ProjectViewerDep, client: ClientDep, store: StoreDep
 ) -> list[HistoryEvent]:
     """The records database's events, then the workflow's not yet recorded there (they follow a command by a moment)."""
-    recorded, in_workflow = await asyncio.gather(store.history(project_id), workflow_events(client, project_id))
-    known = {e.event_id for e in recorded}
-    events = recorded + [e for e in in_workflow if e.event_id not in known]
-    if not events and await store.project(project_id) is None:
-        raise ApiError(404, f"projet inconnu : {project_id!r}")
-    return [HistoryEvent(**e.model_dump()) for e in events]
+    return [HistoryEvent(**e.model_dump()) for e in await project_events(client, store, project_id)]
 
 
 @router.post("/{project_id}/steps/{step}/submissions", summary="Le porteur soumet une étape")

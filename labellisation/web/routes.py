@@ -16,6 +16,7 @@ from labellisation.mail.sender import send
 from labellisation.mail.sign_in import SignInEmail, build_sign_in_message, render_sign_in
 from labellisation.records.store import RecordStore
 from labellisation.settings import Settings
+from labellisation.web import inbox
 from labellisation.web.deps import CsrfRefused, MaybeSignedInDep, PostedFormDep, SignedInDep, WebStateDep
 from labellisation.web.pages import HEADERS, page, read_form
 from labellisation.web.security import CSRF_FIELD, clear_session_cookie, csrf_matches, set_session_cookie
@@ -145,3 +146,6 @@ async def sign_out(form: PostedFormDep, store: StoreDep, web: WebStateDep) -> Re
     response = page("connexion.html.j2", email="", error=None, notice="Vous êtes déconnecté.")
     clear_session_cookie(response, web.secure)
     return response
+
+
+router.include_router(inbox.router)  # « À décider »

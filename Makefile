@@ -17,7 +17,7 @@ COMPILE := $(UV) pip compile pyproject.toml --quiet --universal --python-version
 # `make lock LOCK_ARGS=` records a change of pyproject.toml and keeps every other pin.
 LOCK_ARGS ?= --upgrade
 
-.PHONY: run test lint types unit clean compose-tool bench reliability lock lock-check
+.PHONY: run test lint types unit clean compose-tool browser-tool bench reliability lock lock-check
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -79,7 +79,7 @@ lint: $(VENV)/.installed-dev
 types: $(VENV)/.installed-dev
 	$(BIN)/mypy
 
-unit: $(VENV)/.installed-dev compose-tool
+unit: $(VENV)/.installed-dev compose-tool browser-tool
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 # docker-compose (Debian's package) checks docker-compose.yml; installed where missing and possible.
@@ -87,6 +87,13 @@ compose-tool:
 	@command -v docker-compose >/dev/null || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null && \
 	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq docker-compose) >/dev/null 2>&1; } || \
 	  echo "docker-compose unavailable: the compose file is checked by the Python tests only"
+
+# Debian's Chromium drives the browser suite (Playwright's own download does not work here); installed where missing
+# and possible, else the suite skips.
+browser-tool:
+	@[ -x /usr/bin/chromium ] || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null && \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium) >/dev/null 2>&1; } || \
+	  echo "chromium unavailable: the browser suite (tests/web/browser) is skipped"
 
 test: lock-check lint types unit
 

@@ -1,0 +1,104 @@
+"""The browser suite's fixtures: the whole product as `make run` starts it, Debian's Chromium, a page per person.
+
+One stack and one browser for the whole suite (starting them is most of its time); each test opens its own pages.
+Where no Chromium can be had the suite is skipped, with one line saying why.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from pathlib import Path
+
+import pytest
+from playwright.async_api import Browser, BrowserContext, Page, async_playwright
+
+from tests.support.browser import CHROMIUM, CHROMIUM_ARGS, DEMO, Stack, chromium_missing, new_context
+from tests.support.launcher import Launcher
+
+
+@pytest.fixture(scope="session")
+def chromium() -> Path:
+    """`/usr/bin/chromium`, or the whole suite skipped with the reason."""
+    missing = chromium_missing()
+    if missing is not None:
+        pytest.skip(f"browser suite skipped: {missing}")
+    return CHROMIUM
+
+
+@pytest.fixture(scope="session")
+def stack(chromium: Path) -> Iterator[Stack]:
+    """`labellisation dev --process demo` on free ports, in a data directory of its own (the demo people, their
+    banner links, the SMTP sink writing `<data-dir>/outbox/*.eml`)."""
+    with tempfile.TemporaryDirectory(prefix="browser-suite-") as data:
+        launcher = Launcher(Path(data) / "data")
+        try:
+            yield Stack(launcher)
+        finally:
+            launcher.kill()
+
+
+@pytest.fixture(scope="session")
+async def running(stack: Stack) -> Stack:
+    """The stack once its banner is printed and its API answers."""
+    stack.launcher.start()
+    await stack.launcher.client()
+    stack.read_banner()
+    await stack.wait_until_up()
+    return stack
+
+
+@pytest.fixture(scope="session")
+async def browser(chromium: Path) -> AsyncIterator[Browser]:
+    async with async_playwright() as playwright:
+        launched = await playwright.chromium.launch(executable_path=str(chromium), args=CHROMIUM_ARGS)
+        try:
+            yield launched
+        finally:
+            await launched.close()
+
+
+@pytest.fixture(scope="session")
+async def signed_in(running: Stack, browser: Browser) -> AsyncIterator[dict[str, BrowserContext]]:
+    """A browser profile per demo person, each signed in once through its banner link (a link serves once)."""
+    contexts = {}
+    try:
+        for role in DEMO:
+            context = await new_context(browser)
+            page = await context.new_page()
+            await page.goto(running.links[role])
+            assert page.url == f"{running.base_url}/", page.url
+            await page.close()
+            contexts[role] = context
+        yield contexts
+    finally:
+        for context in contexts.values():
+            await context.close()
+
+
+PageFor = Callable[[str], Awaitable[Page]]
+
+
+@pytest.fixture
+async def page_for(signed_in: dict[str, BrowserContext]) -> AsyncIterator[PageFor]:
+    """`await page_for("reviewer")`: a new page in that person's signed-in profile, closed after the test."""
+    pages: list[Page] = []
+
+    async def open_page(role: str) -> Page:
+        page = await signed_in[role].new_page()
+        pages.append(page)
+        return page
+
+    yield open_page
+    for page in pages:
+        await page.close()
+
+
+@pytest.fixture
+async def anonymous(browser: Browser) -> AsyncIterator[BrowserContext]:
+    """A fresh profile, signed in as no one."""
+    context = await new_context(browser)
+    try:
+        yield context
+    finally:
+        await context.close()

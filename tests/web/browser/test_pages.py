@@ -1,0 +1,113 @@
+"""Every page as a browser shows it: no serious or critical axe-core violation, at desktop and at phone width (with
+nothing wider than the phone's screen), and a screenshot of each.
+
+The screenshots go to the test's temporary directory; with `SCREENSHOTS=docs/screenshots` they are written there
+instead, as the README shows them:
+
+    SCREENSHOTS=docs/screenshots .venv/bin/pytest tests/web/browser/test_pages.py
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+
+import pytest
+from playwright.async_api import BrowserContext, Page, expect
+
+from tests.support.browser import DESKTOP, PHONE, Stack, axe_violations, describe
+from tests.web.browser.conftest import PageFor
+
+Opener = Callable[[Stack, BrowserContext, PageFor], Awaitable[Page]]
+
+
+async def sign_in_page(stack: Stack, anonymous: BrowserContext, page_for: PageFor) -> Page:
+    page = await anonymous.new_page()
+    await page.goto(f"{stack.base_url}/connexion")
+    return page
+
+
+async def sign_in_error(stack: Stack, anonymous: BrowserContext, page_for: PageFor) -> Page:
+    page = await sign_in_page(stack, anonymous, page_for)
+    await page.get_by_label("Adresse e-mail").fill("claire.fnep.fr")
+    await page.get_by_role("button", name="Recevoir un lien de connexion").click()
+    await expect(page.get_by_role("alert")).to_contain_text("Adresse e-mail : saisissez une adresse valide")
+    return page
+
+
+async def link_sent(stack: Stack, anonymous: BrowserContext, page_for: PageFor) -> Page:
+    page = await sign_in_page(stack, anonymous, page_for)
+    await page.get_by_label("Adresse e-mail").fill("personne@exemple.fr")  # nobody: no e-mail goes out
+    await page.get_by_role("button", name="Recevoir un lien de connexion").click()
+    await expect(page.get_by_role("heading", level=1)).to_have_text("Vérifiez votre messagerie")
+    return page
+
+
+async def invalid_link(stack: Stack, anonymous: BrowserContext, page_for: PageFor) -> Page:
+    page = await anonymous.new_page()
+    await page.goto(f"{stack.base_url}/connexion/lien/{'A' * 43}")
+    await expect(page.get_by_role("heading", level=1)).to_have_text("Ce lien de connexion n'est plus valable")
+    return page
+
+
+async def home(stack: Stack, anonymous: BrowserContext, page_for: PageFor) -> Page:
+    page = await page_for("coordinator")
+    await page.goto(f"{stack.base_url}/")
+    await expect(page.get_by_text("Connecté en tant que Claire Coordination")).to_be_visible()
+    return page
+
+
+async def form_refused(stack: Stack, anonymous: BrowserContext, page_for: PageFor) -> Page:
+    page = await page_for("reviewer")
+    await page.goto(f"{stack.base_url}/")
+    await page.locator("form[action='/deconnexion'] input[name='csrf_token']").evaluate("field => field.remove()")
+    await page.get_by_role("button", name="Se déconnecter").click()
+    await expect(page.get_by_role("heading", level=1)).to_have_text("Formulaire refusé")
+    return page
+
+
+#: Each page by the name of its screenshots (`docs/screenshots/<name>-desktop.png`, `<name>-phone.png`).
+PAGES: dict[str, Opener] = {
+    "connexion": sign_in_page,
+    "connexion-erreur": sign_in_error,
+    "lien-envoye": link_sent,
+    "lien-invalide": invalid_link,
+    "accueil": home,
+    "formulaire-refuse": form_refused,
+}
+
+
+def screenshots_dir(tmp_path: Path) -> Path:
+    chosen = os.environ.get("SCREENSHOTS")
+    folder = Path(chosen) if chosen else tmp_path
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+@pytest.mark.parametrize("name", PAGES)
+async def test_page_is_accessible_at_desktop_and_phone_width(
+    name: str, running: Stack, anonymous: BrowserContext, page_for: PageFor, tmp_path: Path
+) -> None:
+    page = await PAGES[name](running, anonymous, page_for)
+    folder = screenshots_dir(tmp_path)
+    for width, viewport in (("desktop", DESKTOP), ("phone", PHONE)):
+        await page.set_viewport_size(viewport)
+        violations = await axe_violations(page)
+        assert not violations, f"{name} ({width}):\n{describe(violations)}"
+        overflow = await page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+        assert overflow <= 0, f"{name} ({width}) is {overflow}px wider than the screen"
+        shot = folder / f"{name}-{width}.png"
+        await page.screenshot(path=str(shot), full_page=True)
+        assert shot.stat().st_size > 0
+
+
+async def test_the_accessibility_check_catches_what_it_must(anonymous: BrowserContext) -> None:
+    """The check itself: axe-core (bundled, offline) runs and reports a page's serious and critical faults."""
+    page = await anonymous.new_page()
+    await page.set_content(
+        "<html><head><title>Mauvaise page</title></head><body><img src='x.png'>"
+        "<p style='color:#ddd;background:#fff'>Pâle</p><input type='text'></body></html>"
+    )
+    found = {violation["id"] for violation in await axe_violations(page)}
+    assert {"html-has-lang", "image-alt", "label", "color-contrast"} <= found, found

@@ -1,7 +1,7 @@
 """The browser suite's fixtures: the whole product as `make run` starts it, Debian's Chromium, a page per person.
 
 One stack and one browser for the whole suite (starting them is most of its time); each test opens its own pages.
-Where no Chromium can be had the suite is skipped, with one line saying why.
+Where no Chromium can be had the suite is not collected, and the run's summary says why in one line.
 """
 
 from __future__ import annotations
@@ -16,13 +16,22 @@ from playwright.async_api import Browser, BrowserContext, Page, async_playwright
 from tests.support.browser import CHROMIUM, CHROMIUM_ARGS, DEMO, Stack, chromium_missing, new_context
 from tests.support.launcher import Launcher
 
+MISSING = chromium_missing()
+if MISSING is not None:
+    # Not one test of the suite is collected; the run's summary says why, in one line.
+    collect_ignore_glob = ["test_*.py"]
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    if MISSING is not None:
+        terminalreporter.write_line(f"SKIPPED the browser suite (tests/web/browser): {MISSING}", yellow=True)
+
 
 @pytest.fixture(scope="session")
 def chromium() -> Path:
-    """`/usr/bin/chromium`, or the whole suite skipped with the reason."""
-    missing = chromium_missing()
-    if missing is not None:
-        pytest.skip(f"browser suite skipped: {missing}")
+    """`/usr/bin/chromium` (the suite is not collected without it)."""
+    if MISSING is not None:
+        pytest.skip(f"browser suite skipped: {MISSING}")
     return CHROMIUM
 
 

@@ -19,6 +19,7 @@ from labellisation.settings import Settings
 from labellisation.web import inbox
 from labellisation.web.deps import CsrfRefused, MaybeSignedInDep, PostedFormDep, SignedInDep, WebStateDep
 from labellisation.web.pages import HEADERS, page, read_form
+from labellisation.web.portfolio import router as portfolio_router
 from labellisation.web.security import CSRF_FIELD, clear_session_cookie, csrf_matches, set_session_cookie
 from labellisation.web.sessions import (
     LINK_LIFETIME,
@@ -33,6 +34,7 @@ from labellisation.web.sessions import (
 
 log = get_logger("labellisation.web")
 router = APIRouter(include_in_schema=False)
+router.include_router(portfolio_router)
 
 _address = TypeAdapter(EmailStr)
 LINK_MINUTES = int(LINK_LIFETIME.total_seconds() // 60)

@@ -1,0 +1,82 @@
+"""The web pages' errors in French: a page per error (403, 404, 409…), never the API's JSON.
+
+The pages' routers use `FrenchErrorsRoute`: an `ApiError` raised by the API's logic the page reuses
+(access checks, commands, status reads) or a `WebError` raised by the page itself becomes the French
+error page with the API's one sentence. The JSON API keeps its own handlers: this route class is on the
+pages' routers only. Sign-in and CSRF refusals pass through to their own handlers (labellisation/web/deps.py).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Coroutine
+from typing import Any
+
+from fastapi import Request
+from fastapi.responses import Response
+from fastapi.routing import APIRoute
+
+from labellisation.api.errors import ApiError
+from labellisation.web.pages import page
+
+#: The title of each error page; other statuses read « Action impossible ».
+TITLES = {
+    403: "Accès refusé",
+    404: "Page introuvable",
+    409: "Action impossible maintenant",
+    422: "Demande invalide",
+}
+#: What the person can do next, below the sentence.
+ADVICE = {
+    403: "Cette page est réservée à d'autres personnes ou à d'autres régions que les vôtres.",
+    404: "Le lien est peut-être incomplet, ou le projet n'existe pas.",
+    409: "L'état du projet ne permet pas cette action pour le moment. Rien n'a été modifié.",
+}
+
+
+class WebError(Exception):
+    """A page's refusal: the status and one sentence in French."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+
+
+def error_page(request: Request, status: int, message: str) -> Response:
+    """The French page for `status`, with its sentence; the person's name in the frame when signed in."""
+    person = getattr(request.state, "web_person", None)
+    return page(
+        "erreur.html.j2",
+        status_code=status,
+        person=person,
+        status=status,
+        title=TITLES.get(status, "Action impossible"),
+        message=message,
+        advice=ADVICE.get(status, ""),
+    )
+
+
+class FrenchErrorsRoute(APIRoute):
+    """A page route whose `ApiError` and `WebError` are shown as French pages."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().get_route_handler()
+
+        async def french_errors(request: Request) -> Response:
+            try:
+                return await handler(request)
+            except ApiError as error:
+                return error_page(request, error.status, sentence(error.message))
+            except WebError as error:
+                return error_page(request, error.status, error.message)
+
+        return french_errors
+
+
+def sentence(message: str) -> str:
+    """The API's sentence as a page shows it: a capital first letter and a full stop."""
+    text = message.strip()
+    if not text:
+        return text
+    text = text[0].upper() + text[1:]
+    return text if text.endswith((".", "!", "?")) else f"{text}."

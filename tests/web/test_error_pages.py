@@ -1,0 +1,35 @@
+"""The web pages' errors in French (#16 item 6): a page per error, while the JSON API keeps its JSON errors."""
+
+from __future__ import annotations
+
+from labellisation.web.errors import sentence
+from tests.web.conftest import Web
+
+
+def test_the_api_sentence_becomes_a_french_sentence() -> None:
+    assert sentence("le projet n'est pas en pause") == "Le projet n'est pas en pause."
+    assert sentence("Déjà fini.") == "Déjà fini."
+
+
+async def test_403_is_a_french_page_on_the_web_and_json_on_the_api(web: Web) -> None:
+    reviewer = await web.sign_in("reviewer")
+    page = await reviewer.get("/portefeuille")
+    assert page.status_code == 403
+    assert page.headers["content-type"].startswith("text/html")
+    assert '<html lang="fr">' in page.text and "Accès refusé" in page.text and "Erreur 403" in page.text
+    assert "Action réservée au rôle : coordinateur." in page.text
+    api = await web.http.get("/projects")  # no token: the API's JSON, whatever the session
+    assert api.status_code == 401 and api.json()["detail"].startswith("jeton manquant")
+
+
+async def test_a_422_filter_stays_on_the_page_and_an_unknown_csv_filter_is_a_french_page(web: Web) -> None:
+    await web.sign_in("coordinator")
+    page = await web.http.get("/portefeuille", params={"region": "Atlantide"})
+    assert page.status_code == 422 and 'value="Atlantide"' in page.text and 'id="e-region"' in page.text
+    csv = await web.http.get("/portefeuille.csv", params={"region": "Atlantide"})
+    assert csv.status_code == 422 and "Demande invalide" in csv.text and "Région :" in csv.text
+
+
+async def test_not_signed_in_goes_to_sign_in(web: Web) -> None:
+    response = await web.http.get("/portefeuille")
+    assert response.status_code == 303 and response.headers["location"].startswith("/connexion")

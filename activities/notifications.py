@@ -5,7 +5,7 @@ from __future__ import annotations
 from temporalio import activity
 
 from labellisation.contract import ACTIVITY_SEND_REMINDER
-from labellisation.mail.messages import Recipient, ReminderEmail
+from labellisation.mail.messages import Recipient, ReminderEmail, action_url
 from labellisation.mail.render import render
 from labellisation.mail.sender import build_message, message_id, send
 from labellisation.path.reminders import ReminderSent, Role, SendReminder
@@ -58,7 +58,7 @@ class NotificationActivities:
             days_waiting=request.days_waiting,
             review_on=request.review_on,
             pause_reason=request.pause_reason,
-            project_url=f"{self.settings.public_base_url.rstrip('/')}/projects/{request.project_id}",
+            project_url=action_url(self.settings.public_base_url, recipients[0].role, request.project_id),
         )
         message = build_message(email, render(email), self.settings.mail_from)
         await send(message, self.settings.smtp())

@@ -114,6 +114,25 @@ class ReminderEmail(_Model):
         return self
 
 
+#: The web page where each reader of a reminder acts (issue #16), and what its button says.
+ACTION_PAGES: dict[RecipientRole, tuple[str, str]] = {
+    RecipientRole.HOLDER: ("/mon-dossier/{project_id}", "Ouvrir mon dossier"),
+    RecipientRole.REVIEWERS: ("/a-decider", "Voir les dossiers à décider"),
+    RecipientRole.COORDINATOR: ("/projets/{project_id}", "Ouvrir la fiche du projet"),
+}
+
+
+def action_url(public_base_url: str, role: RecipientRole, project_id: str) -> str:
+    """The page a reminder's reader acts on: the holder's « Mon dossier », the reviewers' « À décider », the
+    coordinator's « Fiche projet ». Someone not signed in goes through sign-in and comes back to it."""
+    path, _label = ACTION_PAGES[role]
+    return public_base_url.rstrip("/") + path.format(project_id=project_id)
+
+
+def action_label(role: RecipientRole) -> str:
+    return ACTION_PAGES[role][1]
+
+
 class RenderedEmail(_Model):
     """A reminder in French: subject, plain text and HTML."""
 

@@ -17,7 +17,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, Template, select
 
 from labellisation.catalogue import days
 from labellisation.french_calendar import format_date_fr
-from labellisation.mail.messages import ReminderEmail, ReminderKind, RenderedEmail
+from labellisation.mail.messages import ReminderEmail, ReminderKind, RenderedEmail, action_label
 
 
 def days_fr(count: int) -> str:
@@ -43,6 +43,7 @@ def _environment() -> Environment:
     env.filters["date_fr"] = format_date_fr
     env.filters["days_fr"] = days_fr
     env.filters["late_fr"] = late_fr
+    env.filters["action_label"] = action_label
     return env
 
 

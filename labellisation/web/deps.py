@@ -11,6 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Annotated
+from urllib.parse import quote, urlsplit
 
 from fastapi import Depends, Request
 from fastapi.responses import RedirectResponse, Response
@@ -113,8 +114,39 @@ async def posted_form(request: Request, person: SignedInDep) -> PostedForm:
 PostedFormDep = Annotated[PostedForm, Depends(posted_form)]
 
 
+#: The query parameter and form field that carry where to go back to after signing in.
+NEXT_FIELD = "suivant"
+MAX_NEXT = 2000
+
+
+def local_path(text: str | None) -> str | None:
+    """A path of this site to come back to after signing in (`/projets/x`, with its query), or None.
+
+    Anything that could lead elsewhere is refused (no open redirect): an absolute URL, a scheme-relative
+    `//host`, a backslash (browsers read `/\\host` as `//host`), a control character, or too long a text.
+    """
+    if not text or len(text) > MAX_NEXT or not text.startswith("/") or text.startswith("//"):
+        return None
+    if "\\" in text or any(ord(c) < 32 or ord(c) == 127 for c in text):
+        return None
+    parts = urlsplit(text)
+    if parts.scheme or parts.netloc:
+        return None
+    return text
+
+
+def with_next(url: str, next_path: str | None) -> str:
+    """`url` with `?suivant=<next_path>` when there is a local path to come back to (and it is not home)."""
+    path = local_path(next_path)
+    if path is None or path == "/":
+        return url
+    return f"{url}?{NEXT_FIELD}={quote(path, safe='/')}"
+
+
 async def sign_in_required_handler(request: Request, _error: Exception) -> Response:
-    response = RedirectResponse("/connexion", status_code=303, headers={"Cache-Control": "no-store"})
+    here = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    target = with_next("/connexion", here if request.method == "GET" else None)
+    response = RedirectResponse(target, status_code=303, headers={"Cache-Control": "no-store"})
     if COOKIE in request.cookies:  # ended, expired or forged: the browser may forget it
         clear_session_cookie(response, get_web(request).secure)
     return response

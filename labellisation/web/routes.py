@@ -17,7 +17,16 @@ from labellisation.mail.sign_in import SignInEmail, build_sign_in_message, rende
 from labellisation.records.store import RecordStore
 from labellisation.settings import Settings
 from labellisation.web import inbox
-from labellisation.web.deps import CsrfRefused, MaybeSignedInDep, PostedFormDep, SignedInDep, WebStateDep
+from labellisation.web.deps import (
+    NEXT_FIELD,
+    CsrfRefused,
+    MaybeSignedInDep,
+    PostedFormDep,
+    SignedInDep,
+    WebStateDep,
+    local_path,
+    with_next,
+)
 from labellisation.web.pages import HEADERS, page, read_form
 from labellisation.web.portfolio import router as portfolio_router
 from labellisation.web.security import CSRF_FIELD, clear_session_cookie, csrf_matches, set_session_cookie
@@ -50,8 +59,11 @@ def valid_address(text: str) -> str | None:
         return None
 
 
-async def send_sign_in_link(store: RecordStore, settings: Settings, address: str, now: datetime) -> None:
-    """After the answer has gone: a link for an active known person, nothing for anyone else.
+async def send_sign_in_link(
+    store: RecordStore, settings: Settings, address: str, now: datetime, next_path: str | None = None
+) -> None:
+    """After the answer has gone: a link for an active known person, nothing for anyone else; the link carries
+    `next_path`, the page to come back to once signed in.
 
     Run in the background so that the answer takes as long whether the address is known or not.
     A failure is logged (the person can ask again); the address itself is never logged.
@@ -65,7 +77,7 @@ async def send_sign_in_link(store: RecordStore, settings: Settings, address: str
         email = SignInEmail(
             email=row.email,
             name=row.name,
-            link=sign_in_url(settings.public_base_url, token),
+            link=with_next(sign_in_url(settings.public_base_url, token), next_path),
             expires_at=now + LINK_LIFETIME,
             minutes=LINK_MINUTES,
         )
@@ -80,8 +92,8 @@ def _too_many(retry_after: int) -> Response:
 
 
 @router.get("/connexion")
-async def sign_in_page(person: MaybeSignedInDep) -> Response:
-    return page("connexion.html.j2", person=person, email="", error=None, notice=None)
+async def sign_in_page(person: MaybeSignedInDep, suivant: str | None = None) -> Response:
+    return page("connexion.html.j2", person=person, email="", error=None, notice=None, suivant=local_path(suivant))
 
 
 @router.post("/connexion")
@@ -97,14 +109,18 @@ async def ask_for_link(
         return _too_many(web.per_client.retry_after(client))
     web.per_client.hit(client)
     typed = fields.get("email", "")
+    next_path = local_path(fields.get(NEXT_FIELD))
     address = valid_address(typed)
     if address is None:
         error = "Adresse e-mail : saisissez une adresse valide, par exemple prenom.nom@exemple.fr."
-        return page("connexion.html.j2", status_code=422, person=person, email=typed[:320], error=error, notice=None)
+        return page(
+            "connexion.html.j2", status_code=422, person=person, email=typed[:320], error=error, notice=None,
+            suivant=next_path,
+        )  # fmt: skip
     if not web.per_address.allows(address):
         return _too_many(web.per_address.retry_after(address))
     web.per_address.hit(address)
-    task = BackgroundTask(send_sign_in_link, store, settings, address, web.clock())
+    task = BackgroundTask(send_sign_in_link, store, settings, address, web.clock(), next_path)
     return page("lien_envoye.html.j2", person=person, minutes=LINK_MINUTES, background=task)
 
 
@@ -115,8 +131,10 @@ async def follow_link(
     settings: SettingsDep,
     web: WebStateDep,
     person: MaybeSignedInDep,
+    suivant: str | None = None,
 ) -> Response:
-    """A good link opens a session and leads home; any other shows why not and offers a new one."""
+    """A good link opens a session and leads to `suivant` (a local path) or home; any other shows why not and
+    offers a new one."""
     now = web.clock()
     row = await use_sign_in_link(store, token, now)
     if row is None:
@@ -127,11 +145,14 @@ async def follow_link(
             person=person,
             minutes=LINK_MINUTES,
             email="",
+            suivant=local_path(suivant),
         )
     if person is not None:  # someone else's session in this browser, or an older one: it ends here
         await end_session(store, person.session_hash, now)
     session_id = await open_session(store, row.id, now)
-    response = RedirectResponse("/", status_code=303, headers={**HEADERS, "Referrer-Policy": "no-referrer"})
+    response = RedirectResponse(
+        local_path(suivant) or "/", status_code=303, headers={**HEADERS, "Referrer-Policy": "no-referrer"}
+    )
     set_session_cookie(response, session_id, web.secret, web.secure, SESSION_LIFETIME)
     log.info("session opened", user_id=row.id)
     return response

@@ -79,6 +79,9 @@ async def site(
         "coordinator": await create_token(
             sqlite_store, ApiUser(role=UserRole.COORDINATOR, name="Claire Coordination", email="claire@fnep.fr")
         ),
+        "reviewer": await create_token(
+            sqlite_store, ApiUser(role=UserRole.REVIEWER, name="Romain Relecteur", email="romain@fnep.fr")
+        ),
         "holder": await create_token(
             sqlite_store,
             ApiUser(role=UserRole.HOLDER, name="Paul Porteur", email="paul@edp-belfort.fr", projects=[PROJECT]),

@@ -92,6 +92,20 @@ class Stack:
                     await asyncio.sleep(0.1)
         raise AssertionError("the API does not answer")
 
+    def token(self, role: str) -> str:
+        """The demo person's API token (the first start writes them to `<data-dir>/demo-tokens.env`)."""
+        variable = {"coordinator": "COORDINATOR", "reviewer": "REVIEWER", "holder": "HOLDER"}[role]
+        text = (self.launcher.data_dir / "demo-tokens.env").read_text()
+        match = re.search(rf"^export LABELLISATION_{variable}_TOKEN=(\S+)$", text, re.MULTILINE)
+        assert match, text
+        return match[1]
+
+    def api(self, role: str) -> httpx.AsyncClient:
+        """The JSON API as that demo person (to set the scene a page is then looked at in)."""
+        return httpx.AsyncClient(
+            base_url=self.base_url, headers={"Authorization": f"Bearer {self.token(role)}"}, timeout=30
+        )
+
     def messages(self) -> list[EmailMessage]:
         """Every e-mail the SMTP sink stored, oldest first."""
         parsed = []

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import tempfile
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
@@ -83,6 +84,41 @@ async def signed_in(running: Stack, browser: Browser) -> AsyncIterator[dict[str,
     finally:
         for context in contexts.values():
             await context.close()
+
+
+DEMO_PROJECT = "demo-lyon"
+DOCUMENTS = [
+    {"title": "Étude d'opportunité", "url": "https://docs.example.org/etude-opportunite.pdf"},
+    {"title": "Lettres de soutien des entreprises", "url": "https://docs.example.org/soutiens.pdf"},
+]
+
+
+@pytest.fixture(scope="session")
+async def submitted_project(running: Stack) -> str:
+    """The demo project (`demo-lyon`, the demo holder's, in the demo reviewer's region) started by the coordinator
+    through the API, its opportunity study submitted by the holder with two documents: something to decide."""
+    opening = date.today() + timedelta(days=400)
+    async with running.api("coordinator") as coordinator, running.api("holder") as holder:
+        started = await coordinator.post(
+            "/projects",
+            json={
+                "project_id": DEMO_PROJECT,
+                "name": "École de Production de Lyon",
+                "department": "69",
+                "city": "Lyon",
+                "trades": ["Usinage"],
+                "diplomas": ["CAP Conducteur d'installations de production"],
+                "holder": {"name": "Paul Porteur", "email": "porteur@edp-lyon.fr"},
+                "planned_opening": opening.isoformat(),
+            },
+        )
+        assert started.status_code == 201, started.text
+        submitted = await holder.post(
+            f"/projects/{DEMO_PROJECT}/steps/opportunity_study/submissions",
+            json={"documents": DOCUMENTS, "comment": "Version finale, validée par le conseil d'administration."},
+        )
+        assert submitted.status_code in (200, 201), submitted.text
+    return DEMO_PROJECT
 
 
 PageFor = Callable[[str], Awaitable[Page]]

@@ -67,6 +67,15 @@ async def form_refused(stack: Stack, anonymous: BrowserContext, page_for: PageFo
     return page
 
 
+async def to_decide(stack: Stack, anonymous: BrowserContext, page_for: PageFor) -> Page:
+    """« À décider », the demo reviewer's, with the demo project's opportunity study waiting (two documents)."""
+    page = await page_for("reviewer")
+    await page.goto(f"{stack.base_url}/a-decider")
+    await expect(page.get_by_role("heading", level=1)).to_have_text("À décider")
+    await expect(page.get_by_role("link", name="Lettres de soutien des entreprises")).to_be_visible()
+    return page
+
+
 #: Each page by the name of its screenshots (`docs/screenshots/<name>-desktop.png`, `<name>-phone.png`).
 PAGES: dict[str, Opener] = {
     "connexion": sign_in_page,
@@ -75,6 +84,10 @@ PAGES: dict[str, Opener] = {
     "lien-invalide": invalid_link,
     "accueil": home,
     "formulaire-refuse": form_refused,
+}
+#: The pages that show a project: the demo project, submitted, first.
+PROJECT_PAGES: dict[str, Opener] = {
+    "a-decider": to_decide,
 }
 
 
@@ -85,12 +98,8 @@ def screenshots_dir(tmp_path: Path) -> Path:
     return folder
 
 
-@pytest.mark.parametrize("name", PAGES)
-async def test_page_is_accessible_at_desktop_and_phone_width(
-    name: str, running: Stack, anonymous: BrowserContext, page_for: PageFor, tmp_path: Path
-) -> None:
-    page = await PAGES[name](running, anonymous, page_for)
-    folder = screenshots_dir(tmp_path)
+async def check(name: str, page: Page, folder: Path) -> None:
+    """At desktop and phone width: no serious or critical axe violation, nothing wider than the screen; a picture."""
     for width, viewport in (("desktop", DESKTOP), ("phone", PHONE)):
         await page.set_viewport_size(viewport)
         violations = await axe_violations(page)
@@ -100,6 +109,20 @@ async def test_page_is_accessible_at_desktop_and_phone_width(
         shot = folder / f"{name}-{width}.png"
         await page.screenshot(path=str(shot), full_page=True)
         assert shot.stat().st_size > 0
+
+
+@pytest.mark.parametrize("name", PAGES)
+async def test_page_is_accessible_at_desktop_and_phone_width(
+    name: str, running: Stack, anonymous: BrowserContext, page_for: PageFor, tmp_path: Path
+) -> None:
+    await check(name, await PAGES[name](running, anonymous, page_for), screenshots_dir(tmp_path))
+
+
+@pytest.mark.parametrize("name", PROJECT_PAGES)
+async def test_project_page_is_accessible_at_desktop_and_phone_width(
+    name: str, running: Stack, submitted_project: str, anonymous: BrowserContext, page_for: PageFor, tmp_path: Path
+) -> None:
+    await check(name, await PROJECT_PAGES[name](running, anonymous, page_for), screenshots_dir(tmp_path))
 
 
 async def test_the_accessibility_check_catches_what_it_must(anonymous: BrowserContext) -> None:

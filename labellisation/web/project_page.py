@@ -2,7 +2,8 @@
 
 The same access as `GET /projects/{id}` (a holder its own projects, a person limited to regions those regions'
 projects), the same status (`read_status`) and the same events as `GET /projects/{id}/history`
-(`project_events`); the French words from the catalogue. `history_sentence` and `timeline.timeline_svg` are pure.
+(`project_events`); the French words from the catalogue; a refusal is the pages' French error page
+(labellisation/web/errors.py). `history_sentence` and `timeline.timeline_svg` are pure.
 """
 
 from __future__ import annotations
@@ -35,10 +36,11 @@ from labellisation.path.status import ProjectStatus, StepView, UpcomingReminder
 from labellisation.process import ProcessDefinitionError, load_process
 from labellisation.regions import project_region, region_name
 from labellisation.web.deps import SignedInDep, WebStateDep
+from labellisation.web.errors import FrenchErrorsRoute
 from labellisation.web.pages import page
 from labellisation.web.timeline import timeline_svg
 
-router = APIRouter(include_in_schema=False)
+router = APIRouter(include_in_schema=False, route_class=FrenchErrorsRoute)
 
 
 def actor_name(actor: str | None) -> str | None:
@@ -154,12 +156,6 @@ def _stage_labels(status: ProjectStatus) -> dict[str, str]:
     return {stage.id: stage.label for stage in process.stages} | labels
 
 
-def _refusal(status_code: int, message: str, person: Any) -> Response:
-    return page(
-        "fiche_projet_erreur.html.j2", status_code=status_code, person=person, message=message, code=status_code
-    )
-
-
 @router.get("/projets/{project_id}")
 async def project_page(
     project_id: Annotated[str, Path(max_length=64)],
@@ -168,17 +164,13 @@ async def project_page(
     store: StoreDep,
     web: WebStateDep,
 ) -> Response:
+    """403 and 404 as the French error pages (labellisation/web/errors.py), with the API's sentence."""
     user = person.user
-    try:
-        if not user.may_see(project_id):
-            raise ApiError(403, f"vous n'avez pas accès au projet {project_id!r}")
-        await check_project_region(user, client, store, project_id)
-        status = await read_status(client, store, project_id)
-        events = await project_events(client, store, project_id)
-    except ApiError as error:
-        if error.status not in (403, 404):
-            raise
-        return _refusal(error.status, error.message, person)
+    if not user.may_see(project_id):
+        raise ApiError(403, f"vous n'avez pas accès au projet {project_id!r}")
+    await check_project_region(user, client, store, project_id)
+    status = await read_status(client, store, project_id)
+    events = await project_events(client, store, project_id)
     now = web.clock()
     step_labels = {s.id: s.label for s in status.steps}
     stage_labels = _stage_labels(status)

@@ -232,7 +232,7 @@ async def test_another_holder_or_region_is_refused(site: Site, role: str, access
     http = await site.browser(role, "Autre Personne", "autre@exemple.fr", **access)
     response = await http.get(f"/projets/{PROJECT}")
     assert response.status_code == 403
-    assert "Accès refusé" in response.text
+    assert "<h1>Accès refusé</h1>" in response.text
     assert "École de Production de Belfort" not in response.text
     await http.aclose()
 
@@ -241,7 +241,8 @@ async def test_an_unknown_project_is_404(site: Site) -> None:
     http = await site.browser("coordinator", "Claire Coordination", "claire.c@fnep.fr")
     response = await http.get("/projets/edp-nulle-part")
     assert response.status_code == 404
-    assert "Projet introuvable" in response.text
+    assert "<h1>Page introuvable</h1>" in response.text
+    assert "Projet inconnu : &#39;edp-nulle-part&#39;." in response.text
     await http.aclose()
 
 

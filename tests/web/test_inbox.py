@@ -17,9 +17,11 @@ from temporalio.testing import WorkflowEnvironment
 
 from labellisation.api.app import create_app
 from labellisation.people import find_person, invite
+from labellisation.process import load_process
 from labellisation.records.store import RecordStore
 from labellisation.tokens import ApiUser, UserRole, create_token
 from labellisation.web.deps import WebState
+from labellisation.web.inbox import waiting_time
 from labellisation.web.security import COOKIE, sign
 from labellisation.web.sessions import open_session
 from tests.support.api import DOCS, OTHER, PROJECT, profile
@@ -131,6 +133,7 @@ async def test_the_reviewer_sees_the_submitted_steps_of_their_region_only(site: 
     assert "Étude d'opportunité" in text
     assert 'href="https://docs.example.org/etude.pdf"' in text
     assert "Version finale" in text  # the holder's comment
+    assert 'href="/projets/edp-belfort"' in text  # its « Fiche projet »
     assert "Soumis le" in text and re.search(r"\d{1,2}(er)? \w+ 20\d\d", text)
     assert "délai : 20 s, escalade à 40 s" in text  # the demo process's review delays
     assert "École de Production de Lyon" not in text
@@ -215,3 +218,21 @@ async def test_a_reviewer_of_another_region_cannot_decide_there(site: Site) -> N
     assert refused.status_code == 403
     assert "hors de vos régions" in html.unescape(refused.text)
     assert await site.step_status("opportunity_study", OTHER) == "submitted"
+
+
+def test_the_waiting_time_counts_working_days_against_the_fnep_review_delays() -> None:
+    fnep = load_process("fnep")
+    submitted = datetime(2027, 4, 30, 14, 0, tzinfo=UTC)  # a Friday
+    assert waiting_time(submitted, datetime(2027, 5, 3, 8, 0, tzinfo=UTC), fnep) == (
+        "1 jour ouvré",
+        "délai : 10 jours ouvrés, escalade à 20",
+        None,
+    )
+    # Ascension (6 May) and Whit Monday (17 May) are holidays: the tenth working day is 18 May, the twentieth 1 June.
+    assert waiting_time(submitted, datetime(2027, 5, 14, 8, 0, tzinfo=UTC), fnep)[::2] == ("9 jours ouvrés", None)
+    assert waiting_time(submitted, datetime(2027, 5, 17, 8, 0, tzinfo=UTC), fnep)[::2] == ("9 jours ouvrés", None)
+    assert waiting_time(submitted, datetime(2027, 5, 18, 8, 0, tzinfo=UTC), fnep)[::2] == (
+        "10 jours ouvrés",
+        "délai dépassé",
+    )
+    assert waiting_time(submitted, datetime(2027, 6, 1, 8, 0, tzinfo=UTC), fnep)[2] == "escaladé à la coordination"

@@ -8,11 +8,12 @@ projects), the same status (`read_status`) and the same events as `GET /projects
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Path
+from fastapi import APIRouter
 from fastapi.responses import Response
 
 from labellisation.api.access import check_project_region
@@ -33,6 +34,7 @@ from labellisation.path.reminders import Kind as ReminderKind
 from labellisation.path.reminders import Role as RecipientRole
 from labellisation.path.state import Event, EventKind
 from labellisation.path.status import ProjectStatus, StepView, UpcomingReminder
+from labellisation.people import PROJECT_ID_PATTERN
 from labellisation.process import ProcessDefinitionError, load_process
 from labellisation.regions import project_region, region_name
 from labellisation.web.deps import SignedInDep, WebStateDep
@@ -158,7 +160,7 @@ def _stage_labels(status: ProjectStatus) -> dict[str, str]:
 
 @router.get("/projets/{project_id}")
 async def project_page(
-    project_id: Annotated[str, Path(max_length=64)],
+    project_id: str,
     person: SignedInDep,
     client: ClientDep,
     store: StoreDep,
@@ -166,6 +168,8 @@ async def project_page(
 ) -> Response:
     """403 and 404 as the French error pages (labellisation/web/errors.py), with the API's sentence."""
     user = person.user
+    if re.fullmatch(PROJECT_ID_PATTERN, project_id) is None:  # no project has such an id: not even asked
+        raise ApiError(404, f"projet inconnu : {project_id[:80]!r}")
     if not user.may_see(project_id):
         raise ApiError(403, f"vous n'avez pas accès au projet {project_id!r}")
     await check_project_region(user, client, store, project_id)

@@ -237,12 +237,13 @@ async def test_another_holder_or_region_is_refused(site: Site, role: str, access
     await http.aclose()
 
 
-async def test_an_unknown_project_is_404(site: Site) -> None:
+@pytest.mark.parametrize("project_id", ["edp-nulle-part", "Pas-Un-Identifiant", "x" * 300])
+async def test_an_unknown_project_is_404(site: Site, project_id: str) -> None:
     http = await site.browser("coordinator", "Claire Coordination", "claire.c@fnep.fr")
-    response = await http.get("/projets/edp-nulle-part")
+    response = await http.get(f"/projets/{project_id}")
     assert response.status_code == 404
     assert "<h1>Page introuvable</h1>" in response.text
-    assert "Projet inconnu : &#39;edp-nulle-part&#39;." in response.text
+    assert "Projet inconnu : &#39;" in response.text
     await http.aclose()
 
 

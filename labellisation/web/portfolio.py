@@ -111,7 +111,8 @@ def _stage_label(process_id: str, stage_id: str) -> str:
 async def _rows(
     user: ApiUser, store: StoreDep, filters: Filters, now: datetime
 ) -> tuple[list[dict[str, Any]], dict[str, str]]:
-    """The filtered rows of the person's regions, each with its French words, sorted; and the filters' errors."""
+    """The filtered rows of the person's regions, sorted, each with whether and how long overdue; and the filters'
+    errors. The French words (`_describe`) are added to the rows shown only: thousands of rows are sorted."""
     errors: dict[str, str] = {}
     stage_id = state = None
     if filters.stage:
@@ -136,8 +137,11 @@ async def _rows(
     rows = await store.portfolio(
         stage=stage_id, region=region_slug, state=state, overdue_at=now if filters.overdue else None, regions=regions
     )
+    active = ProjectState.ACTIVE.value
     for row in rows:
-        _describe(row, now)
+        due = row["next_due_at"]
+        row["overdue"] = row["state"] == active and due is not None and due < now
+        row["days_overdue"] = (now - due).days if row["overdue"] else 0
     key = {
         "nom": lambda r: (r["name"].casefold(), r["project_id"]),
         "retard": lambda r: (-r["days_overdue"], r["next_due_at"] or datetime.max.replace(tzinfo=UTC), r["project_id"]),
@@ -146,16 +150,15 @@ async def _rows(
     return rows, errors
 
 
-def _describe(row: dict[str, Any], now: datetime) -> None:
-    """A row's French words: region name, stage label, state, deadline, overdue and by how many days."""
+def _describe(row: dict[str, Any], now: datetime) -> dict[str, Any]:
+    """A row's French words: region name, stage label, state, deadline, by how many days overdue."""
     due: datetime | None = row["next_due_at"]
-    row["overdue"] = row["state"] == ProjectState.ACTIVE.value and due is not None and due < now
-    row["days_overdue"] = (now - due).days if row["overdue"] and due is not None else 0
     row["region_fr"] = region_name(row["region"])
     row["stage_fr"] = _stage_label(row["process"], row["current_stage"])
     row["state_fr"] = STATE_LABELS[ProjectState(row["state"])]
     row["due_fr"] = format_moment(due, now, row["process"]) if due is not None else "—"
     row["overdue_fr"] = days(row["days_overdue"]) if row["overdue"] else ""
+    return row
 
 
 def _field_message(message: str, label: str) -> str:
@@ -206,7 +209,7 @@ async def portfolio_page(
     counts = Counter(r["current_stage"] for r in await store.portfolio(regions=regions))
     pages = max(1, -(-len(rows) // PAGE_SIZE))
     number = min(filters.page, pages)
-    shown = rows[(number - 1) * PAGE_SIZE : number * PAGE_SIZE]
+    shown = [_describe(row, now) for row in rows[(number - 1) * PAGE_SIZE : number * PAGE_SIZE]]
     stages = _stages()
     return page(
         "portefeuille.html.j2",
@@ -255,7 +258,7 @@ async def portfolio_csv(
     out = io.StringIO()
     writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
     writer.writerow(CSV_HEADERS)
-    for r in rows:
+    for r in (_describe(row, now) for row in rows):
         writer.writerow(
             [
                 r["project_id"], r["name"], r["region_fr"], r["stage_fr"], r["state_fr"], _day(r["next_due_at"]),

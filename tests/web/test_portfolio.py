@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -17,6 +18,7 @@ import pytest
 from temporalio.testing import WorkflowEnvironment
 
 from labellisation.api.app import create_app
+from labellisation.french_calendar import format_date_fr
 from labellisation.path.state import ProjectState
 from labellisation.people import Person, invite
 from labellisation.records.schema import ProjectRecord, RecordEvents
@@ -260,3 +262,34 @@ async def test_invite_a_person(desk: Desk) -> None:
     assert "La personne est invitée" in (await desk.http.get(done.headers["location"])).text
     again = await desk.http.post("/personnes/inviter", data={**form, "regions": "", "projects": ""})
     assert again.status_code == 422 and "déjà" in again.text
+
+
+async def test_move_a_deadline_and_abandon_through_the_forms(desk: Desk) -> None:
+    csrf = await desk.csrf("/portefeuille/nouveau")
+    assert (await desk.http.post("/portefeuille/nouveau", data=start_form(csrf))).status_code == 303
+    page = await desk.http.get("/projets/edp-belfort/actions")
+    step = re.search(r'<select id="c-d-step" name="step">\s*<option value="([^"]+)" selected', page.text)
+    assert step, page.text
+    new_day = (datetime.now(UTC) + timedelta(days=400)).date()
+    form = {"csrf_token": csrf, "step": step[1], "due_on": "bientôt", "reason": "Étude élargie au bassin"}
+    bad = await desk.http.post("/projets/edp-belfort/actions/echeance", data=form)
+    assert bad.status_code == 422 and 'value="bientôt"' in bad.text and "saisissez une date valide" in bad.text
+    moved = await desk.http.post("/projets/edp-belfort/actions/echeance", data={**form, "due_on": new_day.isoformat()})
+    assert moved.status_code == 303, moved.text
+    page = await desk.http.get(moved.headers["location"])
+    assert "L&#39;échéance est déplacée." in page.text or "L'échéance est déplacée." in page.text
+    assert format_date_fr(new_day) in page.text
+
+    unconfirmed = await desk.http.post(
+        "/projets/edp-belfort/actions/abandon", data={"csrf_token": csrf, "reason": "Plus de financement"}
+    )
+    assert unconfirmed.status_code == 422 and "Cochez la case" in unconfirmed.text
+    assert "Plus de financement" in unconfirmed.text
+    abandoned = await desk.http.post(
+        "/projets/edp-belfort/actions/abandon",
+        data={"csrf_token": csrf, "reason": "Plus de financement", "confirm": "oui"},
+    )
+    assert abandoned.status_code == 303, abandoned.text
+    page = await desk.http.get(abandoned.headers["location"])
+    assert "Le projet est abandonné." in page.text and "abandonné" in page.text
+    assert "n&#39;accepte plus d&#39;action" in page.text or "n'accepte plus d'action" in page.text

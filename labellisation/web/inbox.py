@@ -4,8 +4,8 @@ Where the submitted steps come from: the records projection lists the projects o
 (`store.portfolio`, the API's region rule from `api/access.py`), then each open project's status is read
 from its workflow (`read_status`, a query per project, a few at a time): for a reviewer's few dozen projects
 that is fine; thousands would want the submitted steps in the records projection. The documents and the
-holder's comment are the step's last `step_submitted` event (the API's history: records, then the workflow's
-events not recorded yet).
+holder's comment are the step's last `step_submitted` event (`project_events`, the API's history: records,
+then the workflow's events not recorded yet): a second read, for the projects with a submitted step only.
 
 A decision goes through the API's own route function (`decide_step`: its `DecideStep` and update id, so
 a form posted twice with its decision id decides once), after the API's access rule for reviewers
@@ -27,10 +27,10 @@ from pydantic import ValidationError
 from temporalio.client import Client
 
 from labellisation.api.access import region_filter
-from labellisation.api.commands import read_status
+from labellisation.api.commands import project_events, read_status
 from labellisation.api.deps import ClientDep, StoreDep, role_on_project
 from labellisation.api.errors import ApiError
-from labellisation.api.projects import decide_step, project_history
+from labellisation.api.projects import decide_step
 from labellisation.api.schemas import DecisionBody
 from labellisation.catalogue import DECISION_LABELS, EVENT_LABELS, days
 from labellisation.durations import Duration
@@ -89,6 +89,8 @@ class Waiting:
     late: str | None
     documents: list[Document]
     comment: str | None
+    #: A paused project takes no decision (the workflow refuses it): shown without its form.
+    paused: bool = False
     form: DecisionForm = field(default_factory=DecisionForm)
 
     @property
@@ -180,7 +182,7 @@ async def waiting_steps(user: ApiUser, client: Client, store: RecordStore, now: 
         submitted = [s for s in status.steps if s.status is StepStatus.SUBMITTED and s.submitted_at is not None]
         if not submitted:
             continue
-        events = await project_history(status.project_id, user, client, store)
+        events = await project_events(client, store, status.project_id)
         process = _process(status.process)
         region = project_region(row["region"], row["department"])
         for step in submitted:
@@ -202,6 +204,7 @@ async def waiting_steps(user: ApiUser, client: Client, store: RecordStore, now: 
                     late=late,
                     documents=documents,
                     comment=last.comment if last else None,
+                    paused=status.state is ProjectState.PAUSED,
                 )
             )
     found.sort(key=lambda w: (w.submitted_at, w.project_id, w.step))

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
 from urllib.parse import quote
 
 from fastapi import APIRouter, Path, Query
@@ -21,15 +20,15 @@ from fastapi.responses import RedirectResponse, Response
 from pydantic import ValidationError
 from temporalio.client import Client
 
-from labellisation.api.commands import read_status
+from labellisation.api.commands import project_events, read_status
 from labellisation.api.deps import ClientDep, StoreDep, role_on_project
 from labellisation.api.errors import ApiError
-from labellisation.api.projects import project_history, record_cohort, submit_step
+from labellisation.api.projects import record_cohort, submit_step
 from labellisation.api.schemas import SubmissionBody
 from labellisation.catalogue import STATE_LABELS, format_moment
 from labellisation.french_calendar import format_date_fr
 from labellisation.path.commands import RecordCohort
-from labellisation.path.state import AWAITING_HOLDER, Cohort, EventKind, StepStatus
+from labellisation.path.state import AWAITING_HOLDER, Cohort, Event, EventKind, StepStatus
 from labellisation.path.status import ProjectStatus, StepView
 from labellisation.process import ProcessDefinitionError, load_process
 from labellisation.records.store import RecordStore
@@ -117,7 +116,7 @@ def _cohort_time(status: ProjectStatus) -> bool:
     return stage is not None and any(step.requires_cohort for step in stage.steps)
 
 
-def _todo(step: StepView, events: list[Any], now: datetime, process_id: str, form: SubmissionForm) -> Todo:
+def _todo(step: StepView, events: list[Event], now: datetime, process_id: str, form: SubmissionForm) -> Todo:
     asked = asked_on = None
     if step.status is StepStatus.CHANGES_REQUESTED:
         request = next(
@@ -153,7 +152,7 @@ async def _project_page(
     now = web.clock()
     try:
         status = await read_status(client, store, project_id)
-        events = await project_history(project_id, person.user, client, store)
+        events = await project_events(client, store, project_id)
     except ApiError as error:
         return _forbidden(person, f"Ce dossier ne peut pas être affiché : {error.message}.")
     forms = forms or {}

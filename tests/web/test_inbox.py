@@ -236,3 +236,16 @@ def test_the_waiting_time_counts_working_days_against_the_fnep_review_delays() -
         "délai dépassé",
     )
     assert waiting_time(submitted, datetime(2027, 6, 1, 8, 0, tzinfo=UTC), fnep)[2] == "escaladé à la coordination"
+
+
+async def test_a_paused_project_is_listed_without_its_decision_form(site: Site) -> None:
+    await start_and_submit(site, profile(), "holder")
+    paused = await site.call(
+        "coordinator", "POST", f"/projects/{PROJECT}/pause", {"reason": "Vote", "review_on": "2027-03-01"}
+    )
+    assert paused.status_code == 200, paused.text
+    reviewer = await reviewer_of_belfort(site)
+    text = html.unescape((await reviewer.get("/a-decider")).text)
+    assert "École de Production de Belfort" in text
+    assert "Projet en pause : la décision sera possible à sa reprise" in text
+    assert 'action="/a-decider"' not in text

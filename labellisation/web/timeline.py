@@ -22,6 +22,13 @@ BAR_WIDTH = 480
 WIDTH = LABEL_WIDTH + BAR_WIDTH + 100
 ROW = 28
 TOP = 24
+#: Longer step labels are cut in the drawing (whole in its tooltips and in the table beside it).
+LABEL_CHARS = 36
+
+
+def short_label(label: str) -> str:
+    """A step's label as it fits left of the bars: "Recrutement du directeur et des maît…"."""
+    return label if len(label) <= LABEL_CHARS else label[: LABEL_CHARS - 1].rstrip() + "…"
 
 
 def actual_end(step: StepView, now: datetime) -> datetime | None:
@@ -59,7 +66,7 @@ def timeline_svg(steps: Sequence[StepView], now: datetime, title: str) -> Markup
     ]
     for row, step in enumerate(steps):
         y = TOP + ROW * row
-        parts.append(f'<text class="frise-etape" x="0" y="{y + 17}">{escape(step.label)}</text>')
+        parts.append(f'<text class="frise-etape" x="0" y="{y + 17}">{escape(short_label(step.label))}</text>')
         if step.started_at is not None and step.due_at is not None:
             left, right = x(step.started_at), x(step.due_at)
             parts.append(

@@ -24,7 +24,7 @@ from labellisation.web.deps import WebState
 from labellisation.web.project_page import actor_name, history_sentence
 from labellisation.web.security import COOKIE, sign
 from labellisation.web.sessions import open_session
-from labellisation.web.timeline import timeline_svg
+from labellisation.web.timeline import short_label, timeline_svg
 from tests.support import api as api_support
 from tests.support.api import DOCS, PROJECT, Api, profile
 from tests.support.mailbox import Mailbox
@@ -74,6 +74,15 @@ def test_the_timeline_draws_planned_and_real_bars_today_and_what_is_late() -> No
             "</svg>",
         ]
     )
+
+
+def test_a_long_step_label_is_cut_in_the_drawing_only() -> None:
+    label = "Recrutement du directeur et des maîtres professionnels"
+    assert short_label(label) == "Recrutement du directeur et des maî…"
+    assert short_label("Étude") == "Étude"
+    svg = timeline_svg([step("r", label, StepStatus.IN_PROGRESS, started_at=at(1, 1), due_at=at(2, 1))], at(1, 5), "F")
+    assert ">Recrutement du directeur et des maî…</text>" in svg
+    assert f"<title>Prévu : {label}</title>" in svg
 
 
 def event(what: EventKind, step: str | None = STEP, actor: str | None = None, **data: object) -> Event:

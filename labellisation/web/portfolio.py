@@ -205,8 +205,12 @@ async def portfolio_page(
     now = datetime.now(UTC)
     filters = _filters(stage, region, state, overdue, sort, page_number)
     rows, errors = await _rows(user, store, filters, now)
-    _, regions = region_filter(user, None)
-    counts = Counter(r["current_stage"] for r in await store.portfolio(regions=regions))
+    unfiltered = not (filters.stage or filters.region or filters.state or filters.overdue)
+    if unfiltered:  # the first page as most open it: its rows are the counts' rows, read once
+        counts = Counter(r["current_stage"] for r in rows)
+    else:
+        _, regions = region_filter(user, None)
+        counts = Counter(r["current_stage"] for r in await store.portfolio(regions=regions))
     pages = max(1, -(-len(rows) // PAGE_SIZE))
     number = min(filters.page, pages)
     shown = [_describe(row, now) for row in rows[(number - 1) * PAGE_SIZE : number * PAGE_SIZE]]

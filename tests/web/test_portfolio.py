@@ -103,6 +103,7 @@ async def test_filters_and_sort(web: Web) -> None:
     get = web.http.get
     html = (await get("/portefeuille", params={"stage": "faisabilite"})).text
     assert "Annecy" in html and "Lyon" not in html
+    assert '<span class="nombre">3</span> Étude d&#39;opportunité' in html  # the counts: every project of theirs
     html = (await get("/portefeuille", params={"region": "auvergne-rhone-alpes"})).text
     assert "Annecy" in html and "Lyon" in html and "Belfort" not in html
     html = (await get("/portefeuille", params={"state": "en pause"})).text
@@ -293,3 +294,21 @@ async def test_move_a_deadline_and_abandon_through_the_forms(desk: Desk) -> None
     page = await desk.http.get(abandoned.headers["location"])
     assert "Le projet est abandonné." in page.text and "abandonné" in page.text
     assert "n&#39;accepte plus d&#39;action" in page.text or "n'accepte plus d'action" in page.text
+
+
+async def test_a_coordinator_of_another_region_can_neither_see_nor_act(desk: Desk) -> None:
+    csrf = await desk.csrf("/portefeuille/nouveau")
+    assert (await desk.http.post("/portefeuille/nouveau", data=start_form(csrf))).status_code == 303
+    other = await invite(
+        desk.store, role="coordinator", name="Gaston Grand-Est", email="gaston@fnep.fr", regions=["grand-est"]
+    )
+    session_id = await open_session(desk.store, other.id, datetime.now(UTC))
+    desk.http.cookies.set(COOKIE, sign(session_id, SECRET.get_secret_value().encode()), domain="", path="/")
+    refused = await desk.http.get("/projets/edp-belfort/actions")
+    assert refused.status_code == 403 and "Accès refusé" in refused.text and "hors de vos régions" in refused.text
+    other_csrf = await desk.csrf("/portefeuille")
+    form = {"csrf_token": other_csrf, "reason": "Essai", "review_on": "2029-01-15"}
+    assert (await desk.http.post("/projets/edp-belfort/actions/pause", data=form)).status_code == 403
+    outside = await desk.http.post("/portefeuille/nouveau", data=start_form(other_csrf, project_id="edp-autre"))
+    assert outside.status_code == 403 and "hors de vos régions" in outside.text
+    assert "Belfort" not in (await desk.http.get("/portefeuille")).text

@@ -89,7 +89,7 @@ def history_sentence(event: Event, step_labels: dict[str, str], stage_labels: di
             label = REMINDER_LABELS.get(ReminderKind(kind), str(kind)) if kind in set(ReminderKind) else "rappel"
             to = f" {ADDRESSEE_LABELS[RecipientRole(to_role)]}" if to_role in set(RecipientRole) else ""
             about = f" (étape {step})" if step else ""
-            return f"{label[:1].upper()}{label[1:]} envoyé{to} {when}{about}"
+            return f"Rappel envoyé{to} {when} : {label}{about}"
         case EventKind.COHORT_RECORDED:
             return f"Résultats de la cohorte {event.data.get('label', '')} enregistrés{by} {when}"
         case _:
@@ -99,11 +99,12 @@ def history_sentence(event: Event, step_labels: dict[str, str], stage_labels: di
 
 
 def reminder_sentence(reminder: UpcomingReminder, step_labels: dict[str, str], now: datetime, process: str) -> str:
-    """« Rappel avant échéance au porteur de projet le 1er juillet 2027 (étape « … ») »."""
-    kind = REMINDER_LABELS.get(ReminderKind(reminder.kind), reminder.kind) if reminder.kind in set(ReminderKind) else ""
+    """« Le 1er juillet 2027, au porteur de projet : rappel avant échéance (étape « … ») »."""
+    known = reminder.kind in set(ReminderKind)
+    kind = REMINDER_LABELS[ReminderKind(reminder.kind)] if known else reminder.kind
     to = ADDRESSEE_LABELS[RecipientRole(reminder.to)] if reminder.to in set(RecipientRole) else reminder.to
     about = f" (étape « {step_labels.get(reminder.step, reminder.step)} »)" if reminder.step else ""
-    return f"{kind[:1].upper()}{kind[1:]} {to} le {format_moment(reminder.at, now, process)}{about}"
+    return f"Le {format_moment(reminder.at, now, process)}, {to} : {kind}{about}"
 
 
 @dataclass

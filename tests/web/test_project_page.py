@@ -17,11 +17,11 @@ import pytest
 
 from labellisation.api.app import create_app
 from labellisation.path.state import Event, EventKind, StepStatus
-from labellisation.path.status import StepView
+from labellisation.path.status import StepView, UpcomingReminder
 from labellisation.people import invite
 from labellisation.process import load_process
 from labellisation.web.deps import WebState
-from labellisation.web.project_page import actor_name, history_sentence
+from labellisation.web.project_page import actor_name, history_sentence, reminder_sentence
 from labellisation.web.security import COOKIE, sign
 from labellisation.web.sessions import open_session
 from labellisation.web.timeline import short_label, timeline_svg
@@ -123,7 +123,7 @@ STAGES = {"opportunity": "Opportunité"}
         ),
         (
             event(EventKind.REMINDER_SENT, kind="overdue", to="holder"),
-            "Relance pour retard envoyé au porteur de projet le 3 mars 2027 (étape « Étude d'opportunité »)",
+            "Rappel envoyé au porteur de projet le 3 mars 2027 : relance pour retard (étape « Étude d'opportunité »)",
         ),
         (
             event(EventKind.PROJECT_PAUSED, step=None, actor="Claire Coordination <claire@fnep.fr>"),
@@ -133,6 +133,17 @@ STAGES = {"opportunity": "Opportunité"}
 )
 def test_history_sentences_are_plain_french(made: Event, sentence: str) -> None:
     assert history_sentence(made, STEPS, STAGES) == sentence
+
+
+def test_an_upcoming_reminder_is_a_french_sentence() -> None:
+    upcoming = UpcomingReminder(at=at(7, 1), kind="escalation", step=STEP, to="coordinator")
+    assert reminder_sentence(upcoming, STEPS, at(3, 2), "fnep") == (
+        "Le 1er juillet 2027, à la coordination : escalade à la coordination (étape « Étude d'opportunité »)"
+    )
+    soon = UpcomingReminder(at=at(3, 3), kind="before_due", step=None, to="holder")
+    assert reminder_sentence(soon, STEPS, at(3, 2), "fnep") == (
+        "Le 3 mars 2027 à 11 h 00, au porteur de projet : rappel avant échéance"
+    )
 
 
 def test_an_actor_is_named_by_their_name() -> None:
@@ -213,6 +224,7 @@ async def test_the_page_shows_stages_timeline_documents_comments_reminders_and_h
     assert "Romain Relecteur, le" in html and "Chiffrer les besoins" in html
     assert "Version finale" in html
     assert "Prochains rappels" in html
+    assert ", au porteur de projet : modifications attendues (étape « Étude d'opportunité »)" in html
     assert "Projet démarré par Claire Coordination le" in html
     assert "Dossier soumis par Paul Porteur le" in html
     assert "Modifications demandées par Romain Relecteur le" in html

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
-from labellisation.web.errors import sentence
+import httpx
+from fastapi import APIRouter, FastAPI
+
+from labellisation.api.errors import ApiError
+from labellisation.web.errors import FrenchErrorsRoute, WebError, sentence
 from tests.web.conftest import Web
 
 
@@ -33,3 +37,25 @@ async def test_a_422_filter_stays_on_the_page_and_an_unknown_csv_filter_is_a_fre
 async def test_not_signed_in_goes_to_sign_in(web: Web) -> None:
     response = await web.http.get("/portefeuille")
     assert response.status_code == 303 and response.headers["location"].startswith("/connexion")
+
+
+async def test_the_route_class_turns_api_and_page_errors_into_french_pages() -> None:
+    router = APIRouter(route_class=FrenchErrorsRoute)
+
+    @router.get("/conflit")
+    async def conflict() -> None:
+        raise ApiError(409, "le projet est en pause")
+
+    @router.get("/absent")
+    async def missing() -> None:
+        raise WebError(404, "Ce projet n'existe pas.")
+
+    app = FastAPI()
+    app.include_router(router)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test") as http:
+        conflict_page = await http.get("/conflit")
+        assert conflict_page.status_code == 409
+        assert "Action impossible maintenant" in conflict_page.text and "Le projet est en pause." in conflict_page.text
+        assert "Rien n&#39;a été modifié" in conflict_page.text or "Rien n'a été modifié" in conflict_page.text
+        missing_page = await http.get("/absent")
+        assert missing_page.status_code == 404 and "Page introuvable" in missing_page.text

@@ -8,6 +8,7 @@ projects), the same status (`read_status`) and the same events as `GET /projects
 
 from __future__ import annotations
 
+import asyncio
 import re
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -174,8 +175,14 @@ async def project_page(
     if not user.may_see(project_id):
         raise ApiError(403, f"vous n'avez pas accès au projet {project_id!r}")
     await check_project_region(user, client, store, project_id)
-    status = await read_status(client, store, project_id)
-    events = await project_events(client, store, project_id)
+    read, listed = await asyncio.gather(
+        read_status(client, store, project_id), project_events(client, store, project_id), return_exceptions=True
+    )
+    for outcome in (read, listed):  # both answer 404 for an unknown project; any other error is raised as it is
+        if isinstance(outcome, BaseException):
+            raise outcome
+    assert isinstance(read, ProjectStatus) and isinstance(listed, list)
+    status, events = read, listed
     now = web.clock()
     step_labels = {s.id: s.label for s in status.steps}
     stage_labels = _stage_labels(status)

@@ -17,6 +17,8 @@ from fastapi.routing import APIRoute
 
 from labellisation.api.errors import ApiError
 from labellisation.web.pages import page
+from labellisation.web.security import COOKIE, unsign
+from labellisation.web.sessions import SignedIn, find_session
 
 #: The title of each error page; other statuses read « Action impossible ».
 TITLES = {
@@ -42,9 +44,22 @@ class WebError(Exception):
         self.message = message
 
 
-def error_page(request: Request, status: int, message: str) -> Response:
+async def _signed_in(request: Request) -> SignedIn | None:
+    """The person of the request's session, for the frame (their name, sign-out, their pages); None without one.
+
+    The error may come from anywhere in the page, its dependencies included: the session is read again here.
+    """
+    state = getattr(request.app.state, "web", None)
+    store = getattr(request.app.state, "store", None)
+    if state is None or store is None:
+        return None
+    session_id = unsign(request.cookies.get(COOKIE), state.secret)
+    return await find_session(store, session_id, state.clock()) if session_id else None
+
+
+async def error_page(request: Request, status: int, message: str) -> Response:
     """The French page for `status`, with its sentence; the person's name in the frame when signed in."""
-    person = getattr(request.state, "web_person", None)
+    person = await _signed_in(request)
     return page(
         "erreur.html.j2",
         status_code=status,
@@ -66,9 +81,9 @@ class FrenchErrorsRoute(APIRoute):
             try:
                 return await handler(request)
             except ApiError as error:
-                return error_page(request, error.status, sentence(error.message))
+                return await error_page(request, error.status, sentence(error.message))
             except WebError as error:
-                return error_page(request, error.status, error.message)
+                return await error_page(request, error.status, error.message)
 
         return french_errors
 

@@ -22,6 +22,7 @@ async def test_403_is_a_french_page_on_the_web_and_json_on_the_api(web: Web) -> 
     assert page.headers["content-type"].startswith("text/html")
     assert '<html lang="fr">' in page.text and "Accès refusé" in page.text and "Erreur 403" in page.text
     assert "Action réservée au rôle : coordinateur." in page.text
+    assert "Romain Relecteur" in page.text and "Se déconnecter" in page.text  # the frame knows who it is
     api = await web.http.get("/projects")  # no token: the API's JSON, whatever the session
     assert api.status_code == 401 and api.json()["detail"].startswith("jeton manquant")
 

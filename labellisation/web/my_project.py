@@ -193,7 +193,9 @@ async def my_projects(person: SignedInDep, web: WebStateDep, client: ClientDep, 
         return _forbidden(person, "« Mon dossier » est la page des porteurs de projet.")
     if len(person.user.projects) == 1:
         return await _project_page(person, web, client, store, person.user.projects[0])
-    return page("mon_dossier_liste.html.j2", person=person, projects=person.user.projects)
+    records = [await store.project(project_id) for project_id in person.user.projects]
+    projects = [(p, r.name if r is not None else p) for p, r in zip(person.user.projects, records, strict=True)]
+    return page("mon_dossier_liste.html.j2", person=person, projects=projects)
 
 
 @router.get("/mon-dossier/{project_id}")

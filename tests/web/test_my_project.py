@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import html
 import re
 
@@ -140,3 +141,18 @@ async def test_a_form_without_its_csrf_token_is_refused(site: Site) -> None:
     refused = await holder.post(f"/mon-dossier/{PROJECT}/etapes/{STEP}", data=fields)
     assert refused.status_code == 403
     assert await site.step_status(STEP) == "changes_requested"
+
+
+async def test_a_holder_of_two_projects_chooses_one(site: Site) -> None:
+    await start_and_submit(site, profile(), "holder")
+    for _ in range(100):  # the records get the project with its first events, a moment after its start
+        if await site.store.project(PROJECT) is not None:
+            break
+        await asyncio.sleep(0.05)
+    both = await site.browser("holder", "Réseau Est", "reseau@edp.fr", projects=[PROJECT, "edp-lyon"])
+    listed = html.unescape((await both.get("/mon-dossier")).text)
+    assert '<a href="/mon-dossier/edp-belfort">École de Production de Belfort</a>' in listed
+    assert '<a href="/mon-dossier/edp-lyon">edp-lyon</a>' in listed  # not started yet: its id
+    page = html.unescape((await both.get(f"/mon-dossier/{PROJECT}")).text)
+    assert "Mon dossier : École de Production de Belfort" in page and "Tous mes dossiers" in page
+    assert "En attente de la décision de la FNEP" in page and "Rien à déposer pour le moment." in page

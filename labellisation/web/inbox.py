@@ -44,11 +44,12 @@ from labellisation.records.store import RecordStore
 from labellisation.regions import project_region, region_name
 from labellisation.tokens import ApiUser, UserRole
 from labellisation.web.deps import PostedFormDep, SignedInDep, WebState, WebStateDep
+from labellisation.web.errors import FrenchErrorsRoute, WebError
 from labellisation.web.pages import page
 from labellisation.web.sessions import SignedIn
 
 log = get_logger("labellisation.web")
-router = APIRouter(include_in_schema=False)
+router = APIRouter(include_in_schema=False, route_class=FrenchErrorsRoute)
 
 #: Status queries in flight at once for one page.
 PARALLEL_QUERIES = 8
@@ -237,7 +238,9 @@ async def _inbox_page(
     problem: str | None = None,
 ) -> Response:
     if person.user.role is not UserRole.REVIEWER:
-        return page("inbox_refus.html.j2", status_code=403, person=person)
+        raise WebError(
+            403, "« À décider » est la page des relecteurs FNEP : les étapes soumises qui attendent leur décision."
+        )
     items, silent = await waiting_steps(person.user, client, store, web.clock())
     if kept is not None:
         for item in items:

@@ -34,10 +34,11 @@ from labellisation.process import ProcessDefinitionError, load_process
 from labellisation.records.store import RecordStore
 from labellisation.tokens import UserRole
 from labellisation.web.deps import PostedFormDep, SignedInDep, WebState, WebStateDep
+from labellisation.web.errors import FrenchErrorsRoute, WebError
 from labellisation.web.pages import page
 from labellisation.web.sessions import SignedIn
 
-router = APIRouter(include_in_schema=False)
+router = APIRouter(include_in_schema=False, route_class=FrenchErrorsRoute)
 
 ProjectId = Path(max_length=64)
 #: Empty document rows shown at first; at most as many as a submission may have.
@@ -93,17 +94,15 @@ class Todo:
     form: SubmissionForm
 
 
-def _forbidden(person: SignedIn, message: str) -> Response:
-    return page("mon_dossier_refus.html.j2", status_code=403, person=person, message=message)
+NOT_A_HOLDER = "« Mon dossier » est la page des porteurs de projet."
 
 
-def _holder_of(person: SignedIn, project_id: str) -> Response | None:
-    """The refusal page unless the person is a holder of this project (the API's rule, without a query)."""
+def _check_holder(person: SignedIn, project_id: str) -> None:
+    """The French 403 page unless the person is a holder of this project (the API's rule, without a query)."""
     if person.user.role is not UserRole.HOLDER:
-        return _forbidden(person, "« Mon dossier » est la page des porteurs de projet.")
+        raise WebError(403, NOT_A_HOLDER)
     if not person.user.may_see(project_id):
-        return _forbidden(person, f"Vous n'êtes pas porteur du projet « {project_id} ».")
-    return None
+        raise WebError(403, f"Vous n'êtes pas porteur du projet « {project_id} ».")
 
 
 def _cohort_time(status: ProjectStatus) -> bool:
@@ -150,11 +149,8 @@ async def _project_page(
 ) -> Response:
     """The page; `submitted`: the step just submitted (POST/redirect/GET), said in the confirmation."""
     now = web.clock()
-    try:
-        status = await read_status(client, store, project_id)
-        events = await project_events(client, store, project_id)
-    except ApiError as error:
-        return _forbidden(person, f"Ce dossier ne peut pas être affiché : {error.message}.")
+    status = await read_status(client, store, project_id)  # an unknown project: the French 404 page
+    events = await project_events(client, store, project_id)
     forms = forms or {}
     label = next((s.label for s in status.steps if s.id == submitted), None)
     if label is not None:
@@ -190,7 +186,7 @@ async def _project_page(
 async def my_projects(person: SignedInDep, web: WebStateDep, client: ClientDep, store: StoreDep) -> Response:
     """The holder's project; with several, the list of them."""
     if person.user.role is not UserRole.HOLDER:
-        return _forbidden(person, "« Mon dossier » est la page des porteurs de projet.")
+        raise WebError(403, NOT_A_HOLDER)
     if len(person.user.projects) == 1:
         return await _project_page(person, web, client, store, person.user.projects[0])
     records = [await store.project(project_id) for project_id in person.user.projects]
@@ -208,9 +204,7 @@ async def my_project(
     depose: str | None = Query(default=None, max_length=200),
     cohorte: str | None = Query(default=None, max_length=40),
 ) -> Response:
-    refused = _holder_of(person, project_id)
-    if refused is not None:
-        return refused
+    _check_holder(person, project_id)
     notice = f"Résultats de la cohorte {cohorte} enregistrés." if cohorte else None
     return await _project_page(person, web, client, store, project_id, notice=notice, submitted=depose)
 
@@ -254,9 +248,7 @@ async def submit(
     step: str = Path(max_length=64),
 ) -> Response:
     person, fields = form.person, form.fields
-    refused = _holder_of(person, project_id)
-    if refused is not None:
-        return refused
+    _check_holder(person, project_id)
     typed = SubmissionForm(rows=_rows(fields), comment=fields.get("comment", "")[:6000])
     if fields.get("action") == "ajouter":  # one more row, nothing sent
         if len(typed.rows) < MAX_ROWS:
@@ -306,9 +298,7 @@ async def add_cohort(
     form: PostedFormDep, web: WebStateDep, client: ClientDep, store: StoreDep, project_id: str = ProjectId
 ) -> Response:
     person, fields = form.person, form.fields
-    refused = _holder_of(person, project_id)
-    if refused is not None:
-        return refused
+    _check_holder(person, project_id)
     typed = CohortForm(values={name: fields.get(name, "")[:50] for name in ("label", *dict(COHORT_FIELDS))})
     cohort, typed.errors = cohort_errors(typed.values, person.user.actor)
     if cohort is None:

@@ -142,7 +142,8 @@ async def test_the_reviewer_sees_the_submitted_steps_of_their_region_only(site: 
     both = html.unescape((await everyone.get("/a-decider")).text)
     assert "École de Production de Belfort" in both and "École de Production de Lyon" in both
     holder = await site.browser("holder", "Paul Porteur", "paul@edp-belfort.fr", projects=[PROJECT])
-    assert (await holder.get("/a-decider")).status_code == 403
+    refused = await holder.get("/a-decider")
+    assert refused.status_code == 403 and "Accès refusé" in html.unescape(refused.text)
 
 
 async def test_deciding_with_the_form_changes_the_workflow_and_a_second_post_decides_once(site: Site) -> None:

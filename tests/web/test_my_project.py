@@ -53,7 +53,10 @@ async def test_the_holder_sees_what_to_do_with_the_request_for_changes(site: Sit
     # Its own project only; another role is not a holder.
     assert (await holder.get("/mon-dossier/edp-lyon")).status_code == 403
     reviewer = await site.browser("reviewer", "Victor Partout", "victor@fnep.fr")
-    assert (await reviewer.get("/mon-dossier")).status_code == 403
+    refused = await reviewer.get("/mon-dossier")
+    assert refused.status_code == 403 and "« Mon dossier » est la page des porteurs de projet." in html.unescape(
+        refused.text
+    )
 
 
 async def test_the_holder_submits_two_documents(site: Site) -> None:
@@ -156,3 +159,5 @@ async def test_a_holder_of_two_projects_chooses_one(site: Site) -> None:
     page = html.unescape((await both.get(f"/mon-dossier/{PROJECT}")).text)
     assert "Mon dossier : École de Production de Belfort" in page and "Tous mes dossiers" in page
     assert "En attente de la décision de la FNEP" in page and "Rien à déposer pour le moment." in page
+    unknown = await both.get("/mon-dossier/edp-lyon")  # not started: the French 404 page
+    assert unknown.status_code == 404 and "Page introuvable" in unknown.text

@@ -7,6 +7,7 @@ Playwright's own browser download does not work here: the suite drives `/usr/bin
 from __future__ import annotations
 
 import asyncio
+import os
 import re
 import subprocess
 from dataclasses import dataclass, field
@@ -20,7 +21,7 @@ import httpx
 from axe_playwright_python.async_playwright import Axe
 from playwright.async_api import Browser, BrowserContext, Page, ViewportSize
 
-from tests.support.launcher import Launcher
+from tests.support.launcher import LAUNCHER, Launcher
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -106,6 +107,14 @@ class Stack:
             base_url=self.base_url, headers={"Authorization": f"Bearer {self.token(role)}"}, timeout=30
         )
 
+    def invite(self, *options: str) -> None:
+        """`labellisation users invite …` on the stack's records database, as an operator runs it."""
+        env = {**os.environ, "LABELLISATION_DATABASE_URL": f"sqlite+aiosqlite:///{self.launcher.data_dir}/records.db"}
+        done = subprocess.run(
+            [str(LAUNCHER), "users", "invite", *options], env=env, capture_output=True, text=True, timeout=60
+        )
+        assert done.returncode == 0, done.stderr
+
     def messages(self) -> list[EmailMessage]:
         """Every e-mail the SMTP sink stored, oldest first."""
         parsed = []
@@ -144,7 +153,11 @@ async def new_context(browser: Browser, viewport: ViewportSize | None = None) ->
 
 async def sign_in_by_mail(page: Page, stack: Stack, role: str) -> None:
     """As a new user would: ask for a link on /connexion, open the e-mail in the sink, follow its link."""
-    _, _, address = DEMO[role]
+    await sign_in_as(page, stack, DEMO[role][2])
+
+
+async def sign_in_as(page: Page, stack: Stack, address: str) -> None:
+    """`sign_in_by_mail` for anyone invited (by address)."""
     already = stack.mails_to(address)
     await page.goto(f"{stack.base_url}/connexion")
     await page.get_by_label("Adresse e-mail").fill(address)

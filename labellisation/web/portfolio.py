@@ -286,10 +286,13 @@ def _errors_by_field(error: ValidationError, fields: dict[str, str], default: st
     for item in error.errors():
         loc = [str(p) for p in item["loc"]]
         name = "_".join(loc[:2]) if loc[:1] == ["holder"] else (loc[0] if loc else default)
+        reason = str(item["msg"]).removeprefix("Value error, ")
+        named, _, rest = reason.partition(" : ")
+        if not loc and rest and named in fields:  # a rule across fields names its field: « region : … »
+            name, reason = named, rest
         if name not in fields:
             name = default
-        reason = str(item["msg"]).removeprefix("Value error, ")
-        found.setdefault(name, _french(reason))
+        found.setdefault(name, sentence(_french(reason)))
     return found
 
 

@@ -197,9 +197,12 @@ async def test_start_pause_and_resume_through_the_forms(desk: Desk) -> None:
     csrf = await desk.csrf("/portefeuille/nouveau")
     bad = await desk.http.post("/portefeuille/nouveau", data=start_form(csrf, planned_opening="2029-02-31"))
     assert bad.status_code == 422
-    assert 'value="2029-02-31"' in bad.text and "saisissez une date valide" in bad.text
+    assert 'value="2029-02-31"' in bad.text and "Saisissez une date valide" in bad.text
     assert 'value="École de Production de Belfort"' in bad.text  # what was typed is kept
     assert (await desk.http.get("/projets/edp-belfort/actions")).status_code == 404  # nothing started
+    elsewhere = await desk.http.post("/portefeuille/nouveau", data=start_form(csrf, region="Bretagne"))
+    assert elsewhere.status_code == 422 and 'id="e-n-region"' in elsewhere.text
+    assert "« Bretagne » n&#39;est pas la région du département 90" in elsewhere.text
 
     started = await desk.http.post("/portefeuille/nouveau", data=start_form(csrf))
     assert started.status_code == 303, started.text
@@ -212,7 +215,7 @@ async def test_start_pause_and_resume_through_the_forms(desk: Desk) -> None:
     no_reason = await desk.http.post(
         "/projets/edp-belfort/actions/pause", data={"csrf_token": csrf, "reason": "", "review_on": "2029-01-15"}
     )
-    assert no_reason.status_code == 422 and "ce champ est obligatoire" in no_reason.text
+    assert no_reason.status_code == 422 and "Ce champ est obligatoire" in no_reason.text
     assert 'value="2029-01-15"' in no_reason.text
     paused = await desk.http.post(
         "/projets/edp-belfort/actions/pause",
@@ -274,7 +277,7 @@ async def test_move_a_deadline_and_abandon_through_the_forms(desk: Desk) -> None
     new_day = (datetime.now(UTC) + timedelta(days=400)).date()
     form = {"csrf_token": csrf, "step": step[1], "due_on": "bientôt", "reason": "Étude élargie au bassin"}
     bad = await desk.http.post("/projets/edp-belfort/actions/echeance", data=form)
-    assert bad.status_code == 422 and 'value="bientôt"' in bad.text and "saisissez une date valide" in bad.text
+    assert bad.status_code == 422 and 'value="bientôt"' in bad.text and "Saisissez une date valide" in bad.text
     moved = await desk.http.post("/projets/edp-belfort/actions/echeance", data={**form, "due_on": new_day.isoformat()})
     assert moved.status_code == 303, moved.text
     page = await desk.http.get(moved.headers["location"])

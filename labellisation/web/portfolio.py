@@ -544,9 +544,19 @@ async def invite_person(form: PostedFormDep, store: StoreDep) -> Response:
         )  # fmt: skip
     except PersonError as error:
         field = PERSON_FIELDS.get(error.field, "email")
-        message = str(error).removeprefix(f"{error.field} : ")
+        message = _for_the_page(str(error).removeprefix(f"{error.field} : "))
         return _invite_form(form.person, values, {field: sentence(message)}, status=422)
     return _redirect("/personnes/inviter?fait=invite")
+
+
+#: The command line's hints in people.py's sentences, and what the form says instead.
+CLI_HINTS = {" (labellisation users list)": "", " : --project ID": " : donnez son identifiant dans Projets"}
+
+
+def _for_the_page(message: str) -> str:
+    for hint, instead in CLI_HINTS.items():
+        message = message.replace(hint, instead)
+    return message
 
 
 async def _within_regions(

@@ -265,7 +265,11 @@ async def test_invite_a_person(desk: Desk) -> None:
     assert done.status_code == 303
     assert "La personne est invitée" in (await desk.http.get(done.headers["location"])).text
     again = await desk.http.post("/personnes/inviter", data={**form, "regions": "", "projects": ""})
-    assert again.status_code == 422 and "déjà" in again.text
+    assert again.status_code == 422 and "Une personne a déjà l&#39;adresse « remi@fnep.fr »." in again.text
+    holder = {**form, "role": "holder", "email": "porteur@exemple.fr", "regions": "", "projects": ""}
+    no_project = await desk.http.post("/personnes/inviter", data=holder)
+    assert no_project.status_code == 422 and "donnez son identifiant dans Projets" in no_project.text
+    assert 'value="porteur@exemple.fr"' in no_project.text and "--project" not in no_project.text
 
 
 async def test_move_a_deadline_and_abandon_through_the_forms(desk: Desk) -> None:
@@ -315,3 +319,9 @@ async def test_a_coordinator_of_another_region_can_neither_see_nor_act(desk: Des
     outside = await desk.http.post("/portefeuille/nouveau", data=start_form(other_csrf, project_id="edp-autre"))
     assert outside.status_code == 403 and "hors de vos régions" in outside.text
     assert "Belfort" not in (await desk.http.get("/portefeuille")).text
+    person = {"csrf_token": other_csrf, "role": "reviewer", "name": "Rémi", "email": "remi@fnep.fr", "projects": ""}
+    elsewhere = await desk.http.post("/personnes/inviter", data={**person, "regions": "Bretagne"})
+    assert elsewhere.status_code == 422 and "Hors de vos régions : Bretagne." in elsewhere.text
+    everywhere = await desk.http.post("/personnes/inviter", data={**person, "regions": ""})
+    assert everywhere.status_code == 422 and "donnez ses régions" in everywhere.text
+    assert (await desk.http.post("/personnes/inviter", data={**person, "regions": "Grand Est"})).status_code == 303

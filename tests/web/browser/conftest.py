@@ -1,6 +1,7 @@
 """The browser suite's fixtures: the whole product as `make run` starts it, Debian's Chromium, a page per person.
 
-One stack and one browser for the whole suite (starting them is most of its time); each test opens its own pages.
+One stack and one browser for the whole suite (starting them is most of its time), stopped when it ends; each
+test opens its own pages.
 Where no Chromium can be had the suite is not collected, and the run's summary says why in one line.
 """
 
@@ -28,7 +29,7 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
         terminalreporter.write_line(f"SKIPPED the browser suite (tests/web/browser): {MISSING}", yellow=True)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def chromium() -> Path:
     """`/usr/bin/chromium` (the suite is not collected without it)."""
     if MISSING is not None:
@@ -36,7 +37,7 @@ def chromium() -> Path:
     return CHROMIUM
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def stack(chromium: Path) -> Iterator[Stack]:
     """`labellisation dev --process demo` on free ports, in a data directory of its own (the demo people, their
     banner links, the SMTP sink writing `<data-dir>/outbox/*.eml`)."""
@@ -48,7 +49,7 @@ def stack(chromium: Path) -> Iterator[Stack]:
             launcher.kill()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 async def running(stack: Stack) -> Stack:
     """The stack once its banner is printed and its API answers."""
     stack.launcher.start()
@@ -58,7 +59,7 @@ async def running(stack: Stack) -> Stack:
     return stack
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 async def browser(chromium: Path) -> AsyncIterator[Browser]:
     async with async_playwright() as playwright:
         launched = await playwright.chromium.launch(executable_path=str(chromium), args=CHROMIUM_ARGS)
@@ -68,7 +69,7 @@ async def browser(chromium: Path) -> AsyncIterator[Browser]:
             await launched.close()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 async def signed_in(running: Stack, browser: Browser) -> AsyncIterator[dict[str, BrowserContext]]:
     """A browser profile per demo person, each signed in once through its banner link (a link serves once)."""
     contexts = {}
@@ -93,7 +94,7 @@ DOCUMENTS = [
 ]
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 async def submitted_project(running: Stack) -> str:
     """The demo project (`demo-lyon`, the demo holder's, in the demo reviewer's region) started by the coordinator
     through the API, its opportunity study submitted by the holder with two documents: something to decide."""

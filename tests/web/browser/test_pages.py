@@ -124,6 +124,14 @@ async def forbidden(stack: Stack, anonymous: BrowserContext, page_for: PageFor) 
     return page
 
 
+async def project_actions(stack: Stack, anonymous: BrowserContext, page_for: PageFor) -> Page:
+    """The coordinator's actions on the demo project (move a deadline, pause, resume, abandon)."""
+    page = await page_for("coordinator")
+    await page.goto(f"{stack.base_url}/projets/demo-lyon/actions")
+    await expect(page.get_by_role("heading", level=1)).to_be_visible()
+    return page
+
+
 #: Each page by the name of its screenshots (`docs/screenshots/<name>-desktop.png`, `<name>-phone.png`).
 PAGES: dict[str, Opener] = {
     "connexion": sign_in_page,
@@ -142,6 +150,7 @@ PROJECT_PAGES: dict[str, Opener] = {
     "a-decider": to_decide,
     "portefeuille": portfolio,
     "mon-dossier": my_file,
+    "actions": project_actions,
 }
 
 

@@ -7,7 +7,6 @@ Playwright's own browser download does not work here: the suite drives `/usr/bin
 from __future__ import annotations
 
 import asyncio
-import os
 import re
 import subprocess
 from dataclasses import dataclass, field
@@ -21,7 +20,7 @@ import httpx
 from axe_playwright_python.async_playwright import Axe
 from playwright.async_api import Browser, BrowserContext, Page, ViewportSize
 
-from tests.support.launcher import LAUNCHER, Launcher
+from tests.support.launcher import Launcher
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -106,14 +105,6 @@ class Stack:
         return httpx.AsyncClient(
             base_url=self.base_url, headers={"Authorization": f"Bearer {self.token(role)}"}, timeout=30
         )
-
-    def invite(self, *options: str) -> None:
-        """`labellisation users invite …` on the stack's records database, as an operator runs it."""
-        env = {**os.environ, "LABELLISATION_DATABASE_URL": f"sqlite+aiosqlite:///{self.launcher.data_dir}/records.db"}
-        done = subprocess.run(
-            [str(LAUNCHER), "users", "invite", *options], env=env, capture_output=True, text=True, timeout=60
-        )
-        assert done.returncode == 0, done.stderr
 
     def messages(self) -> list[EmailMessage]:
         """Every e-mail the SMTP sink stored, oldest first."""

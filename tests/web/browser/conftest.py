@@ -13,10 +13,13 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
-from playwright.async_api import Browser, BrowserContext, Page, async_playwright
+from playwright.async_api import Browser, BrowserContext, Page, async_playwright, expect
 
 from tests.support.browser import CHROMIUM, CHROMIUM_ARGS, DEMO, Stack, chromium_missing, new_context
 from tests.support.launcher import Launcher
+
+# The machines that run the suite are shared: a page may take seconds to come under load (5 s by default).
+expect.set_options(timeout=20_000)
 
 MISSING = chromium_missing()
 if MISSING is not None:

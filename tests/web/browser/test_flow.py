@@ -1,7 +1,8 @@
 """The issue's path through the pages, as its three people live it in a browser: the holder submits two documents,
 the reviewer asks for changes, the holder sees the request and submits again, the reviewer approves, the coordinator
 sees the project in its next stage in « Portefeuille » and exports it as CSV; a reviewer of another region sees
-none of it."""
+none of it. No terminal: the coordinator starts the project and invites its holder (and that other reviewer) with
+« Portefeuille »'s forms, and each person signs in from the e-mail in the SMTP sink."""
 
 from __future__ import annotations
 
@@ -21,22 +22,36 @@ OTHER_REVIEWER = "relectrice@fnep-bretagne.fr"
 ASKED = "Ajoutez le budget prévisionnel sur trois ans."
 
 
-async def start_project(stack: Stack) -> None:
-    async with stack.api("coordinator") as coordinator:
-        started = await coordinator.post(
-            "/projects",
-            json={
-                "project_id": PROJECT,
-                "name": NAME,
-                "department": "69",
-                "city": "Villeurbanne",
-                "trades": ["Chaudronnerie"],
-                "diplomas": ["CAP Réalisations industrielles en chaudronnerie"],
-                "holder": {"name": "Association EdP Villeurbanne", "email": HOLDER},
-                "planned_opening": (date.today() + timedelta(days=400)).isoformat(),
-            },
-        )
-        assert started.status_code == 201, started.text
+async def start_project(page: Page, stack: Stack) -> None:
+    """The coordinator starts the project with « Portefeuille »'s form."""
+    await page.goto(f"{stack.base_url}/portefeuille")
+    await page.get_by_role("link", name="Démarrer un projet").click()
+    form = page.locator("form", has=page.get_by_role("button", name="Démarrer le projet"))
+    await form.get_by_label("Identifiant du projet").fill(PROJECT)
+    await form.get_by_label("Nom de l'école").fill(NAME)
+    await form.get_by_label("Département").fill("69")
+    await form.get_by_label("Ville").fill("Villeurbanne")
+    await form.get_by_label("Métiers").fill("Chaudronnerie")
+    await form.get_by_label("Porteur : nom").fill("Association EdP Villeurbanne")
+    await form.get_by_label("Porteur : adresse e-mail").fill(HOLDER)
+    await form.get_by_label("Ouverture prévue").fill((date.today() + timedelta(days=400)).isoformat())
+    await form.get_by_role("button", name="Démarrer le projet").click()
+    await expect(page.get_by_role("status")).to_have_text("Le projet est démarré.")
+
+
+async def invite(page: Page, stack: Stack, role: str, name: str, email: str, **also: str) -> None:
+    """The coordinator invites a person with « Inviter une personne » (`also`: regions, projects)."""
+    await page.goto(f"{stack.base_url}/portefeuille")
+    await page.get_by_role("link", name="Inviter une personne").click()
+    await page.get_by_label("Rôle").select_option(label=role)
+    await page.get_by_label("Nom", exact=True).fill(name)
+    await page.get_by_label("Adresse e-mail").fill(email)
+    if "regions" in also:
+        await page.get_by_label("Régions").fill(also["regions"])
+    if "projects" in also:
+        await page.get_by_label("Projets").fill(also["projects"])
+    await page.get_by_role("button", name="Inviter").click()
+    await expect(page.get_by_role("status")).to_contain_text("La personne est invitée")
 
 
 async def submit(page: Page, stack: Stack, documents: list[tuple[str, str]], comment: str) -> None:
@@ -79,11 +94,10 @@ async def until_shown(page: Page, locator: Locator, seconds: float = 20) -> None
 async def test_submit_ask_for_changes_resubmit_approve_then_the_portfolio_and_its_csv(
     running: Stack, browser: Browser, page_for: PageFor
 ) -> None:
-    await start_project(running)
-    running.invite(
-        "--role", "holder", "--name", "Association EdP Villeurbanne", "--email", HOLDER, "--project", PROJECT
-    )
-    running.invite("--role", "reviewer", "--name", "Rose Relectrice", "--email", OTHER_REVIEWER, "--region", "bretagne")
+    coordinator = await page_for("coordinator")
+    await start_project(coordinator, running)
+    await invite(coordinator, running, "porteur", "Association EdP Villeurbanne", HOLDER, projects=PROJECT)
+    await invite(coordinator, running, "relecteur", "Rose Relectrice", OTHER_REVIEWER, regions="bretagne")
     holder_profile = await new_context(browser)
     other_profile = await new_context(browser)
     try:
@@ -119,7 +133,6 @@ async def test_submit_ask_for_changes_resubmit_approve_then_the_portfolio_and_it
 
         await decide(reviewer, running, "Approuver")
 
-        coordinator = await page_for("coordinator")
         await coordinator.goto(f"{running.base_url}/portefeuille")
         row = coordinator.get_by_role("row", name=re.compile(NAME))
         await until_shown(coordinator, row.filter(has_text="Association porteuse"))

@@ -118,7 +118,7 @@ class Stack:
     async def sign_in_link_mailed_to(self, address: str, already: int) -> str:
         """The link of the newest sign-in e-mail to `address` once there are more than `already` (sent after the
         answer, so it may take a moment)."""
-        for _ in range(100):
+        for _ in range(300):
             mails = [m for m in self.messages() if address in str(m["To"])]
             if len(mails) > already:
                 part = mails[-1].get_body(("plain",))

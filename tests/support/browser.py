@@ -7,6 +7,7 @@ Playwright's own browser download does not work here: the suite drives `/usr/bin
 from __future__ import annotations
 
 import asyncio
+import os
 import re
 import subprocess
 from dataclasses import dataclass, field
@@ -175,3 +176,23 @@ def describe(violations: list[dict[str, Any]]) -> str:
         targets = [str(node.get("target")) for node in violation.get("nodes", [])[:3]]
         lines.append(f"{violation['impact']}: {violation['id']} — {violation['help']} {targets}")
     return "\n".join(lines)
+
+
+def screenshots_dir(tmp_path: Path) -> Path:
+    chosen = os.environ.get("SCREENSHOTS")
+    folder = Path(chosen) if chosen else tmp_path
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+async def check(name: str, page: Page, folder: Path) -> None:
+    """At desktop and phone width: no serious or critical axe violation, nothing wider than the screen; a picture."""
+    for width, viewport in (("desktop", DESKTOP), ("phone", PHONE)):
+        await page.set_viewport_size(viewport)
+        violations = await axe_violations(page)
+        assert not violations, f"{name} ({width}):\n{describe(violations)}"
+        overflow = await page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+        assert overflow <= 0, f"{name} ({width}) is {overflow}px wider than the screen"
+        shot = folder / f"{name}-{width}.png"
+        await page.screenshot(path=str(shot), full_page=True)
+        assert shot.stat().st_size > 0

@@ -9,10 +9,11 @@ from __future__ import annotations
 import asyncio
 import re
 from datetime import date, timedelta
+from pathlib import Path
 
 from playwright.async_api import Browser, Locator, Page, expect
 
-from tests.support.browser import Stack, new_context, sign_in_as
+from tests.support.browser import Stack, check, new_context, screenshots_dir, sign_in_as
 from tests.web.browser.conftest import PageFor
 
 PROJECT = "demo-villeurbanne"
@@ -92,7 +93,7 @@ async def until_shown(page: Page, locator: Locator, seconds: float = 20) -> None
 
 
 async def test_submit_ask_for_changes_resubmit_approve_then_the_portfolio_and_its_csv(
-    running: Stack, browser: Browser, page_for: PageFor
+    running: Stack, browser: Browser, page_for: PageFor, tmp_path: Path
 ) -> None:
     coordinator = await page_for("coordinator")
     await start_project(coordinator, running)
@@ -129,6 +130,8 @@ async def test_submit_ask_for_changes_resubmit_approve_then_the_portfolio_and_it
 
         await holder.goto(f"{running.base_url}/mon-dossier/{PROJECT}")
         await until_shown(holder, holder.get_by_text(ASKED))
+        # « Mon dossier » as the holder finds it then: the request in « À faire », the form to submit again.
+        await check("mon-dossier-modifications", holder, screenshots_dir(tmp_path))
         await submit(holder, running, [*documents, ("Budget prévisionnel", "https://docs.example.org/budget.pdf")], "")
 
         await decide(reviewer, running, "Approuver")

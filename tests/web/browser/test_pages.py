@@ -4,19 +4,18 @@ nothing wider than the phone's screen), and a screenshot of each.
 The screenshots go to the test's temporary directory; with `SCREENSHOTS=docs/screenshots` they are written there
 instead, as the README shows them:
 
-    SCREENSHOTS=docs/screenshots .venv/bin/pytest tests/web/browser/test_pages.py
+    SCREENSHOTS=docs/screenshots .venv/bin/pytest tests/web/browser
 """
 
 from __future__ import annotations
 
-import os
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 import pytest
 from playwright.async_api import BrowserContext, Page, expect
 
-from tests.support.browser import DESKTOP, PHONE, Stack, axe_violations, describe
+from tests.support.browser import Stack, axe_violations, check, screenshots_dir
 from tests.web.browser.conftest import PageFor
 
 Opener = Callable[[Stack, BrowserContext, PageFor], Awaitable[Page]]
@@ -152,26 +151,6 @@ PROJECT_PAGES: dict[str, Opener] = {
     "mon-dossier": my_file,
     "actions": project_actions,
 }
-
-
-def screenshots_dir(tmp_path: Path) -> Path:
-    chosen = os.environ.get("SCREENSHOTS")
-    folder = Path(chosen) if chosen else tmp_path
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
-
-
-async def check(name: str, page: Page, folder: Path) -> None:
-    """At desktop and phone width: no serious or critical axe violation, nothing wider than the screen; a picture."""
-    for width, viewport in (("desktop", DESKTOP), ("phone", PHONE)):
-        await page.set_viewport_size(viewport)
-        violations = await axe_violations(page)
-        assert not violations, f"{name} ({width}):\n{describe(violations)}"
-        overflow = await page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
-        assert overflow <= 0, f"{name} ({width}) is {overflow}px wider than the screen"
-        shot = folder / f"{name}-{width}.png"
-        await page.screenshot(path=str(shot), full_page=True)
-        assert shot.stat().st_size > 0
 
 
 @pytest.mark.parametrize("name", PAGES)

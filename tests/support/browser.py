@@ -53,9 +53,13 @@ def chromium_missing() -> str | None:
     if not CHROMIUM.is_file():
         return f"{CHROMIUM} missing (Debian's package chromium; `make test` installs it as root)"
     try:
-        subprocess.run([str(CHROMIUM), "--version"], capture_output=True, timeout=30, check=True)
+        shown = subprocess.run(
+            [str(CHROMIUM), *CHROMIUM_ARGS, "--dump-dom", "about:blank"], capture_output=True, timeout=60, check=True
+        )
     except (OSError, subprocess.SubprocessError) as error:
         return f"{CHROMIUM} does not start ({error})"
+    if b"<body>" not in shown.stdout:
+        return f"{CHROMIUM} does not show a page"
     return None
 
 

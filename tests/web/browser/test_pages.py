@@ -131,6 +131,14 @@ async def project_actions(stack: Stack, anonymous: BrowserContext, page_for: Pag
     return page
 
 
+async def project_page(stack: Stack, anonymous: BrowserContext, page_for: PageFor) -> Page:
+    """« Fiche projet » of the demo project, as its coordinator sees it (timeline, steps, reminders, history)."""
+    page = await page_for("coordinator")
+    await page.goto(f"{stack.base_url}/projets/demo-lyon")
+    await expect(page.get_by_role("heading", level=1)).to_be_visible()
+    return page
+
+
 #: Each page by the name of its screenshots (`docs/screenshots/<name>-desktop.png`, `<name>-phone.png`).
 PAGES: dict[str, Opener] = {
     "connexion": sign_in_page,
@@ -150,6 +158,7 @@ PROJECT_PAGES: dict[str, Opener] = {
     "portefeuille": portfolio,
     "mon-dossier": my_file,
     "actions": project_actions,
+    "fiche-projet": project_page,
 }
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import signal
 import subprocess
@@ -35,7 +36,10 @@ class Launcher:
             "--smtp-port", str(self.smtp_port), "--api-port", str(self.api_port),
         ]  # fmt: skip
         env = {**os.environ, "LABELLISATION_LOG_FORMAT": "json"}
-        self.process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
+        # A session of its own: `kill()` can reach the Temporal dev server the launcher started, too.
+        self.process = subprocess.Popen(
+            command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env, start_new_session=True
+        )
 
     async def client(self) -> Client:
         """Connect once the banner says the stack is up."""
@@ -63,9 +67,19 @@ class Launcher:
         return self.process.wait(timeout=60)
 
     def kill(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.kill()
-            self.process.wait()
+        """Stop the stack whatever state it is in: Ctrl-C first (it stops its Temporal server), then SIGKILL to
+        the launcher's whole process group, so no dev server outlives the test."""
+        if self.process is None:
+            return
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGINT)
+            try:
+                self.process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                pass
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(self.process.pid, signal.SIGKILL)
+        self.process.wait()
 
     async def client_only(self) -> Client:
         """A Temporal client for a stack already started (after `client()` read its banner)."""

@@ -35,7 +35,13 @@ async def stored_hash(api: Api, who: str) -> str:
 async def test_only_the_exact_token_gets_in_never_a_neighbour_nor_the_stored_hash(api: Api) -> None:
     token = api.tokens["holder"]
     digest = await stored_hash(api, "holder")
-    neighbours = [token[:-1] + ("A" if token[-1] != "A" else "B"), token[:5] + "x" + token[6:], token + "=", digest]
+    neighbours = [
+        token[:-1] + ("A" if token[-1] != "A" else "B"),
+        token[:5] + ("x" if token[5] != "x" else "y") + token[6:],
+        token + "=",
+        digest,
+    ]
+    assert token not in neighbours
     for candidate in neighbours:
         api.tokens["candidate"] = candidate
         response = await api.call("candidate", "GET", "/projects")

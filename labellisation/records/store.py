@@ -12,6 +12,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 
 from labellisation.path.state import Event
+from labellisation.records.portfolio import PORTFOLIO_COLUMNS, PortfolioFilter, filtered, rows_of
 from labellisation.records.schema import ProjectRecord, RecordEvents
 from labellisation.records.tables import EventRow, ProjectRow, ReminderRow
 from labellisation.regions import project_region
@@ -125,27 +126,13 @@ class RecordStore:
         `after` and `limit` page through it: the projects whose id comes after `after`, at most `limit`.
         `region` is one region's slug; `regions` those of a person limited to regions (None: every one).
         """
-        query = select(*PORTFOLIO_COLUMNS).order_by(ProjectRow.project_id)
-        if stage is not None:
-            query = query.where(ProjectRow.current_stage == stage)
-        if region is not None:
-            query = query.where(ProjectRow.region == region)
-        if state is not None:
-            query = query.where(ProjectRow.state == state)
-        if overdue_at is not None:
-            query = query.where(ProjectRow.next_due_at < overdue_at, ProjectRow.state == "active")
-        if project_ids is not None:
-            query = query.where(ProjectRow.project_id.in_(list(project_ids)))
-        if regions is not None:
-            query = query.where(ProjectRow.region.in_(list(regions)))
+        f = PortfolioFilter(stage, region, state, overdue_at, project_ids, regions)
+        query = filtered(select(*PORTFOLIO_COLUMNS), f).order_by(ProjectRow.project_id)
         if after is not None:
             query = query.where(ProjectRow.project_id > after)
         if limit is not None:
             query = query.limit(limit)
-        async with self.engine.connect() as connection:
-            result = await connection.execute(query)
-            keys = list(result.keys())
-            return [dict(zip(keys, row, strict=True)) for row in result.all()]  # 4x faster than .mappings()
+        return await rows_of(self.engine, query)
 
     async def step_durations(self, regions: Sequence[str] | None = None) -> dict[str, list[float]]:
         """Days from start to approval of every approved step, per step id; of these regions' projects only."""
@@ -179,13 +166,6 @@ class RecordStore:
                 "recipients": ", ".join(recipients), "message_id": message_id, "sent_at": datetime.now(UTC),
             }  # fmt: skip
             await session.execute(self._insert(ReminderRow).on_conflict_do_nothing(), [row])
-
-
-PORTFOLIO_COLUMNS = (
-    ProjectRow.project_id, ProjectRow.name, ProjectRow.region, ProjectRow.department, ProjectRow.city,
-    ProjectRow.process, ProjectRow.state, ProjectRow.current_stage, ProjectRow.next_due_at,
-    ProjectRow.planned_opening, ProjectRow.updated_at,
-)  # fmt: skip
 
 
 def _event_row(project_id: str, e: Event, now: datetime) -> dict[str, Any]:

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import csv
 import io
-from collections import Counter
 from datetime import UTC, datetime
 from typing import Annotated, Any
 from urllib.parse import urlencode
@@ -41,6 +40,8 @@ from labellisation.path.state import ProjectState, StepStatus
 from labellisation.people import PersonError, checked_access, invite
 from labellisation.people import UserRole as PersonRole
 from labellisation.process import ProcessDefinitionError, load_process, shipped_process_ids
+from labellisation.records import portfolio as listing
+from labellisation.records.portfolio import PortfolioFilter, PortfolioPage, PortfolioSort
 from labellisation.regions import REGIONS, region_name
 from labellisation.tokens import ApiUser, UserRole
 from labellisation.web.deps import PostedFormDep, SignedInDep
@@ -108,11 +109,12 @@ def _stage_label(process_id: str, stage_id: str) -> str:
         return stage_id
 
 
-async def _rows(
-    user: ApiUser, store: StoreDep, filters: Filters, now: datetime
-) -> tuple[list[dict[str, Any]], dict[str, str]]:
-    """The filtered rows of the person's regions, sorted, each with whether and how long overdue; and the filters'
-    errors. The French words (`_describe`) are added to the rows shown only: thousands of rows are sorted."""
+#: The page's sort names (French, in the query) → the store's sorts.
+STORE_SORTS = {"echeance": PortfolioSort.DUE, "nom": PortfolioSort.NAME, "retard": PortfolioSort.OVERDUE}
+
+
+def _store_filter(user: ApiUser, filters: Filters, now: datetime) -> tuple[PortfolioFilter, dict[str, str]]:
+    """The filters as the store reads them, limited to the person's regions; and their French errors by field."""
     errors: dict[str, str] = {}
     stage_id = state = None
     if filters.stage:
@@ -132,26 +134,20 @@ async def _rows(
             raise
         errors["region"] = _field_message(error.message, "Région")
         region_slug, regions = None, None
-    if errors:
-        return [], errors
-    rows = await store.portfolio(
-        stage=stage_id, region=region_slug, state=state, overdue_at=now if filters.overdue else None, regions=regions
-    )
-    active = ProjectState.ACTIVE.value
-    for row in rows:
-        due = row["next_due_at"]
-        row["overdue"] = row["state"] == active and due is not None and due < now
-        row["days_overdue"] = (now - due).days if row["overdue"] else 0
-    key = {
-        "nom": lambda r: (r["name"].casefold(), r["project_id"]),
-        "retard": lambda r: (-r["days_overdue"], r["next_due_at"] or datetime.max.replace(tzinfo=UTC), r["project_id"]),
-    }.get(filters.sort, lambda r: (r["next_due_at"] is None, r["next_due_at"] or now, r["project_id"]))
-    rows.sort(key=key)
-    return rows, errors
+    overdue_at = now if filters.overdue else None
+    return PortfolioFilter(stage_id, region_slug, state, overdue_at, regions=regions), errors
+
+
+def _overdue(row: dict[str, Any], now: datetime) -> dict[str, Any]:
+    due = row["next_due_at"]
+    row["overdue"] = row["state"] == ProjectState.ACTIVE.value and due is not None and due < now
+    row["days_overdue"] = (now - due).days if row["overdue"] else 0
+    return row
 
 
 def _describe(row: dict[str, Any], now: datetime) -> dict[str, Any]:
     """A row's French words: region name, stage label, state, deadline, by how many days overdue."""
+    _overdue(row, now)
     due: datetime | None = row["next_due_at"]
     row["region_fr"] = region_name(row["region"])
     row["stage_fr"] = _stage_label(row["process"], row["current_stage"])
@@ -204,16 +200,14 @@ async def portfolio_page(
     user = await _coordinator(person)
     now = datetime.now(UTC)
     filters = _filters(stage, region, state, overdue, sort, page_number)
-    rows, errors = await _rows(user, store, filters, now)
-    unfiltered = not (filters.stage or filters.region or filters.state or filters.overdue)
-    if unfiltered:  # the first page as most open it: its rows are the counts' rows, read once
-        counts = Counter(r["current_stage"] for r in rows)
-    else:
-        _, regions = region_filter(user, None)
-        counts = Counter(r["current_stage"] for r in await store.portfolio(regions=regions))
-    pages = max(1, -(-len(rows) // PAGE_SIZE))
-    number = min(filters.page, pages)
-    shown = [_describe(row, now) for row in rows[(number - 1) * PAGE_SIZE : number * PAGE_SIZE]]
+    found, errors = _store_filter(user, filters, now)
+    listed = (
+        PortfolioPage(rows=[], total=0, number=1, pages=1)
+        if errors
+        else await listing.portfolio_page(store.engine, found, STORE_SORTS[filters.sort], now, filters.page, PAGE_SIZE)
+    )
+    number, pages = listed.number, listed.pages
+    counts = await listing.stage_counts(store.engine, region_filter(user, None)[1])
     stages = _stages()
     return page(
         "portefeuille.html.j2",
@@ -221,8 +215,8 @@ async def portfolio_page(
         person=person,
         filters=filters,
         errors=errors,
-        rows=shown,
-        total=len(rows),
+        rows=[_describe(row, now) for row in listed.rows],
+        total=listed.total,
         page_number=number,
         pages=pages,
         previous_query=_query(filters, page=number - 1) if number > 1 else None,
@@ -256,9 +250,10 @@ async def portfolio_csv(
     user = await _coordinator(person)
     now = datetime.now(UTC)
     filters = _filters(stage, region, state, overdue, sort, 1)
-    rows, errors = await _rows(user, store, filters, now)
+    found, errors = _store_filter(user, filters, now)
     if errors:
         raise WebError(422, " ".join(errors.values()))
+    rows = await listing.portfolio_rows(store.engine, found, STORE_SORTS[filters.sort], now)
     out = io.StringIO()
     writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
     writer.writerow(CSV_HEADERS)

@@ -19,7 +19,7 @@ from fastapi.responses import RedirectResponse, Response
 from labellisation.api.deps import StoreDep
 from labellisation.settings import Settings
 from labellisation.tokens import ApiUser
-from labellisation.web.pages import page, read_form
+from labellisation.web.pages import WHOLE_PAGE, page, read_form
 from labellisation.web.ratelimit import RateLimiter
 from labellisation.web.security import (
     COOKIE,
@@ -146,11 +146,13 @@ def with_next(url: str, next_path: str | None) -> str:
 async def sign_in_required_handler(request: Request, _error: Exception) -> Response:
     here = request.url.path + (f"?{request.url.query}" if request.url.query else "")
     target = with_next("/connexion", here if request.method == "GET" else None)
-    response = RedirectResponse(target, status_code=303, headers={"Cache-Control": "no-store"})
+    response: Response = RedirectResponse(target, status_code=303, headers={"Cache-Control": "no-store"})
+    if request.headers.get("HX-Request") == "true":  # htmx would follow the redirect and swap the sign-in form in
+        response = Response(status_code=204, headers={"HX-Redirect": target, "Cache-Control": "no-store"})
     if COOKIE in request.cookies:  # ended, expired or forged: the browser may forget it
         clear_session_cookie(response, get_web(request).secure)
     return response
 
 
 async def csrf_refused_handler(_request: Request, _error: Exception) -> Response:
-    return page("refus.html.j2", status_code=403)
+    return page("refus.html.j2", status_code=403, headers=WHOLE_PAGE)

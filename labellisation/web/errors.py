@@ -16,7 +16,7 @@ from fastapi.responses import Response
 from fastapi.routing import APIRoute
 
 from labellisation.api.errors import ApiError
-from labellisation.web.pages import page
+from labellisation.web.pages import WHOLE_PAGE, page
 from labellisation.web.security import COOKIE, unsign
 from labellisation.web.sessions import SignedIn, find_session
 
@@ -63,6 +63,7 @@ async def error_page(request: Request, status: int, message: str) -> Response:
     return page(
         "erreur.html.j2",
         status_code=status,
+        headers=WHOLE_PAGE,
         person=person,
         status=status,
         title=TITLES.get(status, "Action impossible"),

@@ -21,6 +21,9 @@ HEADERS = {
     "X-Frame-Options": "DENY",
     "Content-Security-Policy": "default-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'",
 }
+#: An error page replaces the page's whole `main` where htmx asked for a part of it (a list, a form): htmx reads
+#: these headers, a browser without JavaScript ignores them.
+WHOLE_PAGE = {"HX-Retarget": "main", "HX-Reselect": "main", "HX-Reswap": "outerHTML"}
 #: More fields than any of our forms has is not one of our forms.
 MAX_FIELDS = 100
 

@@ -27,7 +27,7 @@ from labellisation.web.deps import (
     local_path,
     with_next,
 )
-from labellisation.web.pages import HEADERS, page, read_form
+from labellisation.web.pages import HEADERS, WHOLE_PAGE, page, read_form
 from labellisation.web.portfolio import router as portfolio_router
 from labellisation.web.security import CSRF_FIELD, clear_session_cookie, csrf_matches, set_session_cookie
 from labellisation.web.sessions import (
@@ -88,7 +88,7 @@ async def send_sign_in_link(
 
 
 def _too_many(retry_after: int) -> Response:
-    return page("trop_de_demandes.html.j2", status_code=429, headers={"Retry-After": str(retry_after)})
+    return page("trop_de_demandes.html.j2", status_code=429, headers={**WHOLE_PAGE, "Retry-After": str(retry_after)})
 
 
 @router.get("/connexion")

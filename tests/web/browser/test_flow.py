@@ -71,15 +71,30 @@ def waiting_step(page: Page) -> Locator:
 
 
 async def decide(page: Page, stack: Stack, decision: str, comment: str = "") -> None:
+    """Decide in « À décider »: the list is swapped in place (htmx), the confirmation focused, the step gone."""
     await page.goto(f"{stack.base_url}/a-decider")
     step = waiting_step(page)
     await expect(step).to_be_visible()
+    await page.evaluate("window.__samePage = true")
     await step.get_by_role("radio", name=decision).check()
     if comment:
         await step.get_by_role("textbox", name=re.compile("^Commentaire")).fill(comment)
     await step.get_by_role("button", name="Enregistrer la décision").click()
-    await expect(page.get_by_role("status")).to_be_visible()
+    await expect(page.get_by_role("status")).to_be_focused()
     await expect(waiting_step(page)).to_have_count(0)
+    assert await page.evaluate("window.__samePage === true")  # not a new page: the list only
+
+
+async def decide_without_the_comment(page: Page, stack: Stack) -> None:
+    """Ask for changes without saying which: the error beside the field, in place, and nothing decided."""
+    await page.goto(f"{stack.base_url}/a-decider")
+    step = waiting_step(page)
+    await page.evaluate("window.__samePage = true")
+    await step.get_by_role("radio", name="Demander des modifications").check()
+    await step.get_by_role("button", name="Enregistrer la décision").click()
+    await expect(step.get_by_role("alert")).to_contain_text("obligatoire pour demander des modifications")
+    await expect(step.get_by_role("radio", name="Demander des modifications")).to_be_checked()
+    assert await page.evaluate("window.__samePage === true")
 
 
 async def until_shown(page: Page, locator: Locator, seconds: float = 20) -> None:
@@ -116,6 +131,7 @@ async def test_submit_ask_for_changes_resubmit_approve_then_the_portfolio_and_it
         step = waiting_step(reviewer)
         await expect(step.get_by_role("link", name="Lettres de soutien")).to_be_visible()
         await expect(step).to_contain_text("Première version.")
+        await decide_without_the_comment(reviewer, running)
         await decide(reviewer, running, "Demander des modifications", ASKED)
 
         # A reviewer of another region sees none of it.

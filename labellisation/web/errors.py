@@ -14,8 +14,9 @@ from typing import Any
 from fastapi import Request
 from fastapi.responses import Response
 from fastapi.routing import APIRoute
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from labellisation.api.errors import ApiError
+from labellisation.api.errors import ApiError, http_error_handler
 from labellisation.web.pages import WHOLE_PAGE, page
 from labellisation.web.security import COOKIE, unsign
 from labellisation.web.sessions import SignedIn, find_session
@@ -96,3 +97,17 @@ def sentence(message: str) -> str:
         return text
     text = text[0].upper() + text[1:]
     return text if text.endswith((".", "!", "?")) else f"{text}."
+
+
+def wants_a_page(request: Request) -> bool:
+    """A browser asking for a page (GET or HEAD, HTML accepted), not a script asking the API."""
+    return request.method in ("GET", "HEAD") and "text/html" in request.headers.get("accept", "")
+
+
+async def unknown_address_handler(request: Request, error: Exception) -> Response:
+    """An address no route answers: the French 404 page for a browser; the API's JSON error for anyone else, and
+    for every other status (a body too large, an unreadable body)."""
+    assert isinstance(error, StarletteHTTPException)
+    if error.status_code in (404, 405) and wants_a_page(request):
+        return await error_page(request, 404, "Aucune page ne se trouve à cette adresse.")
+    return await http_error_handler(request, error)

@@ -60,3 +60,15 @@ async def test_the_route_class_turns_api_and_page_errors_into_french_pages() -> 
         assert "Rien n&#39;a été modifié" in conflict_page.text or "Rien n'a été modifié" in conflict_page.text
         missing_page = await http.get("/absent")
         assert missing_page.status_code == 404 and "Page introuvable" in missing_page.text
+
+
+async def test_an_unknown_address_is_the_french_404_page_for_a_browser_and_json_for_a_script(web: Web) -> None:
+    await web.sign_in("coordinator")
+    browser = await web.http.get("/portefeuile", headers={"Accept": "text/html,application/xhtml+xml,*/*;q=0.8"})
+    assert browser.status_code == 404 and browser.headers["content-type"].startswith("text/html")
+    assert "Page introuvable" in browser.text and "Aucune page ne se trouve à cette adresse." in browser.text
+    assert "Claire Coordination" in browser.text  # the frame still knows who is signed in
+    script = await web.http.get("/portefeuile", headers={"Accept": "application/json"})
+    assert script.status_code == 404 and script.json() == {"detail": "Not Found"}
+    posted = await web.http.post("/portefeuile", headers={"Accept": "text/html"})  # not a page asked for
+    assert posted.status_code in (404, 405) and posted.headers["content-type"] == "application/json"

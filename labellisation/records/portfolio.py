@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
-from typing import Any, TypeVar, Unpack
+from typing import Any, TypeVar
 
 from sqlalchemy import Select, and_, case, func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -48,7 +48,7 @@ class PortfolioFilter:
     regions: Sequence[str] | None = None
 
 
-Q = TypeVar("Q", bound="Select[Unpack[tuple[Any, ...]]]")
+Q = TypeVar("Q", bound="Select[*tuple[Any, ...]]")
 
 
 def filtered(query: Q, f: PortfolioFilter) -> Q:
@@ -78,7 +78,7 @@ def _order(sort: PortfolioSort, now: datetime) -> list[Any]:
     return by_due
 
 
-async def rows_of(engine: AsyncEngine, query: Select[Unpack[tuple[Any, ...]]]) -> list[dict[str, Any]]:
+async def rows_of(engine: AsyncEngine, query: Select[*tuple[Any, ...]]) -> list[dict[str, Any]]:
     async with engine.connect() as connection:
         result = await connection.execute(query)
         keys = list(result.keys())
@@ -86,7 +86,12 @@ async def rows_of(engine: AsyncEngine, query: Select[Unpack[tuple[Any, ...]]]) -
 
 
 async def portfolio_rows(
-    engine: AsyncEngine, f: PortfolioFilter, sort: PortfolioSort, now: datetime, offset: int = 0, limit: int | None = None
+    engine: AsyncEngine,
+    f: PortfolioFilter,
+    sort: PortfolioSort,
+    now: datetime,
+    offset: int = 0,
+    limit: int | None = None,
 ) -> list[dict[str, Any]]:
     """The matching rows in the sort's order, `limit` of them from `offset` (None: all)."""
     query = filtered(select(*PORTFOLIO_COLUMNS), f).order_by(*_order(sort, now)).offset(offset)

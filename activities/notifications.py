@@ -5,7 +5,8 @@ from __future__ import annotations
 from temporalio import activity
 
 from labellisation.contract import ACTIVITY_SEND_REMINDER
-from labellisation.mail.messages import Recipient, ReminderEmail, action_url
+from labellisation.mail.messages import Recipient, RecipientRole, ReminderEmail, action_url
+from labellisation.mail.recipients import region_slug, staff
 from labellisation.mail.render import render
 from labellisation.mail.sender import build_message, message_id, send
 from labellisation.path.reminders import ReminderSent, Role, SendReminder
@@ -26,18 +27,17 @@ class NotificationActivities:
         self.store = store
         self.settings = settings
 
-    def _recipients(self, request: SendReminder) -> list[Recipient]:
+    async def _recipients(self, request: SendReminder) -> list[Recipient]:
         role = request.reminder.to
         if role is Role.HOLDER:
             return [Recipient(role=role, email=request.holder_email, name=request.holder_name)]
-        if role is Role.REVIEWERS:
-            return [Recipient(role=role, email=self.settings.reviewers_email, name="Relecteurs FNEP")]
-        return [Recipient(role=role, email=self.settings.coordinator_email, name="Coordination FNEP")]
+        region = region_slug(request.region, request.department)
+        return await staff(self.store, self.settings, RecipientRole(role.value), region, request.project_id)
 
     @activity.defn(name=ACTIVITY_SEND_REMINDER)
     async def send_reminder(self, request: SendReminder) -> ReminderSent:
         reminder = request.reminder
-        recipients = self._recipients(request)
+        recipients = await self._recipients(request)
         addresses = [r.email for r in recipients]
         mid = message_id(reminder.reminder_id, self.settings.mail_from.rsplit("@", 1)[-1])
         if await self.store.reminder_sent(reminder.reminder_id):

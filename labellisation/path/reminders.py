@@ -280,6 +280,9 @@ class SendReminder(BaseModel):
     days_waiting: int
     review_on: date | None
     pause_reason: str | None
+    #: Where the project is, to find its region's reviewers and coordinators (absent from runs before #17).
+    region: str | None = None
+    department: str | None = None
 
 
 class ReminderSent(BaseModel):
@@ -313,4 +316,6 @@ def send_request(project: Project, reminder: PlannedReminder, now: datetime) -> 
         days_waiting=(now - since).days if since else 0,
         review_on=project.pause.review_on if project.pause else None,
         pause_reason=project.pause.reason if project.pause else None,
+        region=project.profile.region,
+        department=project.profile.department,
     )

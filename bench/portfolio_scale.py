@@ -37,6 +37,7 @@ from temporalio.client import Client
 from temporalio.common import SearchAttributePair, TypedSearchAttributes
 from temporalio.testing import WorkflowEnvironment
 
+from bench import web_pages
 from bench.report import machine, percentile, write_section
 from labellisation.api.app import create_app
 from labellisation.contract import (
@@ -81,6 +82,8 @@ class Figures:
     peak_mb: float
     worker_cpu: float
     lists: dict[str, tuple[list[float], int]]
+    pages: list[web_pages.Pair]
+    events: int
 
 
 def start_input(n: int) -> tuple[StartProject, TypedSearchAttributes]:
@@ -170,8 +173,11 @@ async def idle(pid: int) -> None:
             return
 
 
-async def lists(settings: Settings, client: Client, store: RecordStore) -> dict[str, tuple[list[float], int]]:
-    """REQUESTS sequential calls of each portfolio list through the real HTTP API: latencies and item count."""
+async def lists(
+    settings: Settings, client: Client, store: RecordStore
+) -> tuple[dict[str, tuple[list[float], int]], list[web_pages.Pair], int]:
+    """REQUESTS sequential calls of each portfolio list through the real HTTP API: latencies and item count; then
+    the web pages against the JSON API (bench/web_pages.py), and the events of the project whose page is read."""
     token = await create_token(store, ApiUser(role=UserRole.COORDINATOR, name="C", email="c@fnep.fr"))
     port = free_port()
     api = _EmbeddedServer(uvicorn.Config(create_app(settings, client, store), host="127.0.0.1", port=port,
@@ -193,10 +199,12 @@ async def lists(settings: Settings, client: Client, store: RecordStore) -> dict[
                     latencies.append(time.perf_counter() - started)
                     response.raise_for_status()
                 found[name] = (latencies, len(response.json()))
+        measured = start_input(0)[0].profile.project_id
+        pairs, events = await web_pages.measure(f"http://127.0.0.1:{port}", token, store, measured)
     finally:
         api.should_exit = True
         await server
-    return found
+    return found, pairs, events
 
 
 async def measure(count: int, tmp: Path) -> Figures:
@@ -228,12 +236,12 @@ async def measure(count: int, tmp: Path) -> Figures:
             idle_seconds = time.perf_counter() - began
             rss, peak = memory_mb(pid)
             worker_cpu = cpu_seconds(pid)
-            found = await lists(settings, env.client, store)
+            found, pairs, events = await lists(settings, env.client, store)
     finally:
         await store.close()
         await env.shutdown()
         sink.stop()
-    return Figures(start_seconds, recorded_seconds, idle_seconds, rss, peak, worker_cpu, found)
+    return Figures(start_seconds, recorded_seconds, idle_seconds, rss, peak, worker_cpu, found, pairs, events)
 
 
 async def main(count: int = DEFAULT_COUNT) -> None:
@@ -285,3 +293,25 @@ def report(f: Figures, count: int) -> None:
         "indexed query and the token.\n"
     )
     write_section("Portfolio scale", body)
+    report_pages(f, count)
+
+
+def report_pages(f: Figures, count: int) -> None:
+    table = "\n".join(web_pages.rows(f.pages))
+    print(table)
+    body = (
+        f"The same run as *Portfolio scale*, over its {count:,} projects and its API server (uvicorn in the\n"
+        f"benchmark process; the worker and the dev server in their own processes, all on the same cores). A\n"
+        f"coordinator of every region signed in through a real sign-in link (the session cookie checked in the\n"
+        f"database on every request, as the API token is); the project read on « Fiche projet » brought to\n"
+        f"{f.events} events by pauses and resumes through the API first. Each page and its JSON counterpart (the\n"
+        f"API's answer for the same data) alternate, {web_pages.REQUESTS} of each, sequential.\n"
+        f"Machine: {machine()}.\n\n"
+        f"{table}\n\n"
+        "Reading: « Portefeuille » asks the records database for its sorted page (SQL `ORDER BY … LIMIT`), the\n"
+        "count of the filter and the counts by stage: three queries, so its time does not grow with the pages\n"
+        "the coordinator does not look at; the JSON list reads one page by project id. « Fiche projet » makes\n"
+        "the same status query and reads the same events as the two JSON requests, then renders the timeline\n"
+        "(SVG), the steps and one French sentence per event.\n"
+    )
+    write_section("Web pages", body)

@@ -60,7 +60,10 @@ SA_STAGE = SearchAttributeKey.for_keyword("SchoolStage")
 SA_REGION = SearchAttributeKey.for_keyword("SchoolRegion")
 SA_STATE = SearchAttributeKey.for_keyword("SchoolState")
 SA_NEXT_DUE_AT = SearchAttributeKey.for_datetime("SchoolNextDueAt")
-SEARCH_ATTRIBUTES = (SA_STAGE, SA_REGION, SA_STATE, SA_NEXT_DUE_AT)
+#: The school's name and city, set at the start: a column of Temporal UI's workflow list (which does not show the
+#: static summary), and a filter (`SchoolName STARTS_WITH "École de Production de Lyon"`).
+SA_NAME = SearchAttributeKey.for_keyword("SchoolName")
+SEARCH_ATTRIBUTES = (SA_STAGE, SA_REGION, SA_STATE, SA_NEXT_DUE_AT, SA_NAME)
 
 
 class StartProject(BaseModel):

@@ -41,12 +41,14 @@ from labellisation.api.schemas import (
 )
 from labellisation.catalogue import STATE_LABELS, UnknownWord, parse_stage, parse_state
 from labellisation.contract import (
+    SA_NAME,
     SA_REGION,
     SA_STAGE,
     SA_STATE,
     StartProject,
     Update,
 )
+from labellisation.overview import static_summary
 from labellisation.path.commands import (
     AbandonProject,
     ChangePlannedOpening,
@@ -96,6 +98,7 @@ async def start_project(
                 SearchAttributePair(SA_STAGE, first_stage),
                 SearchAttributePair(SA_REGION, profile.region),
                 SearchAttributePair(SA_STATE, ProjectState.ACTIVE.value),
+                SearchAttributePair(SA_NAME, static_summary(profile)),
             ]
         ),
     )

@@ -13,7 +13,9 @@ from typing import Any
 
 import pytest
 import yaml
+from temporalio.common import SearchAttributeIndexedValueType
 
+from labellisation.contract import SEARCH_ATTRIBUTES
 from labellisation.settings import Settings
 
 ROOT = Path(__file__).parents[2]
@@ -64,8 +66,9 @@ def test_start_order_and_scale() -> None:
         assert services[app]["depends_on"]["temporal-admin"]["condition"] == "service_completed_successfully"
     assert services["temporal"]["depends_on"]["postgresql"]["condition"] == "service_healthy"
     admin = " ".join(services["temporal-admin"]["command"])
-    for attribute in ("SchoolStage=Keyword", "SchoolRegion=Keyword", "SchoolState=Keyword", "SchoolNextDueAt=Datetime"):
-        assert attribute in admin
+    for key in SEARCH_ATTRIBUTES:  # every one the product uses, with its type
+        kind = "Datetime" if key.indexed_value_type is SearchAttributeIndexedValueType.DATETIME else "Keyword"
+        assert f"{key.name}={kind}" in admin
     assert "--retention" in admin
 
 

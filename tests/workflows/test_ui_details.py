@@ -6,6 +6,7 @@ real dev server (the server of `make run`), then read what its UI reads: the des
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from datetime import date, timedelta
 from typing import Any
@@ -15,7 +16,7 @@ from temporalio.api.sdk.v1 import WorkflowMetadata
 from temporalio.client import WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
 
-from labellisation.contract import StartProject, workflow_id
+from labellisation.contract import SA_NAME, StartProject, workflow_id
 from labellisation.converter import data_converter
 from labellisation.overview import SUMMARY_BUDGET, current_details, static_details, static_summary
 from labellisation.path.commands import DecideStep, PauseProject
@@ -129,6 +130,16 @@ async def current(handle: WorkflowHandle[Any, Any]) -> str:
     return metadata.current_details
 
 
+async def listed(api: Api, query: str) -> list[str]:
+    """The workflow ids the visibility query finds, once it finds any (visibility follows a start by a moment)."""
+    for _ in range(100):
+        found = [w.id async for w in api.env.client.list_workflows(query)]
+        if found:
+            return found
+        await asyncio.sleep(0.1)
+    return []
+
+
 async def test_the_ui_lists_the_school_by_name_and_city_and_follows_its_stage(api: Api) -> None:
     assert not api.env.supports_time_skipping  # the dev server
     started = await api.call("coordinator", "POST", "/projects", profile(OTHER, **LYON))
@@ -136,6 +147,9 @@ async def test_the_ui_lists_the_school_by_name_and_city_and_follows_its_stage(ap
     handle = api.env.client.get_workflow_handle(workflow_id(OTHER))
     description = await handle.describe()
     assert await description.static_summary() == "École de Production de Lyon — Lyon"
+    # the list's column and filter (the UI's list shows search attributes, not the summary)
+    assert description.typed_search_attributes.get(SA_NAME) == "École de Production de Lyon — Lyon"
+    assert await listed(api, 'SchoolName STARTS_WITH "École de Production de Ly"') == [workflow_id(OTHER)]
     assert "**Région** : Auvergne-Rhône-Alpes (69)" in (await description.static_details() or "")
     details = await current(handle)
     assert details.startswith("**Phase 1 sur 8 : Étude d'opportunité** — projet actif"), details

@@ -1,14 +1,18 @@
-"""Sending reminder e-mails, once each."""
+"""Sending reminder and news e-mails, once each."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from temporalio import activity
 
-from labellisation.contract import ACTIVITY_SEND_REMINDER
-from labellisation.mail.messages import Recipient, RecipientRole, ReminderEmail, action_url
+from labellisation.contract import ACTIVITY_SEND_NEWS, ACTIVITY_SEND_REMINDER
+from labellisation.mail.messages import Recipient, RecipientRole, ReminderEmail, RenderedEmail, action_url
+from labellisation.mail.news import NewsEmail
 from labellisation.mail.recipients import region_slug, staff
-from labellisation.mail.render import render
+from labellisation.mail.render import render, render_news
 from labellisation.mail.sender import build_message, message_id, send
+from labellisation.path.news import NewsSent, SendNews
 from labellisation.path.reminders import ReminderSent, Role, SendReminder
 from labellisation.records.store import RecordStore
 from labellisation.settings import Settings
@@ -17,32 +21,51 @@ from labellisation.settings import Settings
 class NotificationActivities:
     """Checks the reminders table before sending and records after, so a retry after the record sends nothing.
 
-    The one window left is a crash after the SMTP server accepted the message
-    and before the row is written: the retry sends it again with the same
-    Message-ID, which most servers and clients do not deduplicate
-    (tests/workflows/test_reminders.py counts the two copies).
+    The same table keeps the news e-mails (kind `news`), keyed by their news id. The one window left is a crash
+    after the SMTP server accepted the message and before the row is written: the retry sends it again with the
+    same Message-ID, which most servers and clients do not deduplicate (tests/workflows/test_reminders.py counts
+    the two copies).
     """
 
     def __init__(self, store: RecordStore, settings: Settings) -> None:
         self.store = store
         self.settings = settings
 
-    async def _recipients(self, request: SendReminder) -> list[Recipient]:
-        role = request.reminder.to
+    async def _recipients(
+        self, role: Role, holder: Recipient, region: str | None, department: str | None, project_id: str
+    ) -> list[Recipient]:
         if role is Role.HOLDER:
-            return [Recipient(role=role, email=request.holder_email, name=request.holder_name)]
-        region = region_slug(request.region, request.department)
-        return await staff(self.store, self.settings, RecipientRole(role.value), region, request.project_id)
+            return [holder]
+        slug = region_slug(region, department)
+        return await staff(self.store, self.settings, RecipientRole(role.value), slug, project_id)
+
+    async def _send_once(
+        self,
+        email: ReminderEmail | NewsEmail,
+        rendered: Callable[[], RenderedEmail],
+        step: str | None,
+        kind: str,
+    ) -> tuple[list[str], str, bool]:
+        """Send `email` unless its key's row says it went out, then write that row: (addresses, Message-ID, whether
+        it had already gone out)."""
+        addresses = [r.email for r in email.to]
+        mid = message_id(email.reminder_id, self.settings.mail_from.rsplit("@", 1)[-1])
+        if await self.store.reminder_sent(email.reminder_id):
+            activity.logger.info("e-mail already sent", extra={"key": email.reminder_id})
+            return addresses, mid, True
+        await send(build_message(email, rendered(), self.settings.mail_from), self.settings.smtp())
+        activity.metric_meter().create_counter(
+            "labellisation_reminders_sent", "Reminder and news e-mails sent, by kind"
+        ).with_additional_attributes({"kind": kind}).add(1)
+        await self.store.record_reminder(email.reminder_id, email.project_id, step, kind, addresses, mid)
+        activity.logger.info("e-mail sent", extra={"key": email.reminder_id, "project_id": email.project_id})
+        return addresses, mid, False
 
     @activity.defn(name=ACTIVITY_SEND_REMINDER)
     async def send_reminder(self, request: SendReminder) -> ReminderSent:
         reminder = request.reminder
-        recipients = await self._recipients(request)
-        addresses = [r.email for r in recipients]
-        mid = message_id(reminder.reminder_id, self.settings.mail_from.rsplit("@", 1)[-1])
-        if await self.store.reminder_sent(reminder.reminder_id):
-            activity.logger.info("reminder already sent", extra={"reminder_id": reminder.reminder_id})
-            return ReminderSent(to=addresses, message_id=mid, already_sent=True)
+        holder = Recipient(role=RecipientRole.HOLDER, email=request.holder_email, name=request.holder_name)
+        recipients = await self._recipients(reminder.to, holder, request.region, request.department, request.project_id)
         email = ReminderEmail(
             reminder_id=reminder.reminder_id,
             kind=reminder.kind,
@@ -60,15 +83,22 @@ class NotificationActivities:
             pause_reason=request.pause_reason,
             project_url=action_url(self.settings.public_base_url, recipients[0].role, request.project_id),
         )
-        message = build_message(email, render(email), self.settings.mail_from)
-        await send(message, self.settings.smtp())
-        activity.metric_meter().create_counter(
-            "labellisation_reminders_sent", "Reminder e-mails sent, by kind"
-        ).with_additional_attributes({"kind": reminder.kind.value}).add(1)
-        await self.store.record_reminder(
-            reminder.reminder_id, request.project_id, reminder.step, reminder.kind.value, addresses, mid
+        to, mid, already = await self._send_once(email, lambda: render(email), reminder.step, reminder.kind.value)
+        return ReminderSent(to=to, message_id=mid, already_sent=already)
+
+    @activity.defn(name=ACTIVITY_SEND_NEWS)
+    async def send_news(self, request: SendNews) -> NewsSent:
+        """One news e-mail (labellisation/path/news.py) to its audience, once."""
+        holder = Recipient(role=RecipientRole.HOLDER, email=request.holder_email, name=request.holder_name)
+        recipients = await self._recipients(request.to, holder, request.region, request.department, request.project_id)
+        email = NewsEmail(
+            reminder_id=request.news_id,
+            to=recipients,
+            project_id=request.project_id,
+            school_name=request.school_name,
+            city=request.city,
+            items=request.items,
+            project_url=action_url(self.settings.public_base_url, recipients[0].role, request.project_id),
         )
-        activity.logger.info(
-            "reminder sent", extra={"reminder_id": reminder.reminder_id, "project_id": request.project_id}
-        )
-        return ReminderSent(to=addresses, message_id=mid)
+        to, mid, already = await self._send_once(email, lambda: render_news(email), None, "news")
+        return NewsSent(to=to, message_id=mid, already_sent=already)

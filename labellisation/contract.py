@@ -55,6 +55,7 @@ QUERY_MIGRATION_PLAN = "migration_plan"
 ACTIVITY_LOAD_PROCESS = "load_process_definition"
 ACTIVITY_RECORD_EVENTS = "record_events"
 ACTIVITY_SEND_REMINDER = "send_reminder"
+ACTIVITY_SEND_NEWS = "send_news"
 
 SA_STAGE = SearchAttributeKey.for_keyword("SchoolStage")
 SA_REGION = SearchAttributeKey.for_keyword("SchoolRegion")

@@ -42,7 +42,12 @@ def build_worker(
         client,
         task_queue=task_queue,
         workflows=WORKFLOWS,
-        activities=[definitions.load_process_definition, records.record_events, notifications.send_reminder],
+        activities=[
+            definitions.load_process_definition,
+            records.record_events,
+            notifications.send_reminder,
+            notifications.send_news,
+        ],
         activity_executor=executor or ThreadPoolExecutor(max_workers=settings.max_concurrent_activities),
         workflow_runner=sandbox_runner(),
         max_concurrent_activities=settings.max_concurrent_activities,

@@ -56,6 +56,7 @@ with workflow.unsafe.imports_passed_through():
     )
     from labellisation.process import ProcessDefinition
 
+from workflows.news_sender import NewsSender
 from workflows.recorder import EventRecorder
 from workflows.reminder_sender import ReminderSender
 from workflows.search_publisher import SearchPublisher
@@ -93,6 +94,8 @@ class SchoolCreationWorkflow:
         self._changed = False
         self._recorder = EventRecorder(start.recorded_events)
         self._reminders = ReminderSender()
+        # A carried project's events were announced by the run before (it settled its news first).
+        self._news = NewsSender(start.project.next_event_number if start.project is not None else 0)
         self._search = SearchPublisher()
         self._details = DetailsPublisher()
 
@@ -108,12 +111,13 @@ class SchoolCreationWorkflow:
             self.decide_signal(signal)
         recorder = asyncio.create_task(self._recorder.run(self._current))
         notifier = asyncio.create_task(self._reminders.run(self._current, self._replace, self._wake))
+        news = asyncio.create_task(self._news.run(self._current))
         project = self._current()
         while not project.finished:
             self._project = project = note_deadlines(project, workflow.now())
             self._publish(project)
             if self._should_continue_as_new(start):
-                await self._settle(recorder, notifier)
+                await self._settle(recorder, notifier, news)
                 carried = without_recorded_events(self._current(), self._recorder.recorded)
                 workflow.continue_as_new(
                     start.model_copy(update={"project": carried, "process": None, "recorded_events": 0})
@@ -121,7 +125,7 @@ class SchoolCreationWorkflow:
             await self._wait_for_message_or(self._next_wake())
             project = self._current()
         self._publish(project)
-        await self._settle(recorder, notifier)
+        await self._settle(recorder, notifier, news)
         workflow.logger.info("project finished", extra={"state": project.state.value})
         return ProjectOutcome(project_id=project.profile.project_id, state=project.state)
 
@@ -290,12 +294,13 @@ class SchoolCreationWorkflow:
         return min(candidates, default=None)
 
     async def _settle(self, *background: asyncio.Task[None]) -> None:
-        """Before closing or continuing as new: handlers and reminders done, every event recorded."""
+        """Before closing or continuing as new: handlers, reminders and news done, every event recorded."""
         await workflow.wait_condition(
             lambda: (
                 workflow.all_handlers_finished()
                 and not self._reminders.sending
                 and self._recorder.caught_up(self._current())
+                and self._news.caught_up(self._current())
             )
         )
         for task in background:

@@ -17,6 +17,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, Template, select
 
 from labellisation.catalogue import days
 from labellisation.french_calendar import format_date_fr
+from labellisation.mail import news
 from labellisation.mail.messages import ReminderEmail, ReminderKind, RenderedEmail, action_label
 
 
@@ -44,6 +45,10 @@ def _environment() -> Environment:
     env.filters["days_fr"] = days_fr
     env.filters["late_fr"] = late_fr
     env.filters["action_label"] = action_label
+    env.filters["news_title"] = news.title
+    env.filters["news_lines"] = news.lines
+    env.filters["news_subject"] = news.subject
+    env.tests["bullet"] = news.is_bullet
     return env
 
 
@@ -80,3 +85,8 @@ def render_pair(text_name: str, html_name: str, message: Any) -> RenderedEmail:
 def render(email: ReminderEmail) -> RenderedEmail:
     """The French e-mail for `email`; every kind has its own template pair."""
     return render_pair(*template_names(email.kind), email)
+
+
+def render_news(email: news.NewsEmail) -> RenderedEmail:
+    """The French news e-mail: one item per event, on the reminders' layout."""
+    return render_pair("news.txt.j2", "news.html.j2", email)

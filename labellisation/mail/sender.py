@@ -1,4 +1,4 @@
-"""Building reminder messages and sending them over SMTP (aiosmtplib).
+"""Building reminder and news messages and sending them over SMTP (aiosmtplib).
 
 The notification activity checks its records before sending, so a retry after
 the record sends nothing. The Message-ID is derived from the reminder id: if a
@@ -18,6 +18,7 @@ import aiosmtplib
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
 
 from labellisation.mail.messages import ReminderEmail, RenderedEmail
+from labellisation.mail.news import NewsEmail
 
 #: The From display name when `mail_from` is a bare address.
 SENDER_NAME = "Suivi FNEP"
@@ -64,7 +65,7 @@ def _sender(mail_from: str) -> Address:
 
 
 def build_message(
-    email: ReminderEmail, rendered: RenderedEmail, mail_from: str, domain: str | None = None
+    email: ReminderEmail | NewsEmail, rendered: RenderedEmail, mail_from: str, domain: str | None = None
 ) -> EmailMessage:
     """The MIME message: multipart/alternative (plain text, then HTML), UTF-8 throughout.
 
@@ -81,7 +82,7 @@ def build_message(
     message["Date"] = formatdate(usegmt=True)
     message["Message-ID"] = message_id(email.reminder_id, domain or sender.domain)
     message[REMINDER_ID_HEADER] = email.reminder_id
-    message["X-Labellisation-Kind"] = email.kind.value
+    message["X-Labellisation-Kind"] = str(email.kind)
     message["X-Labellisation-Project"] = email.project_id
     # RFC 3834: no out-of-office replies to a robot.
     message["Auto-Submitted"] = "auto-generated"

@@ -11,7 +11,8 @@ starts them (since v4): the `started` update sent with the start. Since v5
 (the patch `fair-clocks`), `changed_while_paused` also plays what the fair
 clocks and the coordinator's new commands add: a pause extended, a decision
 during it, the profile and the planned opening changed, the next stage
-started at resume.
+started at resume. Since v6 (the patch `news-emails`), every run sends the news of its events
+(`send_news`).
 """
 
 from __future__ import annotations

@@ -19,6 +19,7 @@ from temporalio.workflow import NondeterminismError
 from labellisation.converter import data_converter
 from labellisation.worker_app import WORKFLOWS, sandbox_runner
 from tests.histories.careless_change import ChangedWithoutAPatch
+from workflows.news_sender import PATCH_NEWS
 from workflows.school_creation import PATCH_FAIR_CLOCKS
 
 HISTORIES = sorted(Path(__file__).parent.glob("v*/*.json"))
@@ -35,10 +36,22 @@ def load(path: Path) -> WorkflowHistory:
 
 def test_the_representative_histories_of_every_version_are_committed() -> None:
     versions = {p.parent.name for p in HISTORIES}
-    assert {"v1", "v2", "v3", "v4", "v5"} <= versions
+    assert {"v1", "v2", "v3", "v4", "v5", "v6"} <= versions
     for version in versions:
         added = {name for since, names in SCENARIOS_SINCE.items() if int(version[1:]) >= since for name in names}
         assert {p.stem for p in HISTORIES if p.parent.name == version} >= SCENARIOS | added, version
+
+
+def patches(path: Path) -> set[str]:
+    return {
+        json.loads(event.marker_recorded_event_attributes.details["patch-data"].payloads[0].data)["id"]
+        for event in load(path).events
+        if event.HasField("marker_recorded_event_attributes")
+    }
+
+
+def version(path: Path) -> int:
+    return int(path.parent.name[1:])
 
 
 def test_projects_get_the_fair_clocks_from_v5_on() -> None:
@@ -46,12 +59,20 @@ def test_projects_get_the_fair_clocks_from_v5_on() -> None:
     for path in HISTORIES:
         if path.stem.endswith("_last_run"):
             continue  # a continued run carries its project: the patch was recorded by the first run
-        patches = {
-            json.loads(event.marker_recorded_event_attributes.details["patch-data"].payloads[0].data)["id"]
-            for event in load(path).events
-            if event.HasField("marker_recorded_event_attributes")
-        }  # fmt: skip
-        assert (PATCH_FAIR_CLOCKS in patches) is (int(path.parent.name[1:]) >= 5), path
+        assert (PATCH_FAIR_CLOCKS in patches(path)) is (version(path) >= 5), path
+
+
+def test_projects_send_news_from_v6_on() -> None:
+    """The v6 runs took the patch `news-emails` and scheduled `send_news`; older runs neither."""
+    for path in HISTORIES:
+        scheduled = [
+            e.activity_task_scheduled_event_attributes.activity_type.name
+            for e in load(path).events
+            if e.HasField("activity_task_scheduled_event_attributes")
+        ]
+        assert (PATCH_NEWS in patches(path)) is (version(path) >= 6), path
+        if not path.stem.endswith("_last_run"):  # a run continued near its end may have no news left to send
+            assert ("send_news" in scheduled) is (version(path) >= 6), path
 
 
 @pytest.mark.parametrize("path", HISTORIES, ids=[f"{p.parent.name}-{p.stem}" for p in HISTORIES])

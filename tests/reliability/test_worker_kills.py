@@ -343,14 +343,21 @@ async def test_a_path_survives_twenty_worker_kills(
     kinds = Counter(e.kind for e in history)
     reminder_events = [e for e in history if e.kind is EventKind.REMINDER_SENT]
     recorded = Counter(e.data["reminder_id"] for e in reminder_events)
-    in_table = Counter(table_ids)
-    delivered = Counter("".join(str(m["X-Labellisation-Reminder-Id"]).split()) for m in mailbox.messages())
+    every_row = Counter(table_ids)
+    every_mail = Counter("".join(str(m["X-Labellisation-Reminder-Id"]).split()) for m in mailbox.messages())
+    # Reminders and news share the table and the header; news keys start with `news:`.
+    in_table = Counter({k: n for k, n in every_row.items() if not k.startswith("news:")})
+    delivered = Counter({k: n for k, n in every_mail.items() if not k.startswith("news:")})
+    news_rows = Counter({k: n for k, n in every_row.items() if k.startswith("news:")})
+    news_mails = Counter({k: n for k, n in every_mail.items() if k.startswith("news:")})
+    news_once = {k for k in news_rows | news_mails if news_rows[k] == news_mails[k] == 1}
     once = {r for r in recorded | in_table | delivered if recorded[r] == in_table[r] == delivered[r] == 1}
     retried = retried_sends(events)
     lost = lost_or_duplicated(history, in_workflow)
     report("worker kills survived (SIGKILL)", worker.kills if outcome.state.value == "completed" else 0)
     report("worker kills: decisions recorded once each", sum(1 for step in every_step if approved[step] == 1))
     report("worker kills: reminders delivered once each", len(once))
+    report("worker kills: news e-mails delivered once each", len(news_once))
     report("worker kills: reminder sends cut by a kill, then sent once", sum(1 for r in retried.values() if r in once))
     report("worker kills: events lost or duplicated", lost)
 
@@ -367,6 +374,8 @@ async def test_a_path_survives_twenty_worker_kills(
     assert len(recorded) >= len(REVIEW_KINDS) * len(steps) >= 3
     # Each reminder: one row, one REMINDER_SENT event, one e-mail; none of them without the others.
     assert set(recorded) == set(in_table) == set(delivered) == once
+    # Each news e-mail (a submission to the reviewers, each decision to the holder...): one row, one e-mail.
+    assert set(news_rows) == set(news_mails) == news_once and len(news_once) >= len(steps)
     # Also while reminders go out: the sends seen cut right after a kill were retried, and went out once.
     assert chaos.cut, "no reminder send was cut by a kill"
     assert chaos.cut <= set(retried), (chaos.cut, retried)

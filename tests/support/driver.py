@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 from temporalio.client import Client, WorkflowHandle
 from temporalio.service import RPCError
@@ -21,6 +21,21 @@ from labellisation.settings import Settings
 from labellisation.worker_app import build_worker
 
 DOCUMENT = Document(title="Étude d'opportunité, version finale", url="https://docs.example.org/etude.pdf")
+
+
+EndedActivity = Literal[
+    "activity_task_completed_event_attributes",
+    "activity_task_failed_event_attributes",
+    "activity_task_timed_out_event_attributes",
+    "activity_task_canceled_event_attributes",
+]
+#: The history fields of an activity that ended, one way or another.
+ENDED_ACTIVITY_FIELDS: tuple[EndedActivity, ...] = (
+    "activity_task_completed_event_attributes",
+    "activity_task_failed_event_attributes",
+    "activity_task_timed_out_event_attributes",
+    "activity_task_canceled_event_attributes",
+)
 
 
 @dataclass
@@ -96,6 +111,24 @@ class ProjectDriver:
                 return history
             await asyncio.sleep(0.05)
         raise AssertionError("the records database never caught up with the workflow")
+
+    async def quiet(self) -> None:
+        """Wait (bounded) until no activity of the project is pending: its records written, its e-mails sent."""
+        for _ in range(200):
+            if not await self.pending_activities():
+                return
+            await asyncio.sleep(0.05)
+        raise AssertionError("the project's activities never finished")
+
+    async def pending_activities(self) -> int:
+        """Activities scheduled and not yet ended, read from the history (the Java time-skipping server cannot
+        describe a workflow with a datetime search attribute)."""
+        events = (await self.handle.fetch_history()).events
+        scheduled = {e.event_id for e in events if e.HasField("activity_task_scheduled_event_attributes")}
+        ended = {
+            getattr(e, field).scheduled_event_id for e in events for field in ENDED_ACTIVITY_FIELDS if e.HasField(field)
+        }
+        return len(scheduled - ended)
 
     async def history_length(self) -> int:
         history = await self.handle.fetch_history()

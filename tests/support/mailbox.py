@@ -25,3 +25,11 @@ class Mailbox:
             assert isinstance(message, EmailMessage)
             parsed.append(message)
         return parsed
+
+    def reminders(self) -> list[EmailMessage]:
+        """The reminder e-mails received (the news of events left out)."""
+        return [m for m in self.messages() if m["X-Labellisation-Kind"] != "news"]
+
+    def news(self) -> list[EmailMessage]:
+        """The news e-mails received (labellisation/path/news.py)."""
+        return [m for m in self.messages() if m["X-Labellisation-Kind"] == "news"]

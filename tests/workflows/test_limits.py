@@ -55,7 +55,7 @@ async def test_a_step_stalled_for_five_years_sends_every_weekly_reminder_once_wi
     expected = expected_for_stalled_step(started, end)
     assert sent_reminders(recorded) == expected
     assert expected[-1][2] > end - timedelta(days=14), "the oracle stops before the end of the window"
-    delivered = ["".join(str(m["X-Labellisation-Reminder-Id"]).split()) for m in mailbox.messages()]
+    delivered = ["".join(str(m["X-Labellisation-Reminder-Id"]).split()) for m in mailbox.reminders()]
     assert sorted(delivered) == sorted(e.data["reminder_id"] for e in sent)
     assert len(set(delivered)) == len(delivered)
     numbers = [int(e.event_id.rsplit("-", 1)[1]) for e in recorded]

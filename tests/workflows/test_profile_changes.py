@@ -33,7 +33,7 @@ async def test_the_next_holder_reminder_goes_to_the_new_contact(
         assert due is not None
         # Between the two reminders: the one 30 days before is out, to the holder given at the start.
         await time_skipping_env.sleep(due - timedelta(days=20) - await time_skipping_env.get_current_time())
-        first = mailbox.messages()
+        first = mailbox.reminders()
         change = UpdateProfile(actor="coordination", reason="L'association est créée", holder=NEW, region="Grand Est")
         status = await project.update(Update.UPDATE_PROFILE, change)
         assert status.region == "Grand Est"
@@ -43,7 +43,7 @@ async def test_the_next_holder_reminder_goes_to_the_new_contact(
         await project.recorded(sqlite_store)
 
     assert [addressee(m) for m in first] == [("Association EdP Belfort", OLD)]
-    later = mailbox.messages()[len(first) :]
+    later = mailbox.reminders()[len(first) :]
     assert [addressee(m) for m in later] == [(NEW.name, NEW.email)]
     sent = [e for e in history if e.kind is EventKind.REMINDER_SENT]
     assert [(e.data["kind"], e.data["to"]) for e in sent] == [("before_due", [OLD]), ("before_due", [NEW.email])]

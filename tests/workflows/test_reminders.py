@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -101,7 +102,7 @@ async def test_a_stalled_fnep_step_sends_the_policys_reminders_once_each_on_work
     assert [k for k, _, _ in expected].count("overdue") >= 6  # the oracle covers the weeks past the deadline
 
     # Each went out once, to the right people, in French, and was recorded.
-    messages = mailbox.messages()
+    messages = mailbox.reminders()
     ids = ["".join(str(m["X-Labellisation-Reminder-Id"]).split()) for m in messages]
     later_sent = [e for e in later.history or [] if e.kind is EventKind.REMINDER_SENT]
     assert sorted(ids) == sorted(e.data["reminder_id"] for e in later_sent)
@@ -123,11 +124,20 @@ async def test_a_stalled_fnep_step_sends_the_policys_reminders_once_each_on_work
 async def test_smtp_down_then_up_delivers_each_reminder_exactly_once(
     client: Client, sqlite_store: RecordStore, mailbox: Mailbox, task_queue: str, time_skipping_env: WorkflowEnvironment
 ) -> None:
-    port = free_port()  # nothing listens there yet: the SMTP relay is down
+    port = free_port()
     settings = mailbox.settings.model_copy(update={"smtp_port": port})
     outbox = mailbox.outbox.parent / "late-outbox"
     async with running(client, task_queue, sqlite_store, settings):
-        project = await ProjectDriver.start(client, task_queue, make_profile())
+        relay = start_sink(mailbox.outbox.parent / "early-outbox", port)  # up while the project starts (its news)
+        try:
+            project = await ProjectDriver.start(client, task_queue, make_profile())
+            for _ in range(200):  # the holder's first news (the first stage) went out
+                if list((mailbox.outbox.parent / "early-outbox").glob("*.eml")):
+                    break
+                await asyncio.sleep(0.05)
+            await project.quiet()
+        finally:
+            relay.stop()  # then the SMTP relay is down
         await time_skipping_env.sleep(timedelta(days=160))  # past the first reminder (due - 30 days)
         during = await project.status(include_history=True)
         sink = start_sink(outbox, port)
@@ -175,7 +185,7 @@ async def test_a_crash_after_the_reminder_was_recorded_sends_nothing_more_on_ret
     retry = await ActivityEnvironment().run(activities.send_reminder, request)
     assert (first.already_sent, retry.already_sent) == (False, True)
     assert first.message_id == retry.message_id
-    assert len(mailbox.messages()) == 1
+    assert len(mailbox.reminders()) == 1
     assert await reminder_rows(sqlite_store) == 1
 
 
@@ -191,13 +201,13 @@ async def test_a_crash_between_the_smtp_acceptance_and_the_record_sends_the_remi
     dying = NotificationActivities(DiesBeforeTheRow(sqlite_store.engine), mailbox.settings)
     with pytest.raises(ConnectionResetError):
         await ActivityEnvironment().run(dying.send_reminder, request)
-    assert len(mailbox.messages()) == 1, "the SMTP server accepted the message before the crash"
+    assert len(mailbox.reminders()) == 1, "the SMTP server accepted the message before the crash"
     assert not await sqlite_store.reminder_sent(request.reminder.reminder_id)
 
     retry = await ActivityEnvironment().run(
         NotificationActivities(sqlite_store, mailbox.settings).send_reminder, request
     )
-    messages = mailbox.messages()
+    messages = mailbox.reminders()
     report("crash between SMTP acceptance and record: messages delivered (same Message-ID)", len(messages))
     assert not retry.already_sent
     assert len(messages) == 2
@@ -275,10 +285,10 @@ async def test_reminders_due_at_the_same_moment_go_out_together_once_each(
         by_task.setdefault(attributes.workflow_task_completed_event_id, []).append(attributes.activity_id)
     assert max(len(ids) for ids in by_task.values()) >= 3, by_task  # one workflow task sent the three
 
-    subjects = [str(m["Subject"]) for m in mailbox.messages()]
+    subjects = [str(m["Subject"]) for m in mailbox.reminders()]
     for label in ("Locaux et travaux", "Équipements", "Recrutement des jeunes"):
         assert sum(label in s and "échéance le" in s for s in subjects) == 1, subjects
-    ids = ["".join(str(m["X-Labellisation-Reminder-Id"]).split()) for m in mailbox.messages()]
+    ids = ["".join(str(m["X-Labellisation-Reminder-Id"]).split()) for m in mailbox.reminders()]
     assert len(ids) == len(set(ids))
     for reminder_id in ids:
         assert await sqlite_store.reminder_sent(reminder_id)

@@ -1,0 +1,63 @@
+"""The news sender: people hear of events at once (labellisation/path/news.py), one e-mail per audience per batch.
+
+Workflow code (deterministic): it runs beside the main loop as its own task, as the reminder sender does.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import timedelta
+
+from temporalio import workflow
+from temporalio.common import RetryPolicy
+
+with workflow.unsafe.imports_passed_through():
+    from activities.notifications import NotificationActivities
+    from labellisation.path.news import event_number, news_requests
+    from labellisation.path.state import Project
+
+#: Patch: news e-mails of events. Runs started before it send none (their next run, after continue-as-new, does).
+PATCH_NEWS = "news-emails"
+
+
+class NewsSender:
+    """Owns which of the project's events have been announced: those numbered below `announced`.
+
+    Every event changes `next_event_number`, so the events not yet announced are the project's events numbered
+    from `announced` on. A new run (continue-as-new) starts with every earlier event announced: the run before it
+    settled its news first. While the SMTP server is down the activities retry with backoff; the events of a
+    batch count as announced once every e-mail of it went out.
+    """
+
+    def __init__(self, announced: int) -> None:
+        self.announced = announced
+        #: False in runs from before the patch: they send nothing and are always caught up.
+        self.enabled = False
+
+    def caught_up(self, project: Project) -> bool:
+        return not self.enabled or self.announced >= project.next_event_number
+
+    async def run(self, current: Callable[[], Project]) -> None:
+        """Announce forever (until cancelled); `current` gives the project as it stands."""
+        self.enabled = workflow.patched(PATCH_NEWS)
+        if not self.enabled:
+            return
+        while True:
+            await workflow.wait_condition(lambda: self.announced < current().next_event_number)
+            project = current()
+            end = project.next_event_number
+            batch = [e for e in project.events if self.announced <= event_number(e) < end]
+            sending = [
+                workflow.start_activity_method(
+                    NotificationActivities.send_news,
+                    request,
+                    start_to_close_timeout=timedelta(minutes=1),
+                    retry_policy=RetryPolicy(
+                        initial_interval=timedelta(seconds=5), maximum_interval=timedelta(hours=1)
+                    ),
+                )
+                for request in news_requests(project, batch)
+            ]
+            for handle in sending:
+                await handle
+            self.announced = end

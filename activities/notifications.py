@@ -4,14 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+import aiosmtplib
 from temporalio import activity
+from temporalio.exceptions import ApplicationError
 
-from labellisation.contract import ACTIVITY_SEND_NEWS, ACTIVITY_SEND_REMINDER
+from labellisation.contract import ACTIVITY_SEND_NEWS, ACTIVITY_SEND_REMINDER, DELIVERY_REFUSED
 from labellisation.mail.messages import Recipient, RecipientRole, ReminderEmail, RenderedEmail, action_url
 from labellisation.mail.news import NewsEmail
 from labellisation.mail.recipients import region_slug, staff
 from labellisation.mail.render import render, render_news
-from labellisation.mail.sender import build_message, message_id, send
+from labellisation.mail.sender import build_message, message_id, permanent_refusal, send
 from labellisation.path.news import NewsSent, SendNews
 from labellisation.path.reminders import ReminderSent, Role, SendReminder
 from labellisation.records.store import RecordStore
@@ -45,15 +47,34 @@ class NotificationActivities:
         rendered: Callable[[], RenderedEmail],
         step: str | None,
         kind: str,
+        report_refusals: bool,
     ) -> tuple[list[str], str, bool]:
         """Send `email` unless its key's row says it went out, then write that row: (addresses, Message-ID, whether
-        it had already gone out)."""
+        it had already gone out). A permanent refusal, when reported, ends it with a non-retryable
+        `delivery_refused` error naming the refused addresses (the row written if others got it)."""
         addresses = [r.email for r in email.to]
         mid = message_id(email.reminder_id, self.settings.mail_from.rsplit("@", 1)[-1])
         if await self.store.reminder_sent(email.reminder_id):
             activity.logger.info("e-mail already sent", extra={"key": email.reminder_id})
             return addresses, mid, True
-        await send(build_message(email, rendered(), self.settings.mail_from), self.settings.smtp())
+        try:
+            await send(build_message(email, rendered(), self.settings.mail_from), self.settings.smtp())
+        except aiosmtplib.SMTPException as error:
+            refusal = permanent_refusal(error, addresses) if report_refusals else None
+            if refusal is None:
+                raise  # temporary: Temporal retries with backoff
+            if refusal.delivered_to_others:
+                accepted = [a for a in addresses if a not in refusal.refused]
+                await self.store.record_reminder(email.reminder_id, email.project_id, step, kind, accepted, mid)
+            activity.logger.warning(
+                "e-mail refused for good", extra={"key": email.reminder_id, "reason": refusal.reason}
+            )
+            raise ApplicationError(
+                f"adresse refusée par le serveur de messagerie : {', '.join(refusal.refused)} ({refusal.reason})",
+                refusal.model_dump(),
+                type=DELIVERY_REFUSED,
+                non_retryable=True,
+            ) from None
         activity.metric_meter().create_counter(
             "labellisation_reminders_sent", "Reminder and news e-mails sent, by kind"
         ).with_additional_attributes({"kind": kind}).add(1)
@@ -83,7 +104,9 @@ class NotificationActivities:
             pause_reason=request.pause_reason,
             project_url=action_url(self.settings.public_base_url, recipients[0].role, request.project_id),
         )
-        to, mid, already = await self._send_once(email, lambda: render(email), reminder.step, reminder.kind.value)
+        to, mid, already = await self._send_once(
+            email, lambda: render(email), reminder.step, reminder.kind.value, request.report_refusals
+        )
         return ReminderSent(to=to, message_id=mid, already_sent=already)
 
     @activity.defn(name=ACTIVITY_SEND_NEWS)
@@ -100,5 +123,5 @@ class NotificationActivities:
             items=request.items,
             project_url=action_url(self.settings.public_base_url, recipients[0].role, request.project_id),
         )
-        to, mid, already = await self._send_once(email, lambda: render_news(email), None, "news")
+        to, mid, already = await self._send_once(email, lambda: render_news(email), None, "news", True)
         return NewsSent(to=to, message_id=mid, already_sent=already)

@@ -55,6 +55,7 @@ EVENT_LABELS: dict[EventKind, str] = {
     EventKind.PLANNED_OPENING_CHANGED: "date d'ouverture prévue changée",
     EventKind.PROFILE_UPDATED: "profil du projet modifié",
     EventKind.PROJECT_MIGRATED: "projet passé à une nouvelle version du parcours",
+    EventKind.DELIVERY_FAILED: "e-mail non distribué",
 }
 REMINDER_LABELS: dict[ReminderKind, str] = {
     ReminderKind.BEFORE_DUE: "rappel avant échéance",

@@ -10,11 +10,15 @@ from datetime import timedelta
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
+from temporalio.exceptions import ActivityError
 
 with workflow.unsafe.imports_passed_through():
     from activities.notifications import NotificationActivities
     from labellisation.path.news import event_number, news_requests
     from labellisation.path.state import Project
+    from labellisation.path.transitions import mark_delivery_failed
+
+from workflows.refusals import delivery_refusal
 
 #: Patch: news e-mails of events. Runs started before it send none (their next run, after continue-as-new, does).
 PATCH_NEWS = "news-emails"
@@ -31,15 +35,21 @@ class NewsSender:
 
     def __init__(self, announced: int) -> None:
         self.announced = announced
-        #: False in runs from before the patch: they send nothing and are always caught up.
+        #: False in runs from before the patch `news-emails`: they send nothing and are always caught up. Set by
+        #: the workflow when its run starts.
         self.enabled = False
 
     def caught_up(self, project: Project) -> bool:
         return not self.enabled or self.announced >= project.next_event_number
 
-    async def run(self, current: Callable[[], Project]) -> None:
-        """Announce forever (until cancelled); `current` gives the project as it stands."""
-        self.enabled = workflow.patched(PATCH_NEWS)
+    async def run(
+        self, current: Callable[[], Project], replace: Callable[[Project], None], wake: Callable[[], None]
+    ) -> None:
+        """Announce forever (until cancelled), when `enabled` (the run's decision on the patch `news-emails`).
+
+        `current` gives the project as it stands; an e-mail the mail server refused for good is kept with
+        `replace` (a `delivery_failed` event, itself news for the coordinators) and `wake` tells the main loop.
+        """
         if not self.enabled:
             return
         while True:
@@ -47,6 +57,7 @@ class NewsSender:
             project = current()
             end = project.next_event_number
             batch = [e for e in project.events if self.announced <= event_number(e) < end]
+            requests = news_requests(project, batch)
             sending = [
                 workflow.start_activity_method(
                     NotificationActivities.send_news,
@@ -56,8 +67,24 @@ class NewsSender:
                         initial_interval=timedelta(seconds=5), maximum_interval=timedelta(hours=1)
                     ),
                 )
-                for request in news_requests(project, batch)
+                for request in requests
             ]
-            for handle in sending:
-                await handle
+            refused_any = False
+            for request, handle in zip(requests, sending, strict=True):
+                try:
+                    await handle
+                except ActivityError as error:
+                    refusal = delivery_refusal(error)
+                    if refusal is None:
+                        raise
+                    refused, reason = refusal
+                    now = workflow.now()
+                    replace(
+                        mark_delivery_failed(
+                            current(), request.news_id, "news", None, request.to.value, refused, reason, now
+                        )
+                    )
+                    refused_any = True
             self.announced = end
+            if refused_any:
+                wake()

@@ -11,6 +11,7 @@ from itertools import takewhile
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
+from temporalio.exceptions import ActivityError
 
 with workflow.unsafe.imports_passed_through():
     from activities.notifications import NotificationActivities
@@ -21,7 +22,9 @@ with workflow.unsafe.imports_passed_through():
         send_request,
     )
     from labellisation.path.state import Project
-    from labellisation.path.transitions import mark_reminder_sent
+    from labellisation.path.transitions import mark_delivery_failed, mark_reminder_sent
+
+from workflows.refusals import delivery_refusal
 
 #: Patch: reminders due at the same moment sent together, not one after another.
 PATCH_REMINDERS_TOGETHER = "reminders-together"
@@ -41,6 +44,8 @@ class ReminderSender:
     def __init__(self) -> None:
         #: True from the moment a batch is scheduled until every reminder of it is marked sent.
         self.sending = False
+        #: Ask the activity to end on a permanent refusal rather than retry (runs with the patch `news-emails`).
+        self.report_refusals = False
         #: `planned_reminders` of one version of the project: (its `next_event_number`, the list).
         self._planned: tuple[int, list[PlannedReminder]] | None = None
 
@@ -79,7 +84,19 @@ class ReminderSender:
             # Scheduled here, in order, in this activation (as one `execute_activity` was before).
             sending = [self._start(current(), reminder) for reminder in due]
             for reminder, handle in zip(due, sending, strict=True):
-                sent = await handle
+                try:
+                    sent = await handle
+                except ActivityError as error:
+                    refusal = delivery_refusal(error)
+                    if refusal is None:
+                        raise
+                    refused, reason = refusal
+                    kind, audience = reminder.kind.value, reminder.to.value
+                    failed = mark_delivery_failed(
+                        current(), reminder.reminder_id, kind, reminder.step, audience, refused, reason, workflow.now()
+                    )
+                    replace(failed)
+                    continue
                 replace(
                     mark_reminder_sent(
                         current(), reminder.reminder_id, reminder.kind.value, reminder.step, sent.to, workflow.now()
@@ -88,11 +105,13 @@ class ReminderSender:
             self.sending = False
             wake()
 
-    @staticmethod
-    def _start(project: Project, reminder: PlannedReminder) -> workflow.ActivityHandle[ReminderSent]:
+    def _start(self, project: Project, reminder: PlannedReminder) -> workflow.ActivityHandle[ReminderSent]:
+        request = send_request(project, reminder, workflow.now())
+        if self.report_refusals:
+            request.report_refusals = True
         return workflow.start_activity_method(
             NotificationActivities.send_reminder,
-            send_request(project, reminder, workflow.now()),
+            request,
             start_to_close_timeout=timedelta(minutes=1),
             retry_policy=RetryPolicy(initial_interval=timedelta(seconds=5), maximum_interval=timedelta(hours=1)),
         )

@@ -56,7 +56,7 @@ with workflow.unsafe.imports_passed_through():
     )
     from labellisation.process import ProcessDefinition
 
-from workflows.news_sender import NewsSender
+from workflows.news_sender import PATCH_NEWS, NewsSender
 from workflows.recorder import EventRecorder
 from workflows.reminder_sender import ReminderSender
 from workflows.search_publisher import SearchPublisher
@@ -109,9 +109,11 @@ class SchoolCreationWorkflow:
             workflow.logger.info("project started", extra={"project_id": start.profile.project_id})
         for signal in self._early_signals:
             self.decide_signal(signal)
+        # Decided once per run, before any sender starts: news of events, and refusals reported (#17).
+        self._news.enabled = self._reminders.report_refusals = workflow.patched(PATCH_NEWS)
         recorder = asyncio.create_task(self._recorder.run(self._current))
         notifier = asyncio.create_task(self._reminders.run(self._current, self._replace, self._wake))
-        news = asyncio.create_task(self._news.run(self._current))
+        news = asyncio.create_task(self._news.run(self._current, self._replace, self._wake))
         project = self._current()
         while not project.finished:
             self._project = project = note_deadlines(project, workflow.now())

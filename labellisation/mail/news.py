@@ -52,6 +52,7 @@ def title(item: NewsItem) -> str:
         EventKind.PROJECT_ABANDONED: "Projet abandonné",
         EventKind.DEADLINE_MOVED: f"Échéance déplacée : {step}",
         EventKind.PLANNED_OPENING_CHANGED: "Date d'ouverture prévue modifiée",
+        EventKind.DELIVERY_FAILED: "E-mail non distribué",
     }
     return titles.get(item.kind, item.kind.value)
 
@@ -82,7 +83,7 @@ def lines(item: NewsItem) -> list[str]:
             found = [f"La FNEP a rejeté l'étape « {item.step_label} » le {day} : {_quoted(item.comment)}"]
             found.append("Le projet s'arrête là ; votre interlocuteur à la FNEP peut vous en expliquer les raisons.")
         case EventKind.STAGE_STARTED:
-            found = [f"Le projet entre dans la phase « {item.stage_label} » le {day}. Ce qui est attendu :"]
+            found = [f"Le projet entre dans la phase « {item.stage_label} » le {day}. Ce qui est attendu\u00a0:"]
             found += [
                 f"- {s.label} : échéance le {format_date_fr(s.due_at)}" if s.due_at else f"- {s.label}"
                 for s in item.steps
@@ -105,6 +106,11 @@ def lines(item: NewsItem) -> list[str]:
             found.append("Les échéances qui en dépendent suivent cette date.")
             if item.comment:
                 found.append(f"Motif : {_quoted(item.comment)}")
+        case EventKind.DELIVERY_FAILED:
+            found = [f"Le serveur de messagerie a refusé le {day} un e-mail du suivi adressé à :"]
+            found += [f"- {address}" for address in item.refused]
+            found.append(f"Sa réponse : « {item.reason} ».")
+            found.append("Vérifiez l'adresse avec la personne ; les autres e-mails du projet continuent.")
         case _:
             found = []
     return found

@@ -112,6 +112,43 @@ async def send(message: EmailMessage, settings: SmtpSettings) -> None:
         timeout=settings.timeout,
     )
     if refused:
-        raise aiosmtplib.SMTPRecipientsRefused(
+        raise PartlyRefused(
             [aiosmtplib.SMTPRecipientRefused(reply.code, reply.message, rcpt) for rcpt, reply in refused.items()]
         )
+
+
+class PartlyRefused(aiosmtplib.SMTPRecipientsRefused):
+    """Some recipients refused, the others accepted: the message went out to them."""
+
+
+class Refusal(BaseModel):
+    """A permanent refusal (an SMTP 5xx reply): sending again would be refused again."""
+
+    #: The addresses refused.
+    refused: list[str]
+    #: The server's reply, e.g. "550 5.1.1 Boîte inconnue".
+    reason: str
+    #: Whether the other recipients got the message.
+    delivered_to_others: bool
+
+
+def permanent_refusal(error: Exception, recipients: list[str]) -> Refusal | None:
+    """What a send's error says, when the message or its recipients are refused for good (5xx to RCPT TO or to
+    DATA); None for anything worth retrying: a 4xx reply, the server unreachable, a timeout, and what is ours to
+    fix rather than the recipient's (our login or sender address refused), which must not mark addresses bad."""
+    if isinstance(error, aiosmtplib.SMTPRecipientsRefused):
+        if not error.recipients or any(r.code < 500 for r in error.recipients):
+            return None  # a temporary refusal among them: the retry may reach it (and meet the others again)
+        first = error.recipients[0]
+        return Refusal(
+            refused=[r.recipient for r in error.recipients],
+            reason=" ".join(f"{first.code} {first.message}".split())[:300],
+            delivered_to_others=isinstance(error, PartlyRefused),
+        )
+    if isinstance(error, aiosmtplib.SMTPRecipientRefused) and error.code >= 500:
+        reason = " ".join(f"{error.code} {error.message}".split())[:300]
+        return Refusal(refused=[error.recipient], reason=reason, delivered_to_others=False)
+    if isinstance(error, aiosmtplib.SMTPDataError) and error.code >= 500:
+        reason = " ".join(f"{error.code} {error.message}".split())[:300]
+        return Refusal(refused=recipients, reason=reason, delivered_to_others=False)
+    return None

@@ -9,6 +9,7 @@ Files are named `<UTC time>-<sequence>-<Message-ID hash>.eml`: sorting the
 names sorts the messages by arrival, and the sequence keeps two messages
 received within the same microsecond apart. Each file is written under a
 temporary dot-name and renamed, so a reader never sees half a message.
+Every address at `refuse.example` is refused for good (550), so that a bounce can be tried on `make run`.
 """
 
 from __future__ import annotations
@@ -27,9 +28,13 @@ from typing import Any
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import Envelope
 
+#: The dev sink refuses for good (550) every address at this domain (reserved, RFC 2606), so that a refused
+#: address can be tried on `make run`: e.g. `porteur@refuse.example`.
+REFUSED_DOMAIN = "refuse.example"
+
 
 class OutboxHandler:
-    """aiosmtpd handler: accept everything, write it to `outbox`."""
+    """aiosmtpd handler: accept every recipient but those at REFUSED_DOMAIN, write each message to `outbox`."""
 
     def __init__(self, outbox: Path) -> None:
         self.outbox = outbox
@@ -44,6 +49,12 @@ class OutboxHandler:
             sequence = next(self._sequence)
         stamp = received_at.astimezone(UTC).strftime("%Y%m%dT%H%M%S%fZ")
         return f"{stamp}-{sequence:06d}-{hashlib.sha256(key).hexdigest()[:16]}.eml"
+
+    async def handle_RCPT(self, server: Any, session: Any, envelope: Envelope, address: str, options: Any) -> str:
+        if address.lower().rstrip(">").endswith("@" + REFUSED_DOMAIN):
+            return "550 5.1.1 Adresse inconnue : boite aux lettres inexistante"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Envelope) -> str:
         data = envelope.original_content or b""

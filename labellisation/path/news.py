@@ -8,7 +8,9 @@ Who hears of what:
 - a submission: the reviewers of the project's region (they decide in « À décider »);
 - a decision (approval, changes requested, rejection) and a new stage: the holder;
 - a pause, a resume, an abandon, a moved deadline, a changed planned opening: the holder and the region's
-  coordinators.
+  coordinators;
+- an e-mail the mail server refused for good: the region's coordinators, the first time an address is refused
+  (unless it was theirs).
 
 The news of one batch of events (what one command produced: an approval that completes a stage also starts the
 next one) goes out as one e-mail per audience, each event an item of it: "right, fair and few".
@@ -35,6 +37,7 @@ NEWS_AUDIENCES: dict[EventKind, tuple[Role, ...]] = {
     EventKind.PROJECT_ABANDONED: (Role.HOLDER, Role.COORDINATOR),
     EventKind.DEADLINE_MOVED: (Role.HOLDER, Role.COORDINATOR),
     EventKind.PLANNED_OPENING_CHANGED: (Role.HOLDER, Role.COORDINATOR),
+    EventKind.DELIVERY_FAILED: (Role.COORDINATOR,),
 }
 #: The order of the audiences' e-mails of one batch.
 AUDIENCE_ORDER = (Role.HOLDER, Role.REVIEWERS, Role.COORDINATOR)
@@ -67,6 +70,9 @@ class NewsItem(_Model):
     steps: list[StepDue] = []
     review_on: date | None = None
     planned_opening: date | None = None
+    #: An e-mail refused for good: the addresses and the mail server's reply.
+    refused: list[str] = []
+    reason: str | None = None
 
 
 class SendNews(_Model):
@@ -127,6 +133,9 @@ def _item(project: Project, event: Event, batch: list[Event]) -> NewsItem:
         ]
     elif event.kind is EventKind.PROJECT_PAUSED:
         item.review_on = date.fromisoformat(data["review_on"]) if data.get("review_on") else None
+    elif event.kind is EventKind.DELIVERY_FAILED:
+        item.refused = [str(a) for a in data.get("refused", [])]
+        item.reason = str(data.get("reason", ""))
     elif event.kind is EventKind.PLANNED_OPENING_CHANGED:
         item.planned_opening = date.fromisoformat(data["planned_opening"]) if data.get("planned_opening") else None
     return item
@@ -136,6 +145,10 @@ def news_requests(project: Project, events: list[Event]) -> list[SendNews]:
     """The e-mails `events` (one batch, oldest first) call for: one per audience that hears of any of them."""
     by_audience: dict[Role, list[NewsItem]] = {}
     for event in events:
+        if event.kind is EventKind.DELIVERY_FAILED and (
+            event.data.get("audience") == Role.COORDINATOR.value or not event.data.get("first", True)
+        ):
+            continue  # their own address (telling them would be refused too), or an address already told of
         for role in NEWS_AUDIENCES.get(event.kind, ()):
             by_audience.setdefault(role, []).append(_item(project, event, events))
     profile = project.profile

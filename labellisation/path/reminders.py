@@ -283,6 +283,9 @@ class SendReminder(BaseModel):
     #: Where the project is, to find its region's reviewers and coordinators (absent from runs before #17).
     region: str | None = None
     department: str | None = None
+    #: Whether a permanent refusal (5xx) ends the send with a `delivery_refused` error instead of retrying: the
+    #: runs that know how to record it ask for it (#17 item 4).
+    report_refusals: bool = False
 
 
 class ReminderSent(BaseModel):

@@ -61,6 +61,8 @@ class EventKind(StrEnum):
     PLANNED_OPENING_CHANGED = "planned_opening_changed"
     PROFILE_UPDATED = "profile_updated"
     PROJECT_MIGRATED = "project_migrated"
+    #: An e-mail the mail server refused for good (a 5xx reply): not sent again; the coordinators are told.
+    DELIVERY_FAILED = "delivery_failed"
 
 
 class _Model(BaseModel):
@@ -169,8 +171,10 @@ class Project(_Model):
     pause: Pause | None = None
     cohorts: list[Cohort] = Field(default_factory=list)
     decisions: dict[str, Decided] = Field(default_factory=dict)
-    #: Ids of the reminders already sent (each goes out once).
+    #: Ids of the reminders already sent (each goes out once); also of the e-mails refused for good.
     sent_reminders: set[str] = Field(default_factory=set)
+    #: The addresses a mail server refused for good: the coordinators are told of the first refusal of each.
+    refused_addresses: set[str] = Field(default_factory=set)
     events: list[Event] = Field(default_factory=list)
     next_event_number: int = 1
     started_at: datetime

@@ -223,6 +223,29 @@ def mark_reminder_sent(
     return new
 
 
+def mark_delivery_failed(
+    project: Project,
+    key: str,
+    kind: str,
+    step: str | None,
+    audience: str,
+    refused: list[str],
+    reason: str,
+    now: datetime,
+) -> Project:
+    """Keep an e-mail the mail server refused for good (`key`: a reminder id or a news id): it never goes out
+    again, and the history shows to whom and why."""
+    if key in project.sent_reminders:
+        return project
+    new = _copy(project)
+    new.sent_reminders.add(key)
+    first = any(address not in project.refused_addresses for address in refused)
+    new.refused_addresses.update(refused)
+    data = {"key": key, "kind": kind, "audience": audience, "refused": refused, "reason": reason, "first": first}
+    _emit(new, now, EventKind.DELIVERY_FAILED, step=step, data=data)
+    return new
+
+
 def record_refused_signal(project: Project, command: DecideStep, refusal: Refusal, now: datetime) -> Project:
     """Keep a refused signal in the history without changing anything else."""
     new = _copy(project)

@@ -91,6 +91,9 @@ def history_sentence(event: Event, step_labels: dict[str, str], stage_labels: di
             to = f" {ADDRESSEE_LABELS[RecipientRole(to_role)]}" if to_role in set(RecipientRole) else ""
             about = f" (étape {step})" if step else ""
             return f"Rappel envoyé{to} {when} : {label}{about}"
+        case EventKind.DELIVERY_FAILED:
+            refused = ", ".join(str(a) for a in event.data.get("refused", []))
+            return f"E-mail non distribué à {refused} {when} : adresse refusée ({event.data.get('reason', '')})"
         case EventKind.COHORT_RECORDED:
             return f"Résultats de la cohorte {event.data.get('label', '')} enregistrés{by} {when}"
         case _:
@@ -201,4 +204,7 @@ async def project_page(
         timeline=timeline_svg(status.steps, now, f"Frise des étapes du projet {status.name}"),
         reminders=[reminder_sentence(r, step_labels, now, status.process) for r in status.upcoming_reminders],
         history=[(history_sentence(e, step_labels, stage_labels), e.comment) for e in events],
+        undelivered=[
+            history_sentence(e, step_labels, stage_labels) for e in events if e.kind is EventKind.DELIVERY_FAILED
+        ],
     )

@@ -19,7 +19,7 @@ from labellisation.path.commands import (
 from labellisation.path.news import SendNews, event_number, news_requests
 from labellisation.path.reminders import Role
 from labellisation.path.state import EventKind, Project
-from labellisation.path.transitions import apply, mark_reminder_sent
+from labellisation.path.transitions import apply, mark_delivery_failed, mark_reminder_sent
 from tests.support.path_helpers import T0, new_project, ok, submit
 
 LATER = T0 + timedelta(days=3)
@@ -124,3 +124,24 @@ def test_the_email_says_each_item_in_french_with_its_dates() -> None:
     )
     assert "Déposez le dossier complété d'ici le " in rendered.text
     assert "<h2" in rendered.html and "Budget ?" in rendered.html
+
+
+def test_a_refused_email_is_kept_once_and_told_to_the_coordinators_unless_it_was_theirs() -> None:
+    before = new_project()
+    refused = ["porteur@refuse.example"]
+    after = mark_delivery_failed(before, "news:x:holder", "news", None, "holder", refused, "550 5.1.1 Inconnu", LATER)
+    again = mark_delivery_failed(after, "news:x:holder", "news", None, "holder", refused, "550 5.1.1 Inconnu", LATER)
+    assert again is after  # the same e-mail refused twice is one event
+    assert "news:x:holder" in after.sent_reminders  # and it is never sent again
+    [news] = since(before, after)
+    assert (news.to, kinds(news)) == (Role.COORDINATOR, [EventKind.DELIVERY_FAILED])
+    assert (news.items[0].refused, news.items[0].reason) == (refused, "550 5.1.1 Inconnu")
+    rendered = render_news(email(news))
+    assert rendered.subject.endswith("E-mail non distribué")
+    assert "porteur@refuse.example" in rendered.text and "« 550 5.1.1 Inconnu »" in rendered.text
+    # the same address refused again (another e-mail): kept, not told again
+    later = mark_delivery_failed(after, "news:y:holder", "news", None, "holder", refused, "550 5.1.1 Inconnu", LATER)
+    assert since(after, later) == [] and later.events[-1].data["first"] is False
+    # the coordinators' own address refused: no news to them (it would be refused again, and again)
+    theirs = mark_delivery_failed(before, "k2", "escalation", None, "coordinator", ["c@x.fr"], "550", LATER)
+    assert since(before, theirs) == []

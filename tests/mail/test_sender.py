@@ -12,13 +12,28 @@ from typing import Any
 
 import pytest
 from aiosmtpd.controller import Controller
-from aiosmtplib import SMTPException, SMTPRecipientsRefused
+from aiosmtplib import (
+    SMTPAuthenticationError,
+    SMTPConnectError,
+    SMTPDataError,
+    SMTPException,
+    SMTPRecipientRefused,
+    SMTPRecipientsRefused,
+    SMTPSenderRefused,
+)
 from pydantic import ValidationError
 
 from labellisation.devstack import free_port
 from labellisation.mail.messages import Recipient, RecipientRole, ReminderKind
 from labellisation.mail.render import render
-from labellisation.mail.sender import REMINDER_ID_HEADER, SmtpSettings, build_message, message_id, send
+from labellisation.mail.sender import (
+    REMINDER_ID_HEADER,
+    SmtpSettings,
+    build_message,
+    message_id,
+    permanent_refusal,
+    send,
+)
 from labellisation.mail.sink import OutboxSink, start_sink
 from tests.support.mail_helpers import PROJECT_URL, body, read_eml, reminder
 
@@ -208,3 +223,25 @@ async def test_one_refused_recipient_among_several_raises_too(refusing: tuple[_R
         await send(built(kind=ReminderKind.ESCALATION, to=to), SmtpSettings(port=port, timeout=5))
     assert [r.recipient for r in raised.value.recipients] == ["parti@refuse.example"]
     assert handler.delivered == [["coordination@fnep.fr"]]
+    # a refusal for good, the others having got it: the activity records it as sent to them
+    refusal = permanent_refusal(raised.value, [r.email for r in to])
+    assert refusal is not None and refusal.refused == ["parti@refuse.example"] and refusal.delivered_to_others
+
+
+async def test_a_refusal_for_good_is_told_apart_from_one_worth_retrying(refusing: tuple[_Refusing, int]) -> None:
+    _handler, port = refusing
+    to = [Recipient(role=RecipientRole.HOLDER, email="porteur@refuse.example")]
+    with pytest.raises(SMTPRecipientsRefused) as raised:
+        await send(built(to=to), SmtpSettings(port=port, timeout=5))
+    refusal = permanent_refusal(raised.value, ["porteur@refuse.example"])
+    assert refusal is not None and refusal.refused == ["porteur@refuse.example"]
+    assert refusal.reason.startswith("550 ") and not refusal.delivered_to_others
+    # a temporary refusal, the relay unreachable, our own login or sender refused: retry, never mark an address bad
+    for error in (
+        SMTPRecipientsRefused([SMTPRecipientRefused(450, "4.2.1 Mailbox busy", "a@x.fr")]),
+        SMTPConnectError("Connection refused"),
+        SMTPAuthenticationError(535, "5.7.8 Authentication failed"),
+        SMTPSenderRefused(550, "5.7.1 Sender refused", "labellisation@fnep.fr"),
+    ):
+        assert permanent_refusal(error, ["a@x.fr"]) is None, error
+    assert permanent_refusal(SMTPDataError(554, "5.6.0 Message refused"), ["a@x.fr"]) is not None

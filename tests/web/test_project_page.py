@@ -7,6 +7,7 @@ signed in by a session opened directly in the records (labellisation/web/session
 
 from __future__ import annotations
 
+import asyncio
 import re
 from datetime import UTC, datetime
 from html import unescape
@@ -128,6 +129,10 @@ STAGES = {"opportunity": "Opportunité"}
         (
             event(EventKind.PROJECT_PAUSED, step=None, actor="Claire Coordination <claire@fnep.fr>"),
             "Projet mis en pause par Claire Coordination le 3 mars 2027",
+        ),
+        (
+            event(EventKind.DELIVERY_FAILED, step=None, refused=["p@refuse.example"], reason="550 5.1.1 Inconnu"),
+            "E-mail non distribué à p@refuse.example le 3 mars 2027 : adresse refusée (550 5.1.1 Inconnu)",
         ),
     ],
 )
@@ -273,3 +278,19 @@ async def test_without_a_session_the_page_sends_to_sign_in(site: Site) -> None:
         response = await http.get(f"/projets/{PROJECT}")
     assert response.status_code == 303
     assert response.headers["location"].startswith("/connexion")
+
+
+async def test_a_refused_address_is_shown_on_the_page(site: Site) -> None:
+    holder = {"name": "Association EdP Belfort", "email": "porteur@refuse.example"}  # the SMTP sink refuses it
+    started = await site.api.call("coordinator", "POST", "/projects", profile(holder=holder))
+    assert started.status_code == 201, started.text
+    http = await site.browser("coordinator", "Claire Coordination", "claire.c@fnep.fr")
+    for _ in range(100):  # the welcome news is refused a moment after the start
+        html = unescape((await http.get(f"/projets/{PROJECT}")).text)
+        if "E-mails non distribués" in html:
+            break
+        await asyncio.sleep(0.05)
+    box = re.search(r'<section class="carte alerte".*?</section>', html, re.S)
+    assert box is not None, "no box of refused e-mails on the page"
+    assert "E-mail non distribué à porteur@refuse.example le " in box[0] and "550 5.1.1" in box[0]
+    await http.aclose()

@@ -9,7 +9,9 @@ instead, as the README shows them:
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
@@ -139,6 +141,32 @@ async def project_page(stack: Stack, anonymous: BrowserContext, page_for: PageFo
     return page
 
 
+async def undelivered(stack: Stack, anonymous: BrowserContext, page_for: PageFor) -> Page:
+    """« Fiche projet » of a project whose holder's address the mail server refuses (the dev sink refuses every
+    address at refuse.example): the box « E-mails non distribués » on top."""
+    async with stack.api("coordinator") as coordinator:
+        started = await coordinator.post(
+            "/projects",
+            json={
+                "project_id": "demo-adresse-refusee", "name": "École de Production de Vénissieux", "department": "69",
+                "city": "Vénissieux", "trades": ["Usinage"],
+                "holder": {"name": "Association EdP Vénissieux", "email": "porteur@refuse.example"},
+                "planned_opening": (date.today() + timedelta(days=400)).isoformat(),
+            },
+        )  # fmt: skip
+        assert started.status_code == 201, started.text
+    page = await page_for("coordinator")
+    await page.goto(f"{stack.base_url}/projets/demo-adresse-refusee")
+    box = page.get_by_role("region", name="E-mails non distribués")
+    for _ in range(40):  # the welcome e-mail is refused a moment after the start
+        if await box.count():
+            break
+        await asyncio.sleep(0.5)
+        await page.reload()
+    await expect(box).to_contain_text("porteur@refuse.example")
+    return page
+
+
 #: Each page by the name of its screenshots (`docs/screenshots/<name>-desktop.png`, `<name>-phone.png`).
 PAGES: dict[str, Opener] = {
     "connexion": sign_in_page,
@@ -151,6 +179,7 @@ PAGES: dict[str, Opener] = {
     "inviter": invite_person,
     "erreur-404": not_found,
     "erreur-403": forbidden,
+    "fiche-projet-adresse-refusee": undelivered,
 }
 #: The pages that show a project: the demo project, submitted, first.
 PROJECT_PAGES: dict[str, Opener] = {

@@ -1,0 +1,25 @@
+"""An e-mail the mail server refused for good, as a sender sees it: the activity's `delivery_refused` error.
+
+Workflow code (deterministic).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from temporalio import workflow
+from temporalio.exceptions import ActivityError, ApplicationError
+
+with workflow.unsafe.imports_passed_through():
+    from labellisation.contract import DELIVERY_REFUSED
+
+
+def delivery_refusal(error: ActivityError) -> tuple[list[str], str] | None:
+    """(the addresses refused, the server's reply) when the send ended with `delivery_refused`; else None."""
+    cause = error.cause
+    if not isinstance(cause, ApplicationError) or cause.type != DELIVERY_REFUSED:
+        return None
+    details: Any = cause.details[0] if cause.details else {}
+    refused = [str(a) for a in details.get("refused", [])] if isinstance(details, dict) else []
+    reason = str(details.get("reason", cause.message)) if isinstance(details, dict) else cause.message
+    return refused, reason

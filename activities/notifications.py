@@ -8,14 +8,26 @@ import aiosmtplib
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
-from labellisation.contract import ACTIVITY_SEND_NEWS, ACTIVITY_SEND_REMINDER, DELIVERY_REFUSED
-from labellisation.mail.messages import Recipient, RecipientRole, ReminderEmail, RenderedEmail, action_url
+from labellisation.contract import (
+    ACTIVITY_SEND_NEWS,
+    ACTIVITY_SEND_REMINDER,
+    ACTIVITY_SEND_REMINDERS,
+    DELIVERY_REFUSED,
+)
+from labellisation.mail.messages import (
+    Recipient,
+    RecipientRole,
+    ReminderDigest,
+    ReminderEmail,
+    RenderedEmail,
+    action_url,
+)
 from labellisation.mail.news import NewsEmail
 from labellisation.mail.recipients import region_slug, staff
-from labellisation.mail.render import render, render_news
+from labellisation.mail.render import render, render_news, render_reminders
 from labellisation.mail.sender import build_message, message_id, permanent_refusal, send
 from labellisation.path.news import NewsSent, SendNews
-from labellisation.path.reminders import ReminderSent, Role, SendReminder
+from labellisation.path.reminders import ReminderSent, Role, SendReminder, SendReminders
 from labellisation.records.store import RecordStore
 from labellisation.settings import Settings
 
@@ -43,18 +55,19 @@ class NotificationActivities:
 
     async def _send_once(
         self,
-        email: ReminderEmail | NewsEmail,
+        email: ReminderEmail | NewsEmail | ReminderDigest,
         rendered: Callable[[], RenderedEmail],
-        step: str | None,
-        kind: str,
+        rows: list[tuple[str, str | None, str]],
         report_refusals: bool,
     ) -> tuple[list[str], str, bool]:
-        """Send `email` unless its key's row says it went out, then write that row: (addresses, Message-ID, whether
-        it had already gone out). A permanent refusal, when reported, ends it with a non-retryable
-        `delivery_refused` error naming the refused addresses (the row written if others got it)."""
+        """Send `email` unless its rows (key, step, kind: one per reminder or news it carries, written together)
+        say it went out, then write them: (addresses, Message-ID, whether it had already gone out). A permanent
+        refusal, when reported, ends it with a non-retryable `delivery_refused` error naming the refused addresses
+        (the rows written if others got it)."""
         addresses = [r.email for r in email.to]
         mid = message_id(email.reminder_id, self.settings.mail_from.rsplit("@", 1)[-1])
-        if await self.store.reminder_sent(email.reminder_id):
+        kind = str(email.kind)
+        if await self.store.reminder_sent(rows[0][0]):
             activity.logger.info("e-mail already sent", extra={"key": email.reminder_id})
             return addresses, mid, True
         try:
@@ -65,7 +78,7 @@ class NotificationActivities:
                 raise  # temporary: Temporal retries with backoff
             if refusal.delivered_to_others:
                 accepted = [a for a in addresses if a not in refusal.refused]
-                await self.store.record_reminder(email.reminder_id, email.project_id, step, kind, accepted, mid)
+                await self.store.record_reminders(rows, email.project_id, accepted, mid)
             activity.logger.warning(
                 "e-mail refused for good", extra={"key": email.reminder_id, "reason": refusal.reason}
             )
@@ -78,16 +91,13 @@ class NotificationActivities:
         activity.metric_meter().create_counter(
             "labellisation_reminders_sent", "Reminder and news e-mails sent, by kind"
         ).with_additional_attributes({"kind": kind}).add(1)
-        await self.store.record_reminder(email.reminder_id, email.project_id, step, kind, addresses, mid)
+        await self.store.record_reminders(rows, email.project_id, addresses, mid)
         activity.logger.info("e-mail sent", extra={"key": email.reminder_id, "project_id": email.project_id})
         return addresses, mid, False
 
-    @activity.defn(name=ACTIVITY_SEND_REMINDER)
-    async def send_reminder(self, request: SendReminder) -> ReminderSent:
+    def _reminder_email(self, request: SendReminder, recipients: list[Recipient]) -> ReminderEmail:
         reminder = request.reminder
-        holder = Recipient(role=RecipientRole.HOLDER, email=request.holder_email, name=request.holder_name)
-        recipients = await self._recipients(reminder.to, holder, request.region, request.department, request.project_id)
-        email = ReminderEmail(
+        return ReminderEmail(
             reminder_id=reminder.reminder_id,
             kind=reminder.kind,
             to=recipients,
@@ -104,9 +114,39 @@ class NotificationActivities:
             pause_reason=request.pause_reason,
             project_url=action_url(self.settings.public_base_url, recipients[0].role, request.project_id),
         )
-        to, mid, already = await self._send_once(
-            email, lambda: render(email), reminder.step, reminder.kind.value, request.report_refusals
+
+    async def _reminder_recipients(self, request: SendReminder) -> list[Recipient]:
+        holder = Recipient(role=RecipientRole.HOLDER, email=request.holder_email, name=request.holder_name)
+        return await self._recipients(
+            request.reminder.to, holder, request.region, request.department, request.project_id
         )
+
+    @activity.defn(name=ACTIVITY_SEND_REMINDER)
+    async def send_reminder(self, request: SendReminder) -> ReminderSent:
+        reminder = request.reminder
+        email = self._reminder_email(request, await self._reminder_recipients(request))
+        rows = [(reminder.reminder_id, reminder.step, reminder.kind.value)]
+        to, mid, already = await self._send_once(email, lambda: render(email), rows, request.report_refusals)
+        return ReminderSent(to=to, message_id=mid, already_sent=already)
+
+    @activity.defn(name=ACTIVITY_SEND_REMINDERS)
+    async def send_reminders(self, request: SendReminders) -> ReminderSent:
+        """Reminders to the same reader about the same project at the same moment: one e-mail listing each, once
+        (each reminder keeps its own row, all written together)."""
+        first = request.requests[0]
+        recipients = await self._reminder_recipients(first)
+        reminders = [self._reminder_email(r, recipients) for r in request.requests]
+        digest = ReminderDigest(
+            reminder_id=f"reminders:{first.reminder.reminder_id}",
+            to=recipients,
+            project_id=first.project_id,
+            school_name=first.school_name,
+            city=first.city,
+            reminders=reminders,
+            project_url=reminders[0].project_url,
+        )
+        rows = [(r.reminder.reminder_id, r.reminder.step, r.reminder.kind.value) for r in request.requests]
+        to, mid, already = await self._send_once(digest, lambda: render_reminders(digest), rows, first.report_refusals)
         return ReminderSent(to=to, message_id=mid, already_sent=already)
 
     @activity.defn(name=ACTIVITY_SEND_NEWS)
@@ -123,5 +163,6 @@ class NotificationActivities:
             items=request.items,
             project_url=action_url(self.settings.public_base_url, recipients[0].role, request.project_id),
         )
-        to, mid, already = await self._send_once(email, lambda: render_news(email), None, "news", True)
+        rows: list[tuple[str, str | None, str]] = [(request.news_id, None, "news")]
+        to, mid, already = await self._send_once(email, lambda: render_news(email), rows, True)
         return NewsSent(to=to, message_id=mid, already_sent=already)

@@ -34,7 +34,9 @@ from temporalio.worker import Worker
 from bench.bare_path import BarePathWorkflow, noop
 from bench.report import machine, write_section
 from labellisation.contract import (
+    ACTIVITY_SEND_NEWS,
     ACTIVITY_SEND_REMINDER,
+    ACTIVITY_SEND_REMINDERS,
     QUERY_STATUS,
     WORKFLOW_NAME,
     ProjectOutcome,
@@ -60,6 +62,8 @@ from labellisation.worker_app import build_worker
 
 DEFAULT_COUNT = 5
 PROCESS = load_process("fnep")
+#: The activities that send an e-mail.
+E_MAIL_SENDS = {ACTIVITY_SEND_REMINDER, ACTIVITY_SEND_REMINDERS, ACTIVITY_SEND_NEWS}
 #: How late each stage is submitted: 2 before-due, 3 overdue reminders and the escalation go out.
 LATE = timedelta(days=23)
 #: How long each submission waits for its decision: past the reviewers' reminder (10 working days).
@@ -75,7 +79,8 @@ class PathRun:
     seconds: float
     timers: int
     activities: int
-    #: `send_reminder` activities scheduled (the history's count; a send that finds its reminder sent sends nothing).
+    #: E-mail sends scheduled (`send_reminder`, `send_reminders`, `send_news`: the history's count; a send that finds
+    #: its row written sends nothing).
     sends: int
     #: Rows of the records `reminders` table for the project: reminders that went out.
     recorded: int
@@ -149,7 +154,7 @@ async def drive(env: WorkflowEnvironment, task_queue: str, n: int, store: Record
         1
         for e in events
         if e.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED
-        and e.activity_task_scheduled_event_attributes.activity_type.name == ACTIVITY_SEND_REMINDER
+        and e.activity_task_scheduled_event_attributes.activity_type.name in E_MAIL_SENDS
     )
     # The workflow closes once every send finished, each e-mail in the sink before its row is written.
     return PathRun(
@@ -227,11 +232,12 @@ def report(ours: list[PathRun], floor: list[float], count: int, mails: int) -> N
         f"the whole `fnep` path: every stage submitted {LATE.days} days after its last deadline, every\n"
         f"decision {REVIEW.days} days after the submissions, a cohort recorded before `first_graduates`.\n"
         f"Per project: {run.updates} updates, {run.timers} timers started, {run.activities} activities scheduled\n"
-        f"({run.sends} reminder sends, the rest record batches), {run.span.days / 365.25:.1f} simulated years; the\n"
-        f"last project's reminders: {run.recorded} rows in the records `reminders` table, {run.emails} e-mails in the\n"
-        f"sink. {mails} e-mails reached the sink in all. After each project, on the same server and worker process,\n"
-        f"a bare workflow with as many timers (equal sleeps over the same simulated span) and as many no-op\n"
-        f"activity calls, started and awaited by the client. Wall time: start to result, per workflow.\n"
+        f"({run.sends} e-mail sends of reminders and news, the rest record batches),\n"
+        f"{run.span.days / 365.25:.1f} simulated years; the last project's e-mails: {run.recorded} rows in the\n"
+        f"records `reminders` table, {run.emails} e-mails in the sink. {mails} e-mails reached the sink in all.\n"
+        f"After each project, on the same server and worker process, a bare workflow with as many timers (equal\n"
+        f"sleeps over the same simulated span) and as many no-op activity calls, started and awaited by the client.\n"
+        f"Wall time: start to result, per workflow.\n"
         f"Machine: {machine()}.\n\n"
         f"{table}\n\n"
         "Reading: the bare workflow has the same timers and activity calls but no client round trips and no\n"

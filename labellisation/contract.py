@@ -56,6 +56,7 @@ ACTIVITY_LOAD_PROCESS = "load_process_definition"
 ACTIVITY_RECORD_EVENTS = "record_events"
 ACTIVITY_SEND_REMINDER = "send_reminder"
 ACTIVITY_SEND_NEWS = "send_news"
+ACTIVITY_SEND_REMINDERS = "send_reminders"
 #: The error type of a send the mail server refused for good; its details: {"refused": [...], "reason": "550 ..."}.
 DELIVERY_REFUSED = "delivery_refused"
 

@@ -46,6 +46,7 @@ def build_worker(
             definitions.load_process_definition,
             records.record_events,
             notifications.send_reminder,
+            notifications.send_reminders,
             notifications.send_news,
         ],
         activity_executor=executor or ThreadPoolExecutor(max_workers=settings.max_concurrent_activities),

@@ -6,10 +6,8 @@ Workflow code (deterministic): it runs beside the main loop as its own task, as 
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import timedelta
 
 from temporalio import workflow
-from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError
 
 with workflow.unsafe.imports_passed_through():
@@ -19,6 +17,7 @@ with workflow.unsafe.imports_passed_through():
     from labellisation.path.transitions import mark_delivery_failed
 
 from workflows.refusals import delivery_refusal
+from workflows.reminder_sender import SEND_RETRIES, SEND_TIMEOUT
 
 #: Patch: news e-mails of events. Runs started before it send none (their next run, after continue-as-new, does).
 PATCH_NEWS = "news-emails"
@@ -62,10 +61,8 @@ class NewsSender:
                 workflow.start_activity_method(
                     NotificationActivities.send_news,
                     request,
-                    start_to_close_timeout=timedelta(minutes=1),
-                    retry_policy=RetryPolicy(
-                        initial_interval=timedelta(seconds=5), maximum_interval=timedelta(hours=1)
-                    ),
+                    start_to_close_timeout=SEND_TIMEOUT,
+                    retry_policy=SEND_RETRIES,
                 )
                 for request in requests
             ]

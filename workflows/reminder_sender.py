@@ -18,6 +18,7 @@ with workflow.unsafe.imports_passed_through():
     from labellisation.path.reminders import (
         PlannedReminder,
         ReminderSent,
+        SendReminders,
         planned_reminders,
         send_request,
     )
@@ -28,6 +29,11 @@ from workflows.refusals import delivery_refusal
 
 #: Patch: reminders due at the same moment sent together, not one after another.
 PATCH_REMINDERS_TOGETHER = "reminders-together"
+#: Patch: reminders to the same reader due at the same moment go out as one e-mail listing each (#17 item 3).
+PATCH_REMINDERS_MERGED = "reminders-merged"
+#: How long one send may take, and how it is retried while the SMTP server is down.
+SEND_TIMEOUT = timedelta(minutes=1)
+SEND_RETRIES = RetryPolicy(initial_interval=timedelta(seconds=5), maximum_interval=timedelta(hours=1))
 #: At most this many reminder e-mails in flight for one project.
 REMINDERS_AT_ONCE = 10
 
@@ -77,13 +83,15 @@ class ReminderSender:
         sent, and `wake` tells the main loop, once the whole batch is marked.
         """
         together = workflow.patched(PATCH_REMINDERS_TOGETHER)
+        merged = together and workflow.patched(PATCH_REMINDERS_MERGED)
         while True:
             await workflow.wait_condition(lambda: bool(self.due(current(), workflow.now())))
             due = self.due(current(), workflow.now())[: REMINDERS_AT_ONCE if together else 1]
             self.sending = True
+            groups = _by_reader(due) if merged else [[reminder] for reminder in due]
             # Scheduled here, in order, in this activation (as one `execute_activity` was before).
-            sending = [self._start(current(), reminder) for reminder in due]
-            for reminder, handle in zip(due, sending, strict=True):
+            sending = [self._start(current(), group) for group in groups]
+            for group, handle in zip(groups, sending, strict=True):
                 try:
                     sent = await handle
                 except ActivityError as error:
@@ -91,27 +99,48 @@ class ReminderSender:
                     if refusal is None:
                         raise
                     refused, reason = refusal
-                    kind, audience = reminder.kind.value, reminder.to.value
-                    failed = mark_delivery_failed(
-                        current(), reminder.reminder_id, kind, reminder.step, audience, refused, reason, workflow.now()
-                    )
-                    replace(failed)
+                    for r in group:
+                        replace(
+                            mark_delivery_failed(
+                                current(),
+                                r.reminder_id,
+                                r.kind.value,
+                                r.step,
+                                r.to.value,
+                                refused,
+                                reason,
+                                workflow.now(),
+                            )
+                        )
                     continue
-                replace(
-                    mark_reminder_sent(
-                        current(), reminder.reminder_id, reminder.kind.value, reminder.step, sent.to, workflow.now()
-                    )
-                )
+                for r in group:
+                    replace(mark_reminder_sent(current(), r.reminder_id, r.kind.value, r.step, sent.to, workflow.now()))
             self.sending = False
             wake()
 
-    def _start(self, project: Project, reminder: PlannedReminder) -> workflow.ActivityHandle[ReminderSent]:
-        request = send_request(project, reminder, workflow.now())
-        if self.report_refusals:
-            request.report_refusals = True
+    def _start(self, project: Project, group: list[PlannedReminder]) -> workflow.ActivityHandle[ReminderSent]:
+        """One reminder alone (`send_reminder`), or several to the same reader as one e-mail (`send_reminders`)."""
+        requests = [send_request(project, reminder, workflow.now()) for reminder in group]
+        for request in requests:
+            request.report_refusals = self.report_refusals
+        if len(requests) == 1:
+            return workflow.start_activity_method(
+                NotificationActivities.send_reminder,
+                requests[0],
+                start_to_close_timeout=SEND_TIMEOUT,
+                retry_policy=SEND_RETRIES,
+            )
         return workflow.start_activity_method(
-            NotificationActivities.send_reminder,
-            request,
-            start_to_close_timeout=timedelta(minutes=1),
-            retry_policy=RetryPolicy(initial_interval=timedelta(seconds=5), maximum_interval=timedelta(hours=1)),
+            NotificationActivities.send_reminders,
+            SendReminders(requests=requests),
+            start_to_close_timeout=SEND_TIMEOUT,
+            retry_policy=SEND_RETRIES,
         )
+
+
+def _by_reader(due: list[PlannedReminder]) -> list[list[PlannedReminder]]:
+    """The reminders due together, grouped by whom they go to (holder, reviewers, coordinator), in order."""
+    groups: dict[str, list[PlannedReminder]] = {}
+    for reminder in due:
+        groups.setdefault(reminder.to.value, []).append(reminder)
+    return list(groups.values())

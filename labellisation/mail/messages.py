@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from enum import StrEnum
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
@@ -112,6 +112,29 @@ class ReminderEmail(_Model):
         if self.kind in DEADLINE_KINDS and self.due_at is None:
             raise ValueError(f"un rappel {self.kind.value} a besoin de due_at")
         return self
+
+
+class ListingEmail(_Model):
+    """An e-mail about one project listing several things (reminders, news): `reminder_id` is its key (its
+    Message-ID, and for news its row)."""
+
+    reminder_id: str = Field(min_length=1)
+    to: list[Recipient] = Field(min_length=1)
+    project_id: str
+    school_name: str
+    city: str
+    project_url: HttpUrl
+    #: The layout's project box names a step only in a single reminder.
+    step_label: None = None
+    stage_label: str = ""
+
+
+class ReminderDigest(ListingEmail):
+    """Several reminders to the same reader about the same project at the same moment: one e-mail listing each;
+    each reminder keeps its own row."""
+
+    kind: Literal["reminders"] = "reminders"
+    reminders: list[ReminderEmail] = Field(min_length=2)
 
 
 #: The web page where each reader of a reminder acts (issue #16), and what its button says.

@@ -8,30 +8,19 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
 from labellisation.french_calendar import format_date_fr
-from labellisation.mail.messages import HttpUrl, Recipient
+from labellisation.mail.messages import ListingEmail
 from labellisation.path.news import NewsItem
 from labellisation.path.state import EventKind
 
 
-class NewsEmail(BaseModel):
-    """Everything one news e-mail says; `reminder_id` is its key (Message-ID, the row that says it went out)."""
+class NewsEmail(ListingEmail):
+    """Everything one news e-mail says, one item per event."""
 
-    model_config = ConfigDict(extra="forbid")
-
-    reminder_id: str = Field(min_length=1)
     kind: Literal["news"] = "news"
-    to: list[Recipient] = Field(min_length=1)
-    project_id: str
-    school_name: str
-    city: str
     items: list[NewsItem] = Field(min_length=1)
-    project_url: HttpUrl
-    #: The layout's project box names a step only in reminders.
-    step_label: None = None
-    stage_label: str = ""
 
 
 def _quoted(text: str | None) -> str:

@@ -14,11 +14,12 @@ from functools import lru_cache
 from typing import Any
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, Template, select_autoescape
+from pydantic import BaseModel
 
 from labellisation.catalogue import days
 from labellisation.french_calendar import format_date_fr
 from labellisation.mail import news
-from labellisation.mail.messages import ReminderEmail, ReminderKind, RenderedEmail, action_label
+from labellisation.mail.messages import ReminderDigest, ReminderEmail, ReminderKind, RenderedEmail, action_label
 
 
 def days_fr(count: int) -> str:
@@ -90,3 +91,44 @@ def render(email: ReminderEmail) -> RenderedEmail:
 def render_news(email: news.NewsEmail) -> RenderedEmail:
     """The French news e-mail: one item per event, on the reminders' layout."""
     return render_pair("news.txt.j2", "news.html.j2", email)
+
+
+class ReminderPart(BaseModel):
+    """One reminder inside an e-mail of several: its title (its own subject, the school left out) and sentence."""
+
+    title: str
+    body: str
+
+
+def render_reminders(email: ReminderDigest) -> RenderedEmail:
+    """One e-mail for several reminders to the same reader about the same project, due at the same moment: each
+    reminder's sentence from its own kind's templates, each distinct piece of advice once."""
+    env = _environment()
+    texts: list[ReminderPart] = []
+    htmls: list[ReminderPart] = []
+    advices_text: list[str] = []
+    advices_html: list[str] = []
+    for reminder in email.reminders:
+        text_name, html_name = template_names(reminder.kind)
+        text_template, html_template = env.get_template(text_name), env.get_template(html_name)
+        context: dict[str, Any] = {"m": reminder}
+        subject = " ".join(_block(text_template, "subject", context).split())
+        title = subject.removeprefix(f"{reminder.school_name} — ")
+        texts.append(ReminderPart(title=title, body=_tidy_text(_block(text_template, "body", context)).strip()))
+        htmls.append(ReminderPart(title=title, body=_block(html_template, "body", context).strip()))
+        text_advice = _tidy_text(_block(text_template, "action", context)).strip()
+        html_advice = _block(html_template, "action", context).strip()
+        if text_advice and text_advice not in advices_text:
+            advices_text.append(text_advice)
+        if html_advice and html_advice not in advices_html:
+            advices_html.append(html_advice)
+    text_template = env.get_template("reminders.txt.j2")
+    context = {"m": email, "parts": texts, "advices": advices_text}
+    subject = " ".join(_block(text_template, "subject", context).split())
+    return RenderedEmail(
+        subject=subject,
+        text=_tidy_text(text_template.render({**context, "subject": subject})),
+        html=env.get_template("reminders.html.j2").render(
+            {"m": email, "parts": htmls, "advices": advices_html, "subject": subject}
+        ),
+    )

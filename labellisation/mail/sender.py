@@ -17,12 +17,13 @@ from email.utils import formatdate, parseaddr
 import aiosmtplib
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
 
-from labellisation.mail.messages import ReminderEmail, RenderedEmail
+from labellisation.mail.messages import ReminderDigest, ReminderEmail, RenderedEmail
 from labellisation.mail.news import NewsEmail
 
 #: The From display name when `mail_from` is a bare address.
 SENDER_NAME = "Suivi FNEP"
 REMINDER_ID_HEADER = "X-Labellisation-Reminder-Id"
+REMINDER_IDS_HEADER = "X-Labellisation-Reminder-Ids"
 
 
 class SmtpSettings(BaseModel):
@@ -65,7 +66,10 @@ def _sender(mail_from: str) -> Address:
 
 
 def build_message(
-    email: ReminderEmail | NewsEmail, rendered: RenderedEmail, mail_from: str, domain: str | None = None
+    email: ReminderEmail | NewsEmail | ReminderDigest,
+    rendered: RenderedEmail,
+    mail_from: str,
+    domain: str | None = None,
 ) -> EmailMessage:
     """The MIME message: multipart/alternative (plain text, then HTML), UTF-8 throughout.
 
@@ -82,6 +86,8 @@ def build_message(
     message["Date"] = formatdate(usegmt=True)
     message["Message-ID"] = message_id(email.reminder_id, domain or sender.domain)
     message[REMINDER_ID_HEADER] = email.reminder_id
+    if isinstance(email, ReminderDigest):  # the reminders it carries, each with its own row
+        message[REMINDER_IDS_HEADER] = ", ".join(r.reminder_id for r in email.reminders)
     message["X-Labellisation-Kind"] = str(email.kind)
     message["X-Labellisation-Project"] = email.project_id
     # RFC 3834: no out-of-office replies to a robot.

@@ -16,7 +16,7 @@ from datetime import date, datetime, timedelta
 from enum import StrEnum
 from zoneinfo import ZoneInfo
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from labellisation.durations import Duration
 from labellisation.french_calendar import add_working_days, next_send_time
@@ -286,6 +286,13 @@ class SendReminder(BaseModel):
     #: Whether a permanent refusal (5xx) ends the send with a `delivery_refused` error instead of retrying: the
     #: runs that know how to record it ask for it (#17 item 4).
     report_refusals: bool = False
+
+
+class SendReminders(BaseModel):
+    """Reminders to the same reader about the same project, due at the same moment: the input of `send_reminders`,
+    which sends them as one e-mail."""
+
+    requests: list[SendReminder] = Field(min_length=2)
 
 
 class ReminderSent(BaseModel):

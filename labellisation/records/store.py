@@ -160,12 +160,22 @@ class RecordStore:
     async def record_reminder(
         self, reminder_id: str, project_id: str, step: str | None, kind: str, recipients: list[str], message_id: str
     ) -> None:
+        await self.record_reminders([(reminder_id, step, kind)], project_id, recipients, message_id)
+
+    async def record_reminders(
+        self, keys: list[tuple[str, str | None, str]], project_id: str, recipients: list[str], message_id: str
+    ) -> None:
+        """The rows of the e-mails (reminder id or news id, step, kind) sent in one message, in one transaction."""
+        now = datetime.now(UTC)
+        rows = [
+            {
+                "reminder_id": key, "project_id": project_id, "step": step, "kind": kind,
+                "recipients": ", ".join(recipients), "message_id": message_id, "sent_at": now,
+            }
+            for key, step, kind in keys
+        ]  # fmt: skip
         async with self.sessions.begin() as session:
-            row = {
-                "reminder_id": reminder_id, "project_id": project_id, "step": step, "kind": kind,
-                "recipients": ", ".join(recipients), "message_id": message_id, "sent_at": datetime.now(UTC),
-            }  # fmt: skip
-            await session.execute(self._insert(ReminderRow).on_conflict_do_nothing(), [row])
+            await session.execute(self._insert(ReminderRow).on_conflict_do_nothing(), rows)
 
 
 def _event_row(project_id: str, e: Event, now: datetime) -> dict[str, Any]:

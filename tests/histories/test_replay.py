@@ -20,6 +20,7 @@ from labellisation.converter import data_converter
 from labellisation.worker_app import WORKFLOWS, sandbox_runner
 from tests.histories.careless_change import ChangedWithoutAPatch
 from workflows.news_sender import PATCH_NEWS
+from workflows.reminder_sender import PATCH_REMINDERS_MERGED
 from workflows.school_creation import PATCH_FAIR_CLOCKS
 
 HISTORIES = sorted(Path(__file__).parent.glob("v*/*.json"))
@@ -36,7 +37,7 @@ def load(path: Path) -> WorkflowHistory:
 
 def test_the_representative_histories_of_every_version_are_committed() -> None:
     versions = {p.parent.name for p in HISTORIES}
-    assert {"v1", "v2", "v3", "v4", "v5", "v6"} <= versions
+    assert {"v1", "v2", "v3", "v4", "v5", "v6", "v7"} <= versions
     for version in versions:
         added = {name for since, names in SCENARIOS_SINCE.items() if int(version[1:]) >= since for name in names}
         assert {p.stem for p in HISTORIES if p.parent.name == version} >= SCENARIOS | added, version
@@ -73,6 +74,13 @@ def test_projects_send_news_from_v6_on() -> None:
         assert (PATCH_NEWS in patches(path)) is (version(path) >= 6), path
         if not path.stem.endswith("_last_run"):  # a run continued near its end may have no news left to send
             assert ("send_news" in scheduled) is (version(path) >= 6), path
+
+
+def test_runs_merge_reminders_to_the_same_reader_from_v7_on() -> None:
+    """The v7 runs took the patch `reminders-merged`; older runs not (their reminders go out one e-mail each)."""
+    for path in HISTORIES:
+        if version(path) >= 3:  # the patch is asked for only where `reminders-together` holds
+            assert (PATCH_REMINDERS_MERGED in patches(path)) is (version(path) >= 7), path
 
 
 @pytest.mark.parametrize("path", HISTORIES, ids=[f"{p.parent.name}-{p.stem}" for p in HISTORIES])

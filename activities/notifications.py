@@ -23,6 +23,7 @@ from labellisation.mail.messages import (
     action_url,
 )
 from labellisation.mail.news import NewsEmail
+from labellisation.mail.pool import SmtpPool
 from labellisation.mail.recipients import region_slug, staff
 from labellisation.mail.render import render, render_news, render_reminders
 from labellisation.mail.sender import build_message, message_id, permanent_refusal, send
@@ -44,6 +45,8 @@ class NotificationActivities:
     def __init__(self, store: RecordStore, settings: Settings) -> None:
         self.store = store
         self.settings = settings
+        #: SMTP connections kept open between sends, for this worker's activities.
+        self.pool = SmtpPool(settings.smtp())
 
     async def _recipients(
         self, role: Role, holder: Recipient, region: str | None, department: str | None, project_id: str
@@ -71,7 +74,7 @@ class NotificationActivities:
             activity.logger.info("e-mail already sent", extra={"key": email.reminder_id})
             return addresses, mid, True
         try:
-            await send(build_message(email, rendered(), self.settings.mail_from), self.settings.smtp())
+            await send(build_message(email, rendered(), self.settings.mail_from), self.settings.smtp(), self.pool)
         except aiosmtplib.SMTPException as error:
             refusal = permanent_refusal(error, addresses) if report_refusals else None
             if refusal is None:

@@ -13,12 +13,16 @@ import hashlib
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import formatdate, parseaddr
+from typing import TYPE_CHECKING
 
 import aiosmtplib
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
 
 from labellisation.mail.messages import ReminderDigest, ReminderEmail, RenderedEmail
 from labellisation.mail.news import NewsEmail
+
+if TYPE_CHECKING:
+    from labellisation.mail.pool import SmtpPool
 
 #: The From display name when `mail_from` is a bare address.
 SENDER_NAME = "Suivi FNEP"
@@ -99,7 +103,7 @@ def build_message(
     return message
 
 
-async def send(message: EmailMessage, settings: SmtpSettings) -> None:
+async def send(message: EmailMessage, settings: SmtpSettings, pool: SmtpPool | None = None) -> None:
     """Send or raise: an SMTP failure must reach Temporal, which retries the activity.
 
     Envelope sender and recipients come from the From and To headers. A
@@ -107,16 +111,19 @@ async def send(message: EmailMessage, settings: SmtpSettings) -> None:
     goes unnoticed (the retry may then reach the accepted ones a second time,
     with the same Message-ID).
     """
-    refused, _ = await aiosmtplib.send(
-        message,
-        hostname=settings.host,
-        port=settings.port,
-        start_tls=settings.starttls,
-        use_tls=settings.use_tls,
-        username=settings.username,
-        password=settings.password.get_secret_value() if settings.password else None,
-        timeout=settings.timeout,
-    )
+    if pool is not None:  # a connection kept open between sends (labellisation/mail/pool.py)
+        refused = await pool.send(message)
+    else:
+        refused, _ = await aiosmtplib.send(
+            message,
+            hostname=settings.host,
+            port=settings.port,
+            start_tls=settings.starttls,
+            use_tls=settings.use_tls,
+            username=settings.username,
+            password=settings.password.get_secret_value() if settings.password else None,
+            timeout=settings.timeout,
+        )
     if refused:
         raise PartlyRefused(
             [aiosmtplib.SMTPRecipientRefused(reply.code, reply.message, rcpt) for rcpt, reply in refused.items()]

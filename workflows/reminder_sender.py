@@ -19,6 +19,7 @@ with workflow.unsafe.imports_passed_through():
         PlannedReminder,
         ReminderSent,
         SendReminders,
+        catch_up_moment,
         planned_reminders,
         send_request,
     )
@@ -31,6 +32,8 @@ from workflows.refusals import delivery_refusal
 PATCH_REMINDERS_TOGETHER = "reminders-together"
 #: Patch: reminders to the same reader due at the same moment go out as one e-mail listing each (#17 item 3).
 PATCH_REMINDERS_MERGED = "reminders-merged"
+#: Patch: a reminder found late (a catch-up) outside office hours waits for the next working morning (#17 item 3).
+PATCH_CATCH_UP = "catch-up-mornings"
 #: How long one send may take, and how it is retried while the SMTP server is down.
 SEND_TIMEOUT = timedelta(minutes=1)
 SEND_RETRIES = RetryPolicy(initial_interval=timedelta(seconds=5), maximum_interval=timedelta(hours=1))
@@ -52,6 +55,8 @@ class ReminderSender:
         self.sending = False
         #: Ask the activity to end on a permanent refusal rather than retry (runs with the patch `news-emails`).
         self.report_refusals = False
+        #: Hold a late reminder found at night until the next working morning (runs with `catch-up-mornings`).
+        self.catch_up = False
         #: `planned_reminders` of one version of the project: (its `next_event_number`, the list).
         self._planned: tuple[int, list[PlannedReminder]] | None = None
 
@@ -68,10 +73,15 @@ class ReminderSender:
         return self._planned[1]
 
     def due(self, project: Project, now: datetime) -> list[PlannedReminder]:
+        if self.catch_up:
+            return [r for r in self.planned(project) if catch_up_moment(project, r, now) <= now]
         return list(takewhile(lambda r: r.at <= now, self.planned(project)))  # sorted by `at`
 
     def next_at(self, project: Project, now: datetime) -> datetime | None:
-        """When the next reminder not yet due goes out."""
+        """When the next reminder not yet due goes out (a catch-up held until the next working morning: then)."""
+        if self.catch_up:
+            moments = (catch_up_moment(project, r, now) for r in self.planned(project))
+            return min((moment for moment in moments if moment > now), default=None)
         return min((r.at for r in self.planned(project) if r.at > now), default=None)
 
     async def run(

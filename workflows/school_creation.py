@@ -58,7 +58,7 @@ with workflow.unsafe.imports_passed_through():
 
 from workflows.news_sender import PATCH_NEWS, NewsSender
 from workflows.recorder import EventRecorder
-from workflows.reminder_sender import ReminderSender
+from workflows.reminder_sender import PATCH_CATCH_UP, ReminderSender
 from workflows.search_publisher import SearchPublisher
 from workflows.ui_details import DetailsPublisher
 
@@ -111,6 +111,7 @@ class SchoolCreationWorkflow:
             self.decide_signal(signal)
         # Decided once per run, before any sender starts: news of events, and refusals reported (#17).
         self._news.enabled = self._reminders.report_refusals = workflow.patched(PATCH_NEWS)
+        self._reminders.catch_up = workflow.patched(PATCH_CATCH_UP)
         recorder = asyncio.create_task(self._recorder.run(self._current))
         notifier = asyncio.create_task(self._reminders.run(self._current, self._replace, self._wake))
         news = asyncio.create_task(self._news.run(self._current, self._replace, self._wake))

@@ -12,14 +12,14 @@ projects started with them, and the fair clocks (`_fair_*`, README "Rules of the
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from enum import StrEnum
 from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, Field
 
 from labellisation.durations import Duration
-from labellisation.french_calendar import add_working_days, next_send_time
+from labellisation.french_calendar import add_working_days, is_working_day, next_send_time
 from labellisation.path.clocks import fair, held_since, work_calendar
 from labellisation.path.deadlines import days_overdue, step_days_overdue
 from labellisation.path.state import AWAITING_HOLDER, Project, StepState, StepStatus
@@ -329,3 +329,23 @@ def send_request(project: Project, reminder: PlannedReminder, now: datetime) -> 
         region=project.profile.region,
         department=project.profile.department,
     )
+
+
+#: A reminder found due later than this after its moment is a catch-up (the worker was down, a timer fired late).
+CATCH_UP_GRACE = timedelta(hours=1)
+#: Catch-ups go out on working days between the morning send time and this hour; outside, the next morning.
+OFFICE_CLOSES = time(18, 0)
+
+
+def catch_up_moment(project: Project, reminder: PlannedReminder, now: datetime) -> datetime:
+    """When `reminder` goes out, looked at `now`: its own moment, unless it is a catch-up (more than
+    CATCH_UP_GRACE late) found outside office hours (before the send time or from 18:00, or on a day off): then
+    the next working morning, not the middle of the night (#17 item 3). A process without a calendar (`demo`)
+    sends at once."""
+    calendar = work_calendar(project)
+    if not calendar.counts_days or now - reminder.at <= CATCH_UP_GRACE:
+        return reminder.at
+    local = now.astimezone(ZoneInfo(calendar.timezone))
+    if is_working_day(local.date(), calendar.alsace_moselle) and calendar.send_at <= local.time() < OFFICE_CLOSES:
+        return reminder.at
+    return calendar.next_send_time(now)

@@ -13,7 +13,8 @@ clocks and the coordinator's new commands add: a pause extended, a decision
 during it, the profile and the planned opening changed, the next stage
 started at resume. Since v6 (the patch `news-emails`), every run sends the news of its events
 (`send_news`). Since v7 (the patch `reminders-merged`), reminders to the same reader due at the same moment go
-out as one e-mail (`send_reminders`).
+out as one e-mail (`send_reminders`), and a late reminder found at night waits for the next working morning (the
+patch `catch-up-mornings`).
 """
 
 from __future__ import annotations

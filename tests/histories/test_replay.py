@@ -20,7 +20,7 @@ from labellisation.converter import data_converter
 from labellisation.worker_app import WORKFLOWS, sandbox_runner
 from tests.histories.careless_change import ChangedWithoutAPatch
 from workflows.news_sender import PATCH_NEWS
-from workflows.reminder_sender import PATCH_REMINDERS_MERGED
+from workflows.reminder_sender import PATCH_CATCH_UP, PATCH_REMINDERS_MERGED
 from workflows.school_creation import PATCH_FAIR_CLOCKS
 
 HISTORIES = sorted(Path(__file__).parent.glob("v*/*.json"))
@@ -81,6 +81,8 @@ def test_runs_merge_reminders_to_the_same_reader_from_v7_on() -> None:
     for path in HISTORIES:
         if version(path) >= 3:  # the patch is asked for only where `reminders-together` holds
             assert (PATCH_REMINDERS_MERGED in patches(path)) is (version(path) >= 7), path
+        # and from v7 on, a late reminder found at night waits for the next working morning
+        assert (PATCH_CATCH_UP in patches(path)) is (version(path) >= 7), path
 
 
 @pytest.mark.parametrize("path", HISTORIES, ids=[f"{p.parent.name}-{p.stem}" for p in HISTORIES])

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import random
 import secrets
 import signal
@@ -168,8 +169,10 @@ def _first_start(options: DevOptions, tokens: dict[str, str]) -> str:
     """Shown once: the demo tokens (also saved, for this dev stack only, in demo-tokens.env)."""
     env_file = options.data_dir / "demo-tokens.env"
     lines = [f"export {name}={value}" for name, value in tokens.items()]
-    env_file.write_text("\n".join([*lines, f"export LABELLISATION_API_URL=http://127.0.0.1:{options.api_port}", ""]))
-    env_file.chmod(0o600)
+    text = "\n".join([*lines, f"export LABELLISATION_API_URL=http://127.0.0.1:{options.api_port}", ""])
+    # Created readable by its owner only, from the first byte (not written, then restricted).
+    with os.fdopen(os.open(env_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w") as out:
+        out.write(text)
     api = f"http://127.0.0.1:{options.api_port}"
     return "\n".join(
         [

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 import uuid
 
@@ -13,6 +14,12 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from labellisation.log_setup import get_logger
 
 log = get_logger("labellisation.api")
+
+
+#: The HTTP methods the metrics name; any other is counted as `other`.
+METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+#: A request id a caller may give (`X-Request-ID`); anything else is replaced by one of ours.
+REQUEST_ID = re.compile(r"[A-Za-z0-9-]{1,64}")
 
 
 def instrument(app: FastAPI) -> None:
@@ -46,7 +53,8 @@ class Observe:
             await self.app(scope, receive, send)
             return
         given = dict(scope.get("headers", [])).get(b"x-request-id", b"").decode("latin-1")
-        request_id = given or uuid.uuid4().hex
+        # A caller's id is kept only when it is a plain one: it goes into logs and a response header.
+        request_id = given if REQUEST_ID.fullmatch(given) else uuid.uuid4().hex
         status = 500
 
         async def sending(message: Message) -> None:
@@ -65,9 +73,11 @@ class Observe:
             elapsed = time.perf_counter() - started
             route = getattr(scope.get("route"), "path", "unmatched")
             params = scope.get("path_params", {})
-            self.requests.labels(scope["method"], route, str(status)).inc()
-            self.latency.labels(scope["method"], route).observe(elapsed)
+            # Known methods only: an invented one would add a series to /metrics at every request.
+            method = scope["method"] if scope["method"] in METHODS else "other"
+            self.requests.labels(method, route, str(status)).inc()
+            self.latency.labels(method, route).observe(elapsed)
             log.info(
-                "request", method=scope["method"], route=route, status=status, request_id=request_id,
+                "request", method=method, route=route, status=status, request_id=request_id,
                 project_id=params.get("project_id"), step=params.get("step"), ms=round(elapsed * 1000, 1),
             )  # fmt: skip

@@ -200,6 +200,27 @@ async def test_requests_carry_an_id_and_are_counted_by_route_and_status(api: Api
     assert 'labellisation_api_requests_total{method="POST",route="/projects",status="201"} 1.0' in metrics
 
 
+async def test_invented_methods_and_request_ids_cannot_grow_the_metrics_or_the_logs(api: Api) -> None:
+    """#18 item 4: a method nobody uses is counted as `other`, one series for all; a request id that is not a
+    plain one (letters, digits, dashes, at most 64) is replaced by ours."""
+    await api.http.request("INVENTED", "/projects")
+    await api.http.get("/metrics")  # its own series exist from here
+    before = (await api.http.get("/metrics")).text.count("\n")
+    for n in range(50):
+        await api.http.request(f"INVENTED{n}", "/projects")
+    metrics = (await api.http.get("/metrics")).text
+    assert "INVENTED" not in metrics
+    assert 'labellisation_api_requests_total{method="other",route="/projects",status="405"} 51.0' in metrics
+    assert metrics.count("\n") == before  # fifty more invented methods, not one more line
+    for hostile in ("x" * 65, "a b", "evil\u00e9", "<script>"):
+        answered = await api.http.get("/health", headers={b"X-Request-ID": hostile.encode("utf-8")})
+        kept = answered.headers["X-Request-ID"]
+        assert kept != hostile and len(kept) == 32 and kept.isalnum()
+    assert (await api.http.get("/health", headers={"X-Request-ID": "ok-" + "9" * 61})).headers["X-Request-ID"] == (
+        "ok-" + "9" * 61
+    )
+
+
 async def test_a_body_that_is_not_json_is_422_in_one_sentence(api: Api) -> None:
     await start(api)
     response = await api.http.post(

@@ -32,8 +32,6 @@ class SmtpPool:
         #: Open connections not in use, with when each was last used (monotonic seconds).
         self._idle: list[tuple[aiosmtplib.SMTP, float]] = []
         self._max_idle = max_idle
-        #: Connections opened so far (for the tests and the logs).
-        self.opened = 0
 
     async def send(self, message: EmailMessage) -> dict[str, SMTPResponse]:
         """Send over a pooled connection; the recipients refused while others were accepted (as `aiosmtplib.send`).
@@ -68,7 +66,6 @@ class SmtpPool:
         await smtp.connect()
         if s.username:
             await smtp.login(s.username, s.password.get_secret_value() if s.password else "")
-        self.opened += 1
         return smtp
 
 

@@ -24,6 +24,12 @@ async def still_the_same_page(page: Page) -> bool:
     return bool(await page.evaluate(f"{MARK} === true"))
 
 
+async def settled(page: Page) -> None:
+    """Until htmx has swapped the list in and wired its new form (no `htmx-…` class left on it): an action before
+    then would meet the old form, or a new one not yet listened to."""
+    await expect(page.locator("#resultats")).not_to_have_class(re.compile(r"htmx-"))
+
+
 def query(page: Page) -> dict[str, list[str]]:
     return parse_qs(urlsplit(page.url).query)
 
@@ -39,11 +45,13 @@ async def test_filters_and_sorts_swap_the_list_in_place_and_the_address_follows(
     await page.get_by_label("En retard seulement").check()  # a change is enough: no button to press
     await expect(page).to_have_url(re.compile(r"overdue=1"))
     await expect(page.get_by_label("En retard seulement")).to_be_checked()
+    await settled(page)
     assert await still_the_same_page(page)
 
     await page.get_by_label("Trier par").select_option(label="Nom")
     await expect(page).to_have_url(re.compile(r"sort=nom"))
     assert query(page)["overdue"] == ["1"]  # the other filter kept
+    await settled(page)
     assert await still_the_same_page(page)
 
     # A bad value: the French error beside the field, what was typed kept, still in place.

@@ -25,6 +25,7 @@ async def test_schemathesis_finds_no_server_error_for_any_role(tmp_path: Path) -
     launcher.start()
     try:
         await launcher.client()
+        await launcher.api_up()
         tokens = dict(re.findall(r"export (\w+)=(\S+)", (launcher.data_dir / "demo-tokens.env").read_text()))
         api = f"http://127.0.0.1:{launcher.api_port}"
         project = {

@@ -55,6 +55,18 @@ class Launcher:
                 break
         raise AssertionError(f"the launcher did not start (exit {self.process.poll()}): {''.join(self.output)[-2000:]}")
 
+    async def api_up(self) -> None:
+        """Wait (bounded) until the API accepts connections: under load it may lag the banner by a moment."""
+        for _ in range(200):
+            try:
+                _, writer = await asyncio.open_connection("127.0.0.1", self.api_port)
+            except OSError:
+                await asyncio.sleep(0.1)
+                continue
+            writer.close()
+            return
+        raise AssertionError(f"the API never listened on {self.api_port}")
+
     def _drain(self) -> None:
         assert self.process is not None and self.process.stdout is not None
         for line in self.process.stdout:

@@ -12,6 +12,7 @@ from labellisation.contract import (
     ACTIVITY_SEND_NEWS,
     ACTIVITY_SEND_REMINDER,
     ACTIVITY_SEND_REMINDERS,
+    ACTIVITY_SEND_REMINDERS_WITH_NEWS,
     DELIVERY_REFUSED,
 )
 from labellisation.mail.messages import (
@@ -26,20 +27,21 @@ from labellisation.mail.news import NewsEmail
 from labellisation.mail.pool import SmtpPool
 from labellisation.mail.recipients import region_slug, staff
 from labellisation.mail.render import render, render_news, render_reminders
-from labellisation.mail.sender import build_message, message_id, permanent_refusal, send
-from labellisation.path.news import NewsSent, SendNews
+from labellisation.mail.sender import ATTEMPT_HEADER, build_message, message_id, permanent_refusal, send
+from labellisation.path.news import NewsSent, SendNews, SendRemindersWithNews
 from labellisation.path.reminders import ReminderSent, Role, SendReminder, SendReminders
 from labellisation.records.store import RecordStore
 from labellisation.settings import Settings
 
 
 class NotificationActivities:
-    """Checks the reminders table before sending and records after, so a retry after the record sends nothing.
+    """Checks the reminders table before sending, writes the intent (`email_attempts`) and records after.
 
-    The same table keeps the news e-mails (kind `news`), keyed by their news id. The one window left is a crash
-    after the SMTP server accepted the message and before the row is written: the retry sends it again with the
-    same Message-ID, which most servers and clients do not deduplicate (tests/workflows/test_reminders.py counts
-    the two copies).
+    A retry after the record sends nothing. The same table keeps the news e-mails (kind `news`), keyed by their
+    news id. A retry that finds the intent of an earlier attempt but no record cannot know whether that attempt
+    reached the SMTP server (a crash during the SMTP exchange or just after the server's acceptance look the
+    same): it sends again, same Message-ID, its header `X-Labellisation-Attempt` counting attempts, logs it and
+    counts it (`labellisation_emails_resent`). Nothing is lost; a copy may arrive twice (README "Once").
     """
 
     def __init__(self, store: RecordStore, settings: Settings) -> None:
@@ -73,8 +75,17 @@ class NotificationActivities:
         if await self.store.reminder_sent(rows[0][0]):
             activity.logger.info("e-mail already sent", extra={"key": email.reminder_id})
             return addresses, mid, True
+        attempt = await self.store.record_attempt(rows[0][0], email.project_id)
+        message = build_message(email, rendered(), self.settings.mail_from)
+        message[ATTEMPT_HEADER] = str(attempt)
+        if attempt > 1:
+            # An earlier attempt ended without its record: it may have reached the server (README "Once").
+            activity.logger.warning("e-mail sent again", extra={"key": email.reminder_id, "attempt": attempt})
+            activity.metric_meter().create_counter(
+                "labellisation_emails_resent", "E-mails sent again after an attempt that ended without its record"
+            ).add(1)
         try:
-            await send(build_message(email, rendered(), self.settings.mail_from), self.settings.smtp(), self.pool)
+            await send(message, self.settings.smtp(), self.pool)
         except aiosmtplib.SMTPException as error:
             refusal = permanent_refusal(error, addresses) if report_refusals else None
             if refusal is None:
@@ -136,9 +147,18 @@ class NotificationActivities:
     async def send_reminders(self, request: SendReminders) -> ReminderSent:
         """Reminders to the same reader about the same project at the same moment: one e-mail listing each, once
         (each reminder keeps its own row, all written together)."""
-        first = request.requests[0]
+        return await self._send_listing(request.requests, None)
+
+    @activity.defn(name=ACTIVITY_SEND_REMINDERS_WITH_NEWS)
+    async def send_reminders_with_news(self, request: SendRemindersWithNews) -> ReminderSent:
+        """Reminders and news due for the same reader about the same project at the same moment: one e-mail listing
+        each (#17 item 3), once; the news keeps its row (its news id) beside the reminders'."""
+        return await self._send_listing(request.requests, request.news)
+
+    async def _send_listing(self, requests: list[SendReminder], news: SendNews | None) -> ReminderSent:
+        first = requests[0]
         recipients = await self._reminder_recipients(first)
-        reminders = [self._reminder_email(r, recipients) for r in request.requests]
+        reminders = [self._reminder_email(r, recipients) for r in requests]
         digest = ReminderDigest(
             reminder_id=f"reminders:{first.reminder.reminder_id}",
             to=recipients,
@@ -146,9 +166,13 @@ class NotificationActivities:
             school_name=first.school_name,
             city=first.city,
             reminders=reminders,
+            news=news.items if news is not None else [],
+            news_id=news.news_id if news is not None else None,
             project_url=reminders[0].project_url,
         )
-        rows = [(r.reminder.reminder_id, r.reminder.step, r.reminder.kind.value) for r in request.requests]
+        rows = [(r.reminder.reminder_id, r.reminder.step, r.reminder.kind.value) for r in requests]
+        if news is not None:
+            rows.append((news.news_id, None, "news"))
         to, mid, already = await self._send_once(digest, lambda: render_reminders(digest), rows, first.report_refusals)
         return ReminderSent(to=to, message_id=mid, already_sent=already)
 

@@ -37,6 +37,7 @@ from labellisation.contract import (
     ACTIVITY_SEND_NEWS,
     ACTIVITY_SEND_REMINDER,
     ACTIVITY_SEND_REMINDERS,
+    ACTIVITY_SEND_REMINDERS_WITH_NEWS,
     QUERY_STATUS,
     WORKFLOW_NAME,
     ProjectOutcome,
@@ -63,7 +64,7 @@ from labellisation.worker_app import build_worker
 DEFAULT_COUNT = 5
 PROCESS = load_process("fnep")
 #: The activities that send an e-mail.
-E_MAIL_SENDS = {ACTIVITY_SEND_REMINDER, ACTIVITY_SEND_REMINDERS, ACTIVITY_SEND_NEWS}
+E_MAIL_SENDS = {ACTIVITY_SEND_REMINDER, ACTIVITY_SEND_REMINDERS, ACTIVITY_SEND_NEWS, ACTIVITY_SEND_REMINDERS_WITH_NEWS}
 #: How late each stage is submitted: 2 before-due, 3 overdue reminders and the escalation go out.
 LATE = timedelta(days=23)
 #: How long each submission waits for its decision: past the reviewers' reminder (10 working days).

@@ -57,6 +57,8 @@ ACTIVITY_RECORD_EVENTS = "record_events"
 ACTIVITY_SEND_REMINDER = "send_reminder"
 ACTIVITY_SEND_NEWS = "send_news"
 ACTIVITY_SEND_REMINDERS = "send_reminders"
+#: Reminders and news to the same reader about the same project at the same moment, as one e-mail (#17 item 3).
+ACTIVITY_SEND_REMINDERS_WITH_NEWS = "send_reminders_with_news"
 #: The error type of a send the mail server refused for good; its details: {"refused": [...], "reason": "550 ..."}.
 DELIVERY_REFUSED = "delivery_refused"
 

@@ -47,6 +47,7 @@ def build_worker(
             records.record_events,
             notifications.send_reminder,
             notifications.send_reminders,
+            notifications.send_reminders_with_news,
             notifications.send_news,
         ],
         activity_executor=executor or ThreadPoolExecutor(max_workers=settings.max_concurrent_activities),

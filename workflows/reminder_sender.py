@@ -15,9 +15,11 @@ from temporalio.exceptions import ActivityError
 
 with workflow.unsafe.imports_passed_through():
     from activities.notifications import NotificationActivities
+    from labellisation.path.news import SendNews, SendRemindersWithNews
     from labellisation.path.reminders import (
         PlannedReminder,
         ReminderSent,
+        Role,
         SendReminders,
         catch_up_moment,
         planned_reminders,
@@ -57,6 +59,8 @@ class ReminderSender:
         self.report_refusals = False
         #: Hold a late reminder found at night until the next working morning (runs with `catch-up-mornings`).
         self.catch_up = False
+        #: The news sender's `take` (runs with `news-mornings`): the news due for a reader goes in their e-mail.
+        self.take_news: Callable[[Project, Role, datetime], SendNews | None] | None = None
         #: `planned_reminders` of one version of the project: (its `next_event_number`, the list).
         self._planned: tuple[int, list[PlannedReminder]] | None = None
 
@@ -99,9 +103,10 @@ class ReminderSender:
             due = self.due(current(), workflow.now())[: REMINDERS_AT_ONCE if together else 1]
             self.sending = True
             groups = _by_reader(due) if merged else [[reminder] for reminder in due]
+            news = [self._news_for(current(), group) if merged else None for group in groups]
             # Scheduled here, in order, in this activation (as one `execute_activity` was before).
-            sending = [self._start(current(), group) for group in groups]
-            for group, handle in zip(groups, sending, strict=True):
+            sending = [self._start(current(), group, extra) for group, extra in zip(groups, news, strict=True)]
+            for group, extra, handle in zip(groups, news, sending, strict=True):
                 try:
                     sent = await handle
                 except ActivityError as error:
@@ -109,6 +114,12 @@ class ReminderSender:
                     if refusal is None:
                         raise
                     refused, reason = refusal
+                    if extra is not None:  # the news it carried was refused with it
+                        replace(
+                            mark_delivery_failed(
+                                current(), extra.news_id, "news", None, extra.to.value, refused, reason, workflow.now()
+                            )
+                        )
                     for r in group:
                         replace(
                             mark_delivery_failed(
@@ -128,11 +139,24 @@ class ReminderSender:
             self.sending = False
             wake()
 
-    def _start(self, project: Project, group: list[PlannedReminder]) -> workflow.ActivityHandle[ReminderSent]:
-        """One reminder alone (`send_reminder`), or several to the same reader as one e-mail (`send_reminders`)."""
+    def _news_for(self, project: Project, group: list[PlannedReminder]) -> SendNews | None:
+        return self.take_news(project, group[0].to, workflow.now()) if self.take_news is not None else None
+
+    def _start(
+        self, project: Project, group: list[PlannedReminder], news: SendNews | None
+    ) -> workflow.ActivityHandle[ReminderSent]:
+        """One reminder alone (`send_reminder`), several to the same reader as one e-mail (`send_reminders`), or
+        with the news due for that reader (`send_reminders_with_news`)."""
         requests = [send_request(project, reminder, workflow.now()) for reminder in group]
         for request in requests:
             request.report_refusals = self.report_refusals
+        if news is not None:
+            return workflow.start_activity_method(
+                NotificationActivities.send_reminders_with_news,
+                SendRemindersWithNews(requests=requests, news=news),
+                start_to_close_timeout=SEND_TIMEOUT,
+                retry_policy=SEND_RETRIES,
+            )
         if len(requests) == 1:
             return workflow.start_activity_method(
                 NotificationActivities.send_reminder,

@@ -56,7 +56,7 @@ with workflow.unsafe.imports_passed_through():
     )
     from labellisation.process import ProcessDefinition
 
-from workflows.news_sender import PATCH_NEWS, NewsSender
+from workflows.news_sender import PATCH_NEWS, PATCH_NEWS_MORNINGS, NewsSender
 from workflows.recorder import EventRecorder
 from workflows.reminder_sender import PATCH_CATCH_UP, ReminderSender
 from workflows.search_publisher import SearchPublisher
@@ -112,6 +112,12 @@ class SchoolCreationWorkflow:
         # Decided once per run, before any sender starts: news of events, and refusals reported (#17).
         self._news.enabled = self._reminders.report_refusals = workflow.patched(PATCH_NEWS)
         self._reminders.catch_up = workflow.patched(PATCH_CATCH_UP)
+        if self._news.enabled and workflow.patched(PATCH_NEWS_MORNINGS):
+            self._news.mornings = True
+            self._news.reminders_busy = lambda: (
+                self._reminders.sending or bool(self._reminders.due(self._current(), workflow.now()))
+            )
+            self._reminders.take_news = self._news.take
         recorder = asyncio.create_task(self._recorder.run(self._current))
         notifier = asyncio.create_task(self._reminders.run(self._current, self._replace, self._wake))
         news = asyncio.create_task(self._news.run(self._current, self._replace, self._wake))

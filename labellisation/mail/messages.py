@@ -13,6 +13,8 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
+from labellisation.path.news import NewsItem
+
 
 class ReminderKind(StrEnum):
     """Every reminder the path sends; the comment says to whom and when (defaults)."""
@@ -134,7 +136,16 @@ class ReminderDigest(ListingEmail):
     each reminder keeps its own row."""
 
     kind: Literal["reminders"] = "reminders"
-    reminders: list[ReminderEmail] = Field(min_length=2)
+    reminders: list[ReminderEmail] = Field(min_length=1)
+    #: The news due for the same reader at the same moment, after the reminders (#17 item 3), and its key.
+    news: list[NewsItem] = Field(default_factory=list)
+    news_id: str | None = None
+
+    @model_validator(mode="after")
+    def _several(self) -> ReminderDigest:
+        if len(self.reminders) + len(self.news) < 2:
+            raise ValueError("un e-mail groupé liste au moins deux rappels ou nouvelles")
+        return self
 
 
 #: The web page where each reader of a reminder acts (issue #16), and what its button says.

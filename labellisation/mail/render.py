@@ -14,6 +14,7 @@ from functools import lru_cache
 from typing import Any
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, Template, select_autoescape
+from markupsafe import escape
 from pydantic import BaseModel
 
 from labellisation.catalogue import days
@@ -49,6 +50,7 @@ def _environment() -> Environment:
     env.filters["news_title"] = news.title
     env.filters["news_lines"] = news.lines
     env.filters["news_subject"] = news.subject
+    env.filters["listing_count"] = listing_count
     env.tests["bullet"] = news.is_bullet
     return env
 
@@ -100,9 +102,17 @@ class ReminderPart(BaseModel):
     body: str
 
 
+def listing_count(email: ReminderDigest) -> str:
+    """What a grouped e-mail carries, in French: "3 rappels", "1 rappel et 2 nouvelles"."""
+    reminders, items = len(email.reminders), len(email.news)
+    said = f"{reminders} rappel{'s' if reminders > 1 else ''}"
+    return f"{said} et {items} nouvelle{'s' if items > 1 else ''}" if items else said
+
+
 def render_reminders(email: ReminderDigest) -> RenderedEmail:
     """One e-mail for several reminders to the same reader about the same project, due at the same moment: each
-    reminder's sentence from its own kind's templates, each distinct piece of advice once."""
+    reminder's sentence from its own kind's templates, each distinct piece of advice once; then the news due for
+    the same reader at that moment, one part per item (#17 item 3)."""
     env = _environment()
     texts: list[ReminderPart] = []
     htmls: list[ReminderPart] = []
@@ -122,6 +132,10 @@ def render_reminders(email: ReminderDigest) -> RenderedEmail:
             advices_text.append(text_advice)
         if html_advice and html_advice not in advices_html:
             advices_html.append(html_advice)
+    for item in email.news:
+        title, lines = news.title(item), news.lines(item)
+        texts.append(ReminderPart(title=title, body="\n".join(lines)))
+        htmls.append(ReminderPart(title=title, body="".join(f"<br>{escape(line)}" for line in lines)))
     text_template = env.get_template("reminders.txt.j2")
     context = {"m": email, "parts": texts, "advices": advices_text}
     subject = " ".join(_block(text_template, "subject", context).split())

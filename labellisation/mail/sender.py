@@ -3,8 +3,8 @@
 The notification activity checks its records before sending, so a retry after
 the record sends nothing. The Message-ID is derived from the reminder id: if a
 crash lands between the SMTP server's acceptance and that record, the retry
-sends a second copy with the same Message-ID, which most servers and clients
-do not deduplicate (the recipient sees it twice).
+sends a second copy with the same Message-ID (its `X-Labellisation-Attempt`
+header says 2), which most servers and clients do not deduplicate.
 """
 
 from __future__ import annotations
@@ -28,6 +28,8 @@ if TYPE_CHECKING:
 SENDER_NAME = "Suivi FNEP"
 REMINDER_ID_HEADER = "X-Labellisation-Reminder-Id"
 REMINDER_IDS_HEADER = "X-Labellisation-Reminder-Ids"
+#: Which attempt at sending this e-mail the message is (1, then 2 after an attempt that ended without its record).
+ATTEMPT_HEADER = "X-Labellisation-Attempt"
 
 
 class SmtpSettings(BaseModel):
@@ -90,8 +92,9 @@ def build_message(
     message["Date"] = formatdate(usegmt=True)
     message["Message-ID"] = message_id(email.reminder_id, domain or sender.domain)
     message[REMINDER_ID_HEADER] = email.reminder_id
-    if isinstance(email, ReminderDigest):  # the reminders it carries, each with its own row
-        message[REMINDER_IDS_HEADER] = ", ".join(r.reminder_id for r in email.reminders)
+    if isinstance(email, ReminderDigest):  # the reminders (and news) it carries, each with its own row
+        carried = [r.reminder_id for r in email.reminders] + ([email.news_id] if email.news_id else [])
+        message[REMINDER_IDS_HEADER] = ", ".join(carried)
     message["X-Labellisation-Kind"] = str(email.kind)
     message["X-Labellisation-Project"] = email.project_id
     # RFC 3834: no out-of-office replies to a robot.

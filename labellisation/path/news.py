@@ -20,9 +20,9 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
-from labellisation.path.reminders import Role
+from labellisation.path.reminders import Role, SendReminder
 from labellisation.path.state import Document, Event, EventKind, Project
 
 #: Who hears of each kind of event, at once.
@@ -89,6 +89,14 @@ class SendNews(_Model):
     region: str
     department: str
     items: list[NewsItem]
+
+
+class SendRemindersWithNews(_Model):
+    """The input of `send_reminders_with_news`: reminders and the news due for the same reader about the same
+    project at the same moment, sent as one e-mail listing each (#17 item 3)."""
+
+    requests: list[SendReminder] = Field(min_length=1)
+    news: SendNews
 
 
 class NewsSent(_Model):

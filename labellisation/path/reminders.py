@@ -342,10 +342,19 @@ def catch_up_moment(project: Project, reminder: PlannedReminder, now: datetime) 
     CATCH_UP_GRACE late) found outside office hours (before the send time or from 18:00, or on a day off): then
     the next working morning, not the middle of the night (#17 item 3). A process without a calendar (`demo`)
     sends at once."""
-    calendar = work_calendar(project)
-    if not calendar.counts_days or now - reminder.at <= CATCH_UP_GRACE:
+    if now - reminder.at <= CATCH_UP_GRACE:
         return reminder.at
+    moment = office_moment(project, now)
+    return reminder.at if moment == now else moment
+
+
+def office_moment(project: Project, now: datetime) -> datetime:
+    """`now` in office hours (a working day, from the morning send time to 18:00, the process's time zone) or for a
+    process without a calendar (`demo`); otherwise the next working morning. News found at night waits for it."""
+    calendar = work_calendar(project)
+    if not calendar.counts_days:
+        return now
     local = now.astimezone(ZoneInfo(calendar.timezone))
     if is_working_day(local.date(), calendar.alsace_moselle) and calendar.send_at <= local.time() < OFFICE_CLOSES:
-        return reminder.at
+        return now
     return calendar.next_send_time(now)

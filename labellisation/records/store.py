@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async
 from labellisation.path.state import Event
 from labellisation.records.portfolio import PORTFOLIO_COLUMNS, PortfolioFilter, filtered, rows_of
 from labellisation.records.schema import ProjectRecord, RecordEvents
-from labellisation.records.tables import EventRow, ProjectRow, ReminderRow
+from labellisation.records.tables import EmailAttemptRow, EventRow, ProjectRow, ReminderRow
 from labellisation.regions import project_region
 
 
@@ -156,6 +156,25 @@ class RecordStore:
     async def reminder_sent(self, reminder_id: str) -> bool:
         async with self.sessions() as session:
             return await session.get(ReminderRow, reminder_id) is not None
+
+    async def record_attempt(self, email_key: str, project_id: str | None) -> int:
+        """Write the intent to send `email_key` before the send (#17 item 5): the attempt's number, 1 the first time.
+
+        A number above 1 with no `reminders` row means an earlier attempt ended without its record: it may or may
+        not have reached the SMTP server."""
+        now = datetime.now(UTC)
+        insert = self._insert(EmailAttemptRow).values(
+            email_key=email_key, project_id=project_id, attempts=1, first_at=now, last_at=now
+        )
+        upsert = insert.on_conflict_do_update(
+            index_elements=["email_key"], set_={"attempts": EmailAttemptRow.attempts + 1, "last_at": now}
+        )
+        async with self.sessions.begin() as session:
+            await session.execute(upsert)
+            attempts = await session.scalar(
+                select(EmailAttemptRow.attempts).where(EmailAttemptRow.email_key == email_key)
+            )
+        return int(attempts or 1)
 
     async def record_reminder(
         self, reminder_id: str, project_id: str, step: str | None, kind: str, recipients: list[str], message_id: str

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 
-from sqlalchemy import JSON, Boolean, DateTime, ForeignKey, Index, Integer, String, Text, TypeDecorator
+from sqlalchemy import JSON, Boolean, DateTime, ForeignKey, Index, Integer, String, Text, TypeDecorator, false
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -102,6 +102,38 @@ class ReminderRow(Base):
     sent_at: Mapped[datetime]
 
 
+class EmailAttemptRow(Base):
+    """The intent to send an e-mail, written before each attempt (#17 item 5): a retry that finds it without the
+    e-mail's `reminders` row knows an earlier attempt may have reached the SMTP server."""
+
+    __tablename__ = "email_attempts"
+
+    #: The e-mail's key: its reminder id, news id or digest id (the first row it writes in `reminders`).
+    email_key: Mapped[str] = mapped_column(String(300), primary_key=True)
+    project_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    attempts: Mapped[int] = mapped_column(Integer)
+    first_at: Mapped[datetime]
+    last_at: Mapped[datetime]
+
+
+class DigestItemRow(Base):
+    """An e-mail kept for a person who chose the daily digest (« Votre point du jour ») instead of sending it."""
+
+    __tablename__ = "digest_items"
+
+    #: The e-mail's key and the person's address: one item per person per e-mail.
+    item_key: Mapped[str] = mapped_column(String(700), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    project_id: Mapped[str] = mapped_column(String(64))
+    school: Mapped[str] = mapped_column(String(400))
+    url: Mapped[str] = mapped_column(Text)
+    #: What the e-mail said: [{"title": ..., "body": ...}, ...], one part per reminder or news item.
+    parts: Mapped[list[dict[str, str]]] = mapped_column(JSON)
+    created_at: Mapped[datetime]
+    #: The key of the digest e-mail that carried it; None until then.
+    digest_key: Mapped[str | None] = mapped_column(String(300), index=True)
+
+
 class UserRow(Base):
     """A person: the e-mail is stored lower-cased, so it is unique case-insensitively by construction."""
 
@@ -118,6 +150,8 @@ class UserRow(Base):
     active: Mapped[bool] = mapped_column(Boolean)
     created_at: Mapped[datetime]
     last_seen_at: Mapped[datetime | None]
+    #: Chose one e-mail a working morning across all their projects (« Votre point du jour ») instead of each.
+    daily_digest: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
 class TokenRow(Base):

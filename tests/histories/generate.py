@@ -14,7 +14,9 @@ during it, the profile and the planned opening changed, the next stage
 started at resume. Since v6 (the patch `news-emails`), every run sends the news of its events
 (`send_news`). Since v7 (the patch `reminders-merged`), reminders to the same reader due at the same moment go
 out as one e-mail (`send_reminders`), and a late reminder found at night waits for the next working morning (the
-patch `catch-up-mornings`).
+patch `catch-up-mornings`). Since v8 (the patch `news-mornings`), news found outside office hours waits for the
+next working morning and rides with the reminders due to the same reader then (`send_reminders_with_news`): the
+scenario `news_in_the_morning` plays it on the `fnep` process (the only one with a calendar).
 """
 
 from __future__ import annotations
@@ -115,10 +117,25 @@ async def changed_while_paused(project: ProjectDriver, env: WorkflowEnvironment)
     await project.update(Update.ABANDON, AbandonProject(actor="coordination", reason="Fin de l'exemple"))
 
 
-async def start(client: Client, profile: ProjectProfile, max_history_events: int | None) -> ProjectDriver:
-    """A demo project started as the API starts one: update-with-start, the `started` update answering."""
+async def news_in_the_morning(project: ProjectDriver, env: WorkflowEnvironment) -> None:
+    """An `fnep` project: the planned opening changes at 21:00 the evening before the holder's first reminder; the
+    news waits for that morning and goes out in the reminder's e-mail."""
+    status = await project.status()
+    assert status.next_reminder is not None
+    evening = status.next_reminder.at - timedelta(hours=12)
+    await env.sleep(evening - await env.get_current_time())
+    opening = ChangePlannedOpening(actor="c", planned_opening=date(2030, 9, 1), reason="Travaux plus longs")
+    await project.update(Update.CHANGE_PLANNED_OPENING, opening)
+    await env.sleep(timedelta(hours=13))
+    await project.update(Update.ABANDON, AbandonProject(actor="coordination", reason="Fin de l'exemple"))
+
+
+async def start(
+    client: Client, profile: ProjectProfile, max_history_events: int | None, process_id: str = "demo"
+) -> ProjectDriver:
+    """A project started as the API starts one: update-with-start, the `started` update answering."""
     request = StartProject(
-        profile=profile, process_id="demo", process=load_process("demo"), max_history_events=max_history_events
+        profile=profile, process_id=process_id, process=load_process(process_id), max_history_events=max_history_events
     )
     operation: WithStartWorkflowOperation[Any, Any] = WithStartWorkflowOperation(
         WORKFLOW_NAME,
@@ -141,6 +158,7 @@ SCENARIOS: dict[str, Callable[[ProjectDriver, WorkflowEnvironment], Awaitable[No
     "paused_and_resumed": paused_and_resumed,
     "rejected": rejected,
     "changed_while_paused": changed_while_paused,
+    "news_in_the_morning": news_in_the_morning,
     "continued_as_new": continued_as_new,  # last: its project stays active, its reminders going on
 }
 
@@ -163,7 +181,9 @@ async def main(version: str) -> None:
             async with running(env.client, TASK_QUEUE, store, settings):
                 for name, scenario in SCENARIOS.items():
                     limit = 100 if name == "continued_as_new" else None
-                    project = await start(env.client, make_profile(f"history-{name.replace('_', '-')}"), limit)
+                    process_id = "fnep" if name == "news_in_the_morning" else "demo"
+                    profile = make_profile(f"history-{name.replace('_', '-')}")
+                    project = await start(env.client, profile, limit, process_id)
                     await scenario(project, env)
                     await project.recorded(store)
                     first = env.client.get_workflow_handle(

@@ -19,14 +19,14 @@ from temporalio.workflow import NondeterminismError
 from labellisation.converter import data_converter
 from labellisation.worker_app import WORKFLOWS, sandbox_runner
 from tests.histories.careless_change import ChangedWithoutAPatch
-from workflows.news_sender import PATCH_NEWS
+from workflows.news_sender import PATCH_NEWS, PATCH_NEWS_MORNINGS
 from workflows.reminder_sender import PATCH_CATCH_UP, PATCH_REMINDERS_MERGED
 from workflows.school_creation import PATCH_FAIR_CLOCKS
 
 HISTORIES = sorted(Path(__file__).parent.glob("v*/*.json"))
 SCENARIOS = {"full_path", "changes_requested", "paused_and_resumed", "rejected", "continued_as_new"}
 #: Scenarios added with a version, and every later version's histories hold them too.
-SCENARIOS_SINCE = {5: {"changed_while_paused"}}
+SCENARIOS_SINCE = {5: {"changed_while_paused"}, 8: {"news_in_the_morning"}}
 #: One history of each version: the oldest, and the newest (its projects start with the `started` update).
 CONTROLS = [HISTORIES[0], max(HISTORIES, key=lambda p: (int(p.parent.name[1:]), p.stem))]
 
@@ -37,7 +37,7 @@ def load(path: Path) -> WorkflowHistory:
 
 def test_the_representative_histories_of_every_version_are_committed() -> None:
     versions = {p.parent.name for p in HISTORIES}
-    assert {"v1", "v2", "v3", "v4", "v5", "v6", "v7"} <= versions
+    assert {"v1", "v2", "v3", "v4", "v5", "v6", "v7", "v8"} <= versions
     for version in versions:
         added = {name for since, names in SCENARIOS_SINCE.items() if int(version[1:]) >= since for name in names}
         assert {p.stem for p in HISTORIES if p.parent.name == version} >= SCENARIOS | added, version
@@ -83,6 +83,20 @@ def test_runs_merge_reminders_to_the_same_reader_from_v7_on() -> None:
             assert (PATCH_REMINDERS_MERGED in patches(path)) is (version(path) >= 7), path
         # and from v7 on, a late reminder found at night waits for the next working morning
         assert (PATCH_CATCH_UP in patches(path)) is (version(path) >= 7), path
+
+
+def test_news_waits_for_the_morning_and_rides_with_reminders_from_v8_on() -> None:
+    """The v8 runs took the patch `news-mornings`; in `news_in_the_morning` the news found at 21:00 went out the
+    next morning in the holder's reminder e-mail (`send_reminders_with_news`)."""
+    for path in HISTORIES:
+        assert (PATCH_NEWS_MORNINGS in patches(path)) is (version(path) >= 8), path
+    morning = next(p for p in HISTORIES if p.parent.name == "v8" and p.stem == "news_in_the_morning")
+    scheduled = [
+        e.activity_task_scheduled_event_attributes.activity_type.name
+        for e in load(morning).events
+        if e.HasField("activity_task_scheduled_event_attributes")
+    ]
+    assert "send_reminders_with_news" in scheduled
 
 
 @pytest.mark.parametrize("path", HISTORIES, ids=[f"{p.parent.name}-{p.stem}" for p in HISTORIES])

@@ -7,9 +7,12 @@ from html.parser import HTMLParser
 from importlib import resources
 
 import pytest
+from pydantic import ValidationError
 
-from labellisation.mail.messages import ReminderKind
-from labellisation.mail.render import render, template_names
+from labellisation.mail.messages import ReminderDigest, ReminderKind
+from labellisation.mail.render import render, render_reminders, template_names
+from labellisation.path.news import NewsItem
+from labellisation.path.state import EventKind
 from tests.support.mail_helpers import PROJECT_URL, reminder
 
 SCHOOL = "École de Production de Belfort"
@@ -207,3 +210,44 @@ def test_the_html_is_well_formed_and_links_to_the_project(kind: ReminderKind) ->
     assert set(parser.links) == {PROJECT_URL}
     assert '<html lang="fr">' in rendered.html
     assert f"<title>{rendered.subject}</title>" in rendered.html
+
+
+def test_a_reminder_and_news_for_the_same_reader_read_as_one_email_listing_both() -> None:
+    """#17 item 3: the reminder's sentence, then the news item (its title and sentences, escaped in HTML)."""
+    one = reminder(ReminderKind.OVERDUE)
+    item = NewsItem(
+        event_id="edp-belfort-000042",
+        kind=EventKind.DEADLINE_MOVED,
+        at=datetime(2026, 9, 30, 19, 0, tzinfo=UTC),
+        step_label="Équipements",
+        comment=HOSTILE,
+        due_at=datetime(2026, 11, 2, 22, 59, 59, tzinfo=UTC),
+    )
+    digest = ReminderDigest(
+        reminder_id=f"reminders:{one.reminder_id}",
+        to=one.to,
+        project_id=one.project_id,
+        school_name=SCHOOL,
+        city="Belfort",
+        reminders=[one],
+        news=[item],
+        news_id="news:edp-belfort-000042:holder",
+        project_url=PROJECT_URL,
+    )
+    rendered = render_reminders(digest)
+    assert rendered.subject == f"{SCHOOL} — 1 rappel et 1 nouvelle"
+    assert "1 rappel et 1 nouvelle concernent le projet" in rendered.text
+    assert f"1. {STEP} : en retard de 14 jours" in rendered.text, rendered.text
+    assert "2. Échéance déplacée : Équipements" in rendered.text
+    assert "2 novembre 2026" in rendered.text and HOSTILE in rendered.text
+    assert "<script>" not in rendered.html and "&lt;script&gt;" in rendered.html
+    assert PROJECT_URL in rendered.html
+
+
+def test_a_listing_needs_two_items() -> None:
+    one = reminder(ReminderKind.OVERDUE)
+    with pytest.raises(ValidationError, match="au moins deux"):
+        ReminderDigest(
+            reminder_id="x", to=one.to, project_id="p", school_name=SCHOOL, city="B", reminders=[one],
+            project_url=PROJECT_URL,
+        )  # fmt: skip

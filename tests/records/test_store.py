@@ -25,7 +25,17 @@ from labellisation.records.tables import Base
 from tests.support.path_helpers import T0, pass_step
 from tests.support.profiles import make_profile
 
-TABLES = {"projects", "events", "reminders", "api_tokens", "users", "sign_in_links", "sessions"}
+TABLES = {
+    "projects",
+    "events",
+    "reminders",
+    "api_tokens",
+    "users",
+    "sign_in_links",
+    "sessions",
+    "email_attempts",
+    "digest_items",
+}
 
 
 def fresh_project(region: str = "Bourgogne-Franche-Comté") -> Project:

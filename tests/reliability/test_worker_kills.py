@@ -38,7 +38,7 @@ from temporalio.api.history.v1 import HistoryEvent
 from temporalio.client import WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
 
-from labellisation.contract import ACTIVITY_SEND_REMINDER, ACTIVITY_SEND_REMINDERS
+from labellisation.contract import ACTIVITY_SEND_REMINDER, ACTIVITY_SEND_REMINDERS, ACTIVITY_SEND_REMINDERS_WITH_NEWS
 from labellisation.converter import data_converter
 from labellisation.devstack import free_port
 from labellisation.mail.sink import OutboxHandler, OutboxSink
@@ -60,7 +60,7 @@ from tests.support.servers import start_dev_server
 ROOT = Path(__file__).parents[2]
 KILLS = 20
 #: The activities that send reminders: one alone, or several to the same reader as one e-mail.
-REMINDER_SENDS = {ACTIVITY_SEND_REMINDER, ACTIVITY_SEND_REMINDERS}
+REMINDER_SENDS = {ACTIVITY_SEND_REMINDER, ACTIVITY_SEND_REMINDERS, ACTIVITY_SEND_REMINDERS_WITH_NEWS}
 #: The stage whose steps wait, submitted, for their reviewers' reminders.
 REMINDED_STAGE = "implementation"
 REVIEW_KINDS = (Kind.REVIEW_PENDING,)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Callable
 from dataclasses import dataclass
 from email import policy
 from email.message import EmailMessage
@@ -33,3 +35,11 @@ class Mailbox:
     def news(self) -> list[EmailMessage]:
         """The news e-mails received (labellisation/path/news.py)."""
         return [m for m in self.messages() if m["X-Labellisation-Kind"] == "news"]
+
+
+async def until(condition: Callable[[], object], seconds: float = 10) -> None:
+    """Wait (bounded) until `condition()` holds (a message arrived...); the assertions after say what was missing."""
+    for _ in range(int(seconds * 20)):
+        if condition():
+            return
+        await asyncio.sleep(0.05)

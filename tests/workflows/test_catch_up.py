@@ -8,22 +8,14 @@ task waits for one), and a real outage would take hours. The rule itself: tests/
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta
+from datetime import timedelta
 from zoneinfo import ZoneInfo
 
-import holidays
-
+from tests.support.office_hours import working_morning_on_or_after
 from tests.support.path_helpers import new_project
 from workflows.reminder_sender import ReminderSender
 
 PARIS = ZoneInfo("Europe/Paris")
-
-
-def working_morning_on_or_after(day: date) -> datetime:
-    """Worked out with the `holidays` package, not the product's calendar."""
-    while day.weekday() >= 5 or day in holidays.country_holidays("FR", years=day.year):
-        day += timedelta(days=1)
-    return datetime.combine(day, time(9), tzinfo=PARIS)
 
 
 def test_a_reminder_found_at_night_waits_for_the_next_working_morning() -> None:

@@ -8,8 +8,6 @@ review reminder; the next decision is accepted.
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Callable
 from datetime import timedelta
 
 from temporalio.client import Client
@@ -19,7 +17,7 @@ from labellisation.path.state import EventKind, Holder
 from labellisation.people import invite
 from labellisation.records.store import RecordStore
 from tests.support.driver import ProjectDriver, running
-from tests.support.mailbox import Mailbox
+from tests.support.mailbox import Mailbox, until
 from tests.support.profiles import make_profile
 
 REFUSED = "porteur@refuse.example"
@@ -30,14 +28,6 @@ COORDINATOR = "coordination@fnep-bfc.fr"
 def addressed_to(mailbox: Mailbox, address: str) -> list[str]:
     """The kinds of the e-mails `address` received (`news`, `review_pending`...), oldest first."""
     return [str(m["X-Labellisation-Kind"]) for m in mailbox.messages() if address in str(m["To"])]
-
-
-async def until(condition: Callable[[], object], seconds: float = 10) -> None:
-    """Wait (bounded) until `condition()` holds; the assertions after say what was missing."""
-    for _ in range(int(seconds * 20)):
-        if condition():
-            return
-        await asyncio.sleep(0.05)
 
 
 async def test_a_refused_holder_address_is_recorded_told_and_blocks_nothing(

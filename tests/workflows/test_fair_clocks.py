@@ -22,8 +22,9 @@ from labellisation.path.state import Event, EventKind
 from labellisation.records.store import RecordStore
 from tests.support.driver import ProjectDriver, running
 from tests.support.mailbox import Mailbox
+from tests.support.office_hours import working_morning_on_or_after as morning_on_or_after
 from tests.support.profiles import make_profile
-from tests.workflows.test_reminders import HOLDER, morning_on_or_after, morning_on_or_before
+from tests.workflows.test_reminders import HOLDER, morning_on_or_before
 from workflows.school_creation import PATCH_FAIR_CLOCKS
 
 PARIS = ZoneInfo("Europe/Paris")

@@ -7,6 +7,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import aiosmtplib
 import holidays
 import pytest
 from dateutil.relativedelta import relativedelta
@@ -22,25 +23,16 @@ from labellisation.path.commands import PauseProject, ResumeProject
 from labellisation.path.reminders import Kind, PlannedReminder, Role, SendReminder
 from labellisation.path.state import Event, EventKind
 from labellisation.records.store import RecordStore
-from labellisation.records.tables import ReminderRow
+from labellisation.records.tables import EmailAttemptRow, ReminderRow
 from tests.reliability.figures import report
 from tests.support.driver import ProjectDriver, running
 from tests.support.mailbox import Mailbox
+from tests.support.office_hours import working_day
+from tests.support.office_hours import working_morning_on_or_after as morning_on_or_after
 from tests.support.profiles import make_profile
 
 PARIS = ZoneInfo("Europe/Paris")
 HOLDER = "porteur@edp-belfort.fr"
-
-
-def working_day(day: date) -> bool:
-    """Worked out independently of the product's calendar, with the `holidays` package."""
-    return day.weekday() < 5 and day not in holidays.country_holidays("FR", years=day.year)
-
-
-def morning_on_or_after(day: date) -> datetime:
-    while not working_day(day):
-        day += timedelta(days=1)
-    return datetime.combine(day, time(9), tzinfo=PARIS)
 
 
 def morning_on_or_before(day: date) -> datetime:
@@ -189,20 +181,23 @@ async def test_a_crash_after_the_reminder_was_recorded_sends_nothing_more_on_ret
     assert await reminder_rows(sqlite_store) == 1
 
 
-async def test_a_crash_between_the_smtp_acceptance_and_the_record_sends_the_reminder_twice(
+async def test_a_crash_between_the_smtp_acceptance_and_the_record_sends_it_again_marked_as_a_second_attempt(
     sqlite_store: RecordStore, mailbox: Mailbox
 ) -> None:
-    """The window the reminders table cannot close: the message is out, its row is not written, Temporal retries.
+    """The window no record can close: the message is out, its row is not written, Temporal retries.
 
-    What happens today (until the e-mail issue, #17, closes it): the retry finds no row and sends again, so
-    two copies with the same Message-ID reach the SMTP server. The figure is counted from the sink.
+    What the README promises ("Once"): the intent written before the first attempt tells the retry that an
+    attempt ended without its record; the retry sends again (nothing is lost), same Message-ID, header
+    `X-Labellisation-Attempt: 2`, and the intent row counts two attempts. The figure is counted from the sink.
     """
     request = overdue_request()
+    key = request.reminder.reminder_id
     dying = NotificationActivities(DiesBeforeTheRow(sqlite_store.engine), mailbox.settings)
     with pytest.raises(ConnectionResetError):
         await ActivityEnvironment().run(dying.send_reminder, request)
     assert len(mailbox.reminders()) == 1, "the SMTP server accepted the message before the crash"
-    assert not await sqlite_store.reminder_sent(request.reminder.reminder_id)
+    assert not await sqlite_store.reminder_sent(key)
+    assert await attempts_of(sqlite_store, key) == 1
 
     retry = await ActivityEnvironment().run(
         NotificationActivities(sqlite_store, mailbox.settings).send_reminder, request
@@ -212,9 +207,41 @@ async def test_a_crash_between_the_smtp_acceptance_and_the_record_sends_the_remi
     assert not retry.already_sent
     assert len(messages) == 2
     assert [str(m["Message-ID"]) for m in messages] == [retry.message_id] * 2
+    assert [str(m["X-Labellisation-Attempt"]) for m in messages] == ["1", "2"]
     ids = {"".join(str(m["X-Labellisation-Reminder-Id"]).split()) for m in messages}
-    assert ids == {request.reminder.reminder_id}
+    assert ids == {key}
     assert await reminder_rows(sqlite_store) == 1
+    assert await attempts_of(sqlite_store, key) == 2
+
+    again = await ActivityEnvironment().run(
+        NotificationActivities(sqlite_store, mailbox.settings).send_reminder, request
+    )
+    assert again.already_sent and len(mailbox.reminders()) == 2, "once recorded, never sent again"
+    assert await attempts_of(sqlite_store, key) == 2
+
+
+async def test_an_attempt_cut_before_the_smtp_acceptance_costs_no_copy(
+    sqlite_store: RecordStore, mailbox: Mailbox
+) -> None:
+    """The relay is unreachable at the first attempt (its intent is written, nothing is accepted): the retry
+    delivers one copy, marked as the second attempt."""
+    request = overdue_request()
+    unreachable = mailbox.settings.model_copy(update={"smtp_port": free_port()})
+    with pytest.raises(aiosmtplib.SMTPException):
+        await ActivityEnvironment().run(NotificationActivities(sqlite_store, unreachable).send_reminder, request)
+    assert mailbox.reminders() == []
+    retry = await ActivityEnvironment().run(
+        NotificationActivities(sqlite_store, mailbox.settings).send_reminder, request
+    )
+    messages = mailbox.reminders()
+    assert not retry.already_sent
+    assert [str(m["X-Labellisation-Attempt"]) for m in messages] == ["2"]
+    assert await attempts_of(sqlite_store, request.reminder.reminder_id) == 2
+
+
+async def attempts_of(store: RecordStore, key: str) -> int | None:
+    async with store.sessions() as session:
+        return await session.scalar(select(EmailAttemptRow.attempts).where(EmailAttemptRow.email_key == key))
 
 
 def every_ten_working_days(first: datetime, end: datetime) -> list[datetime]:

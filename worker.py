@@ -6,6 +6,8 @@ import asyncio
 import signal
 import sys
 
+from labellisation.contract import DIGEST_SCHEDULE_ID
+from labellisation.digest_schedule import ensure_digest_schedule
 from labellisation.log_setup import configure_logging, get_logger
 from labellisation.records.store import RecordStore
 from labellisation.settings import SettingsError, get_settings
@@ -20,6 +22,8 @@ async def main() -> None:
     client = await connect(settings.temporal_address, settings.temporal_namespace, settings.metrics_port)
     store = RecordStore.from_url(settings.records_url())
     worker = build_worker(client, settings.task_queue, store=store, settings=settings)
+    if await ensure_digest_schedule(client, settings.task_queue):
+        log.info("schedule created", schedule_id=DIGEST_SCHEDULE_ID)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):

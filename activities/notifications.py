@@ -3,17 +3,29 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import date
+from functools import partial
 
 import aiosmtplib
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from labellisation.contract import (
+    ACTIVITY_SEND_DAILY_DIGESTS,
     ACTIVITY_SEND_NEWS,
     ACTIVITY_SEND_REMINDER,
     ACTIVITY_SEND_REMINDERS,
     ACTIVITY_SEND_REMINDERS_WITH_NEWS,
     DELIVERY_REFUSED,
+)
+from labellisation.french_calendar import is_working_day
+from labellisation.mail.digest import (
+    DailyDigestEmail,
+    DailyDigestsSent,
+    DigestPart,
+    DigestProject,
+    SendDailyDigests,
+    digest_key,
 )
 from labellisation.mail.messages import (
     Recipient,
@@ -26,11 +38,14 @@ from labellisation.mail.messages import (
 from labellisation.mail.news import NewsEmail
 from labellisation.mail.pool import SmtpPool
 from labellisation.mail.recipients import region_slug, staff
-from labellisation.mail.render import render, render_news, render_reminders
+from labellisation.mail.render import digest_parts, render, render_digest, render_news, render_reminders
 from labellisation.mail.sender import ATTEMPT_HEADER, build_message, message_id, permanent_refusal, send
 from labellisation.path.news import NewsSent, SendNews, SendRemindersWithNews
 from labellisation.path.reminders import ReminderSent, Role, SendReminder, SendReminders
+from labellisation.people import Person, person_by_id
+from labellisation.records.digests import claim, digest_readers, keep_for_digest, people_waiting
 from labellisation.records.store import RecordStore
+from labellisation.records.tables import DigestItemRow
 from labellisation.settings import Settings
 
 
@@ -60,21 +75,28 @@ class NotificationActivities:
 
     async def _send_once(
         self,
-        email: ReminderEmail | NewsEmail | ReminderDigest,
+        email: ReminderEmail | NewsEmail | ReminderDigest | DailyDigestEmail,
         rendered: Callable[[], RenderedEmail],
         rows: list[tuple[str, str | None, str]],
         report_refusals: bool,
     ) -> tuple[list[str], str, bool]:
         """Send `email` unless its rows (key, step, kind: one per reminder or news it carries, written together)
-        say it went out, then write them: (addresses, Message-ID, whether it had already gone out). A permanent
-        refusal, when reported, ends it with a non-retryable `delivery_refused` error naming the refused addresses
-        (the rows written if others got it)."""
+        say it went out, then write them: (addresses, Message-ID, whether it had already gone out). A reader who
+        chose « Votre point du jour » gets it there instead (`_keep_for_digests`). A permanent refusal, when
+        reported, ends it with a non-retryable `delivery_refused` error naming the refused addresses (the rows
+        written if others got it)."""
         addresses = [r.email for r in email.to]
         mid = message_id(email.reminder_id, self.settings.mail_from.rsplit("@", 1)[-1])
         kind = str(email.kind)
         if await self.store.reminder_sent(rows[0][0]):
             activity.logger.info("e-mail already sent", extra={"key": email.reminder_id})
             return addresses, mid, True
+        if not isinstance(email, DailyDigestEmail):
+            email = await self._keep_for_digests(email, rows[0][0])
+            if not email.to:  # every reader gets it in their daily digest
+                await self.store.record_reminders(rows, email.project_id, [], mid)
+                activity.logger.info("e-mail kept for daily digests", extra={"key": email.reminder_id})
+                return addresses, mid, False
         attempt = await self.store.record_attempt(rows[0][0], email.project_id)
         message = build_message(email, rendered(), self.settings.mail_from)
         message[ATTEMPT_HEADER] = str(attempt)
@@ -87,7 +109,7 @@ class NotificationActivities:
         try:
             await send(message, self.settings.smtp(), self.pool)
         except aiosmtplib.SMTPException as error:
-            refusal = permanent_refusal(error, addresses) if report_refusals else None
+            refusal = permanent_refusal(error, [r.email for r in email.to]) if report_refusals else None
             if refusal is None:
                 raise  # temporary: Temporal retries with backoff
             if refusal.delivered_to_others:
@@ -108,6 +130,74 @@ class NotificationActivities:
         await self.store.record_reminders(rows, email.project_id, addresses, mid)
         activity.logger.info("e-mail sent", extra={"key": email.reminder_id, "project_id": email.project_id})
         return addresses, mid, False
+
+    async def _keep_for_digests(
+        self, email: ReminderEmail | NewsEmail | ReminderDigest, key: str
+    ) -> ReminderEmail | NewsEmail | ReminderDigest:
+        """Keep `email` for its readers who chose « Votre point du jour » (one item each) and return it without
+        them (its `to` may be left empty)."""
+        readers = await digest_readers(self.store, (r.email for r in email.to))
+        if not readers:
+            return email
+        school = f"{email.school_name} ({email.city})"
+        url = str(email.project_url)
+        await keep_for_digest(self.store, key, readers.values(), email.project_id, school, url, digest_parts(email))
+        return email.model_copy(update={"to": [r for r in email.to if r.email.lower() not in readers]})
+
+    @activity.defn(name=ACTIVITY_SEND_DAILY_DIGESTS)
+    async def send_daily_digests(self, request: SendDailyDigests) -> DailyDigestsSent:
+        """« Votre point du jour » to each person with items waiting, once per person per day (its key:
+        `digest:<user id>:<day>`). On a public holiday nothing goes out: the items wait for the next working
+        morning. A refused address is logged and its items wait; a temporary failure is retried by Temporal,
+        the digests already sent staying sent."""
+        if not is_working_day(request.day, alsace_moselle=False):
+            return DailyDigestsSent(day=request.day, sent=0, holiday=True)
+        sent, refused = 0, 0
+        failure: Exception | None = None
+        for user_id in await people_waiting(self.store):
+            person = await person_by_id(self.store, user_id)
+            key = digest_key(user_id, request.day)
+            if person is None or not person.active or await self.store.reminder_sent(key):
+                continue
+            items = await claim(self.store, user_id, key)
+            if not items:
+                continue
+            email = self._digest_email(person, key, request.day, items)
+            try:
+                rows: list[tuple[str, str | None, str]] = [(key, None, "digest")]
+                _to, _mid, already = await self._send_once(email, partial(render_digest, email), rows, True)
+            except ApplicationError as error:  # refused for good: logged, the items wait
+                activity.logger.warning("daily digest refused", extra={"key": key, "reason": str(error)})
+                refused += 1
+                continue
+            except aiosmtplib.SMTPException as error:  # temporary: the others first, then Temporal retries
+                failure = error
+                continue
+            sent += 0 if already else 1
+        if failure is not None:
+            raise failure
+        return DailyDigestsSent(day=request.day, sent=sent, refused=refused)
+
+    def _digest_email(self, person: Person, key: str, day: date, items: list[DigestItemRow]) -> DailyDigestEmail:
+        projects: dict[str, DigestProject] = {}
+        for item in items:
+            parts = [DigestPart.model_validate(p) for p in item.parts]
+            if item.project_id in projects:
+                projects[item.project_id].parts.extend(parts)
+            else:
+                projects[item.project_id] = DigestProject(
+                    project_id=item.project_id, school=item.school, url=item.url, parts=parts
+                )
+        role = {"reviewer": RecipientRole.REVIEWERS, "coordinator": RecipientRole.COORDINATOR}.get(
+            person.role.value, RecipientRole.HOLDER
+        )
+        return DailyDigestEmail(
+            reminder_id=key,
+            to=[Recipient(role=role, email=person.email, name=person.name)],
+            day=day,
+            projects=list(projects.values()),
+            preferences_url=self.settings.public_base_url.rstrip("/") + "/mes-e-mails",
+        )
 
     def _reminder_email(self, request: SendReminder, recipients: list[Recipient]) -> ReminderEmail:
         reminder = request.reminder

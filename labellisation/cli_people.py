@@ -29,6 +29,7 @@ from labellisation.people import (
     invite,
     list_people,
     normalise_email,
+    set_daily_digest,
 )
 from labellisation.records.migrate import upgrade
 from labellisation.records.store import RecordStore
@@ -40,7 +41,9 @@ T = TypeVar("T")
 PARIS = ZoneInfo("Europe/Paris")
 out = Console()
 
-users_app = typer.Typer(help="Les personnes : invitations, liste, désactivation.", no_args_is_help=True)
+users_app = typer.Typer(
+    help="Les personnes : invitations, liste, désactivation, « Votre point du jour ».", no_args_is_help=True
+)
 token_app = typer.Typer(help="Jetons d'accès à l'API : création, liste, révocation.", no_args_is_help=True)
 
 JsonOption = Annotated[bool, typer.Option("--json", help="Sortie JSON.")]
@@ -93,6 +96,11 @@ def _regions(slugs: list[str]) -> str:
     return ", ".join(BY_SLUG[s].name if s in BY_SLUG else s for s in slugs) or "toutes"
 
 
+def _digest(person: Person) -> str:
+    """How the person receives their reminders and news, in French."""
+    return "« Votre point du jour » chaque matin ouvré" if person.daily_digest else "chaque e-mail dès qu'il part"
+
+
 def _person_line(person: Person) -> str:
     role = ROLE_LABELS[person.role.value]
     scope = ", ".join(person.projects) if person.role is UserRole.HOLDER else f"régions : {_regions(person.regions)}"
@@ -134,12 +142,13 @@ def users_list(as_json: JsonOption = False) -> None:
     if not people:
         typer.echo("Aucune personne : labellisation users invite --role … --name … --email …")
         return
-    table = Table("adresse", "nom", "rôle", "régions ou projets", "état", "invitée le", "vue le")
+    table = Table("adresse", "nom", "rôle", "régions ou projets", "état", "point du jour", "invitée le", "vue le")
     for p in people:
         scope = ", ".join(p.projects) if p.role is UserRole.HOLDER else _regions(p.regions)
         table.add_row(
             escape(p.email), escape(p.name), ROLE_LABELS[p.role.value], escape(scope),
-            "active" if p.active else "désactivée", _moment(p.created_at), _moment(p.last_seen_at),
+            "active" if p.active else "désactivée", "oui" if p.daily_digest else "non", _moment(p.created_at),
+            _moment(p.last_seen_at),
         )  # fmt: skip
     out.print(table)
 
@@ -159,6 +168,26 @@ def users_enable(email: Annotated[str, typer.Argument(help="Adresse de la person
     """Réactive une personne désactivée (ses jetons non révoqués et non expirés valent de nouveau)."""
     person = _run(lambda store: enable(store, email), arguments=("email",))
     typer.echo(f"{person.name} <{person.email}> de nouveau active.")
+
+
+@users_app.command("digest")
+def users_digest(
+    email: Annotated[str, typer.Argument(help="Adresse de la personne.")],
+    daily: Annotated[
+        bool,
+        typer.Option(
+            "--on/--off",
+            help="--on : un seul e-mail chaque jour ouvré à 9 h (« Votre point du jour »), pour tous ses projets ; "
+            "--off : chaque e-mail dès qu'il part.",
+        ),
+    ],
+) -> None:
+    """Choisit comment une personne reçoit ses rappels et nouvelles : chaque e-mail, ou « Votre point du jour ».
+
+    Rien n'est perdu : avec --off, ce qui attendait le point du jour part dans le prochain.
+    """
+    person = _run(lambda store: set_daily_digest(store, email, daily), arguments=("email",))
+    typer.echo(f"{person.email} : {_digest(person)}.")
 
 
 @token_app.command("create")

@@ -59,6 +59,12 @@ ACTIVITY_SEND_NEWS = "send_news"
 ACTIVITY_SEND_REMINDERS = "send_reminders"
 #: Reminders and news to the same reader about the same project at the same moment, as one e-mail (#17 item 3).
 ACTIVITY_SEND_REMINDERS_WITH_NEWS = "send_reminders_with_news"
+#: « Votre point du jour »: each working morning, one e-mail per person who chose it, across their projects (#17).
+ACTIVITY_SEND_DAILY_DIGESTS = "send_daily_digests"
+WORKFLOW_DAILY_DIGEST = "DailyDigestWorkflow"
+#: The Temporal Schedule that starts it at 09:00 Paris, Monday to Friday (the activity skips public holidays), and
+#: the id of the workflow it starts.
+DIGEST_SCHEDULE_ID = "point-du-jour"
 #: The error type of a send the mail server refused for good; its details: {"refused": [...], "reason": "550 ..."}.
 DELIVERY_REFUSED = "delivery_refused"
 

@@ -29,6 +29,7 @@ from temporalio.client import Client
 from labellisation.api.app import create_app
 from labellisation.catalogue import ROLE_LABELS
 from labellisation.contract import SEARCH_ATTRIBUTES, TASK_QUEUE
+from labellisation.digest_schedule import ensure_digest_schedule
 from labellisation.log_setup import get_logger
 from labellisation.mail.sink import start_sink
 from labellisation.people import Person
@@ -267,6 +268,7 @@ async def run_dev(options: DevOptions, stop: asyncio.Event | None = None) -> Non
         store = RecordStore.from_url(settings.records_url())
         stack.push_async_callback(store.close)
         worker = build_worker(client, TASK_QUEUE, store=store, settings=settings)
+        await ensure_digest_schedule(client, TASK_QUEUE)  # « Votre point du jour », as the production worker does
         if not await wait_for_free_port(options.api_port):
             raise DevStackError(f"le port {options.api_port} est déjà utilisé : choisissez-en un autre avec --api-port")
         tokens = await create_demo_tokens(store)

@@ -56,6 +56,8 @@ class Person(BaseModel):
     active: bool = True
     created_at: datetime
     last_seen_at: datetime | None = None
+    #: One e-mail a working morning across all their projects (« Votre point du jour ») instead of each (#17).
+    daily_digest: bool = False
 
     @property
     def actor(self) -> str:
@@ -139,6 +141,7 @@ def person_of_row(row: UserRow) -> Person:
     return Person(
         id=row.id, email=row.email, name=row.name, role=UserRole(row.role), regions=list(row.regions),
         projects=list(row.projects), active=row.active, created_at=row.created_at, last_seen_at=row.last_seen_at,
+        daily_digest=bool(row.daily_digest),
     )  # fmt: skip
 
 
@@ -238,6 +241,17 @@ async def set_active(store: RecordStore, email: str, active: bool, now: Clock = 
                 .where(SessionRow.user_id == row.id, SessionRow.ended_at.is_(None))
                 .values(ended_at=now())
             )
+        return person_of_row(row)
+
+
+async def set_daily_digest(store: RecordStore, email: str, daily_digest: bool) -> Person:
+    """Choose « Votre point du jour » (one e-mail a working morning across all one's projects) or each e-mail as it
+    comes; PersonError if nobody has `email`. What waits for a digest still goes in the next one."""
+    async with store.sessions.begin() as session:
+        row = await _row_by_email(session, email.strip())
+        if row is None:
+            raise _unknown(email)
+        row.daily_digest = daily_digest
         return person_of_row(row)
 
 

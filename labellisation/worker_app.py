@@ -15,9 +15,10 @@ from activities.records import RecordsActivities
 from labellisation.contract import TASK_QUEUE
 from labellisation.records.store import RecordStore
 from labellisation.settings import Settings
+from workflows.daily_digest import DailyDigestWorkflow
 from workflows.school_creation import SchoolCreationWorkflow
 
-WORKFLOWS = [SchoolCreationWorkflow]
+WORKFLOWS = [SchoolCreationWorkflow, DailyDigestWorkflow]
 #: Pure libraries our models use while decoding payloads inside the sandbox.
 _RESTRICTIONS = SandboxRestrictions.default.with_passthrough_modules("email_validator", "idna", "yaml", "dateutil")
 
@@ -49,6 +50,7 @@ def build_worker(
             notifications.send_reminders,
             notifications.send_reminders_with_news,
             notifications.send_news,
+            notifications.send_daily_digests,
         ],
         activity_executor=executor or ThreadPoolExecutor(max_workers=settings.max_concurrent_activities),
         workflow_runner=sandbox_runner(),

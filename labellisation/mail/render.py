@@ -20,7 +20,10 @@ from pydantic import BaseModel
 from labellisation.catalogue import days
 from labellisation.french_calendar import format_date_fr
 from labellisation.mail import news
+from labellisation.mail.digest import DailyDigestEmail, DigestPart
+from labellisation.mail.digest import subject as digest_subject
 from labellisation.mail.messages import ReminderDigest, ReminderEmail, ReminderKind, RenderedEmail, action_label
+from labellisation.path.news import NewsItem
 
 
 def days_fr(count: int) -> str:
@@ -51,6 +54,7 @@ def _environment() -> Environment:
     env.filters["news_lines"] = news.lines
     env.filters["news_subject"] = news.subject
     env.filters["listing_count"] = listing_count
+    env.filters["digest_subject"] = digest_subject
     env.tests["bullet"] = news.is_bullet
     return env
 
@@ -102,6 +106,46 @@ class ReminderPart(BaseModel):
     body: str
 
 
+def _reminder_part(reminder: ReminderEmail, html: bool) -> tuple[ReminderPart, str]:
+    """A reminder as one part of an e-mail of several: its title (its subject, the school left out) and sentence
+    from its kind's template (plain text or HTML), and what to do (its `action` block)."""
+    env = _environment()
+    text_name, html_name = template_names(reminder.kind)
+    context: dict[str, Any] = {"m": reminder}
+    subject = " ".join(_block(env.get_template(text_name), "subject", context).split())
+    title = subject.removeprefix(f"{reminder.school_name} — ")
+    if html:
+        template = env.get_template(html_name)
+        return ReminderPart(title=title, body=_block(template, "body", context).strip()), _block(
+            template, "action", context
+        ).strip()
+    template = env.get_template(text_name)
+    body = _tidy_text(_block(template, "body", context)).strip()
+    return ReminderPart(title=title, body=body), _tidy_text(_block(template, "action", context)).strip()
+
+
+def _news_part(item: NewsItem) -> ReminderPart:
+    return ReminderPart(title=news.title(item), body="\n".join(news.lines(item)))
+
+
+def digest_parts(email: ReminderEmail | ReminderDigest | news.NewsEmail) -> list[DigestPart]:
+    """What an e-mail says, as parts of « Votre point du jour »: each reminder's title, sentence and advice, each
+    news item's title and sentences (plain text; the digest's HTML escapes them)."""
+    reminders = [email] if isinstance(email, ReminderEmail) else getattr(email, "reminders", [])
+    items = email.items if isinstance(email, news.NewsEmail) else getattr(email, "news", [])
+    parts: list[DigestPart] = []
+    for reminder in reminders:
+        part, advice = _reminder_part(reminder, html=False)
+        parts.append(DigestPart(title=part.title, body=f"{part.body}\n{advice}".strip()))
+    parts += [DigestPart(**_news_part(item).model_dump()) for item in items]
+    return parts
+
+
+def render_digest(email: DailyDigestEmail) -> RenderedEmail:
+    """« Votre point du jour »: what waits for one person, by project."""
+    return render_pair("digest.txt.j2", "digest.html.j2", email)
+
+
 def listing_count(email: ReminderDigest) -> str:
     """What a grouped e-mail carries, in French: "3 rappels", "1 rappel et 2 nouvelles"."""
     reminders, items = len(email.reminders), len(email.news)
@@ -119,23 +163,14 @@ def render_reminders(email: ReminderDigest) -> RenderedEmail:
     advices_text: list[str] = []
     advices_html: list[str] = []
     for reminder in email.reminders:
-        text_name, html_name = template_names(reminder.kind)
-        text_template, html_template = env.get_template(text_name), env.get_template(html_name)
-        context: dict[str, Any] = {"m": reminder}
-        subject = " ".join(_block(text_template, "subject", context).split())
-        title = subject.removeprefix(f"{reminder.school_name} — ")
-        texts.append(ReminderPart(title=title, body=_tidy_text(_block(text_template, "body", context)).strip()))
-        htmls.append(ReminderPart(title=title, body=_block(html_template, "body", context).strip()))
-        text_advice = _tidy_text(_block(text_template, "action", context)).strip()
-        html_advice = _block(html_template, "action", context).strip()
-        if text_advice and text_advice not in advices_text:
-            advices_text.append(text_advice)
-        if html_advice and html_advice not in advices_html:
-            advices_html.append(html_advice)
+        for html, parts, advices in ((False, texts, advices_text), (True, htmls, advices_html)):
+            part, advice = _reminder_part(reminder, html)
+            parts.append(part)
+            if advice and advice not in advices:
+                advices.append(advice)
     for item in email.news:
-        title, lines = news.title(item), news.lines(item)
-        texts.append(ReminderPart(title=title, body="\n".join(lines)))
-        htmls.append(ReminderPart(title=title, body="".join(f"<br>{escape(line)}" for line in lines)))
+        texts.append(_news_part(item))
+        htmls.append(ReminderPart(title=news.title(item), body="".join(f"<br>{escape(x)}" for x in news.lines(item))))
     text_template = env.get_template("reminders.txt.j2")
     context = {"m": email, "parts": texts, "advices": advices_text}
     subject = " ".join(_block(text_template, "subject", context).split())

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 import aiosmtplib
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
 
+from labellisation.mail.digest import DailyDigestEmail
 from labellisation.mail.messages import ReminderDigest, ReminderEmail, RenderedEmail
 from labellisation.mail.news import NewsEmail
 
@@ -72,7 +73,7 @@ def _sender(mail_from: str) -> Address:
 
 
 def build_message(
-    email: ReminderEmail | NewsEmail | ReminderDigest,
+    email: ReminderEmail | NewsEmail | ReminderDigest | DailyDigestEmail,
     rendered: RenderedEmail,
     mail_from: str,
     domain: str | None = None,
@@ -96,7 +97,8 @@ def build_message(
         carried = [r.reminder_id for r in email.reminders] + ([email.news_id] if email.news_id else [])
         message[REMINDER_IDS_HEADER] = ", ".join(carried)
     message["X-Labellisation-Kind"] = str(email.kind)
-    message["X-Labellisation-Project"] = email.project_id
+    if email.project_id:  # a daily digest is about several
+        message["X-Labellisation-Project"] = email.project_id
     # RFC 3834: no out-of-office replies to a robot.
     message["Auto-Submitted"] = "auto-generated"
     message.set_content(rendered.text, subtype="plain", charset="utf-8", cte="quoted-printable")

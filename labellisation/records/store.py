@@ -61,6 +61,10 @@ class RecordStore:
     async def close(self) -> None:
         await self.engine.dispose()
 
+    def insert_into(self, table: Any) -> Any:
+        """An INSERT of this database's dialect (with `on_conflict_do_nothing` / `_do_update`)."""
+        return self._insert(table)
+
     def _insert(self, table: Any) -> Any:
         dialect = sqlite if self.engine.dialect.name == "sqlite" else postgresql
         return dialect.insert(table)

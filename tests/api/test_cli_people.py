@@ -85,6 +85,24 @@ def test_disable_refuses_the_tokens_and_users_list_says_so(cli: Cli) -> None:
     assert code == 2 and err.startswith("Erreur : EMAIL : aucune personne")
 
 
+def test_digest_on_then_off_and_users_list_says_so(cli: Cli) -> None:
+    cli("users", "invite", "--role", "holder", "--name", "Paul", "--email", "paul@edp.fr", "--project", "edp-a")
+    code, out, _ = cli("users", "list", "--json")
+    assert [p["daily_digest"] for p in json.loads(out)] == [False]
+    code, out, err = cli("users", "digest", "PAUL@edp.fr", "--on")
+    assert (code, out) == (0, "paul@edp.fr : « Votre point du jour » chaque matin ouvré.\n"), err
+    code, out, _ = cli("users", "list")
+    assert code == 0 and "point du jour" in out
+    [row] = [line for line in out.splitlines() if "paul@edp.fr" in line]
+    assert [cell.strip() for cell in row.split("│")][5:7] == ["active", "oui"]
+    assert [p["daily_digest"] for p in json.loads(cli("users", "list", "--json")[1])] == [True]
+    code, out, _ = cli("users", "digest", "paul@edp.fr", "--off")
+    assert (code, out) == (0, "paul@edp.fr : chaque e-mail dès qu'il part.\n")
+    assert [p["daily_digest"] for p in json.loads(cli("users", "list", "--json")[1])] == [False]
+    code, out, err = cli("users", "digest", "paul@edp.fr")  # on or off: it must be said
+    assert code == 2 and "--on" in err
+
+
 def test_the_old_token_create_creates_or_finds_the_person_and_refuses_a_project_off_holders(cli: Cli) -> None:
     code, out, err = cli("token", "create", "--role", "holder", "--name", "Paul", "--email", "Paul@edp.fr",
                          "--project", "edp-a")  # fmt: skip
@@ -123,6 +141,7 @@ BAD_INPUT = [
     ),
     (["token", "create", "--email", "x@fnep.fr", "--name", "X"], "--role : --name et --project vont avec --role"),
     (["token", "revoke", "zz"], "TOKEN : « zz » : donnez le jeton"),
+    (["users", "digest", "x@fnep.fr", "--on"], "EMAIL : aucune personne n'a l'adresse « x@fnep.fr »"),
 ]
 
 

@@ -109,6 +109,15 @@ async def invite_person(stack: Stack, anonymous: BrowserContext, page_for: PageF
     return page
 
 
+async def my_emails(stack: Stack, anonymous: BrowserContext, page_for: PageFor) -> Page:
+    """« Mes e-mails », the holder's: each e-mail as it comes or « Votre point du jour » (only looked at: the demo
+    holder's choice stays as it is)."""
+    page = await page_for("holder")
+    await page.goto(f"{stack.base_url}/mes-e-mails")
+    await expect(page.get_by_role("group", name="Recevoir mes e-mails")).to_be_visible()
+    return page
+
+
 async def not_found(stack: Stack, anonymous: BrowserContext, page_for: PageFor) -> Page:
     """The French 404 page: a project nobody started."""
     page = await page_for("coordinator")
@@ -177,6 +186,7 @@ PAGES: dict[str, Opener] = {
     "formulaire-refuse": form_refused,
     "nouveau-projet": new_project,
     "inviter": invite_person,
+    "mes-e-mails": my_emails,
     "erreur-404": not_found,
     "erreur-403": forbidden,
     "fiche-projet-adresse-refusee": undelivered,

@@ -126,8 +126,11 @@ async def test_worker_process_stops_cleanly_on_sigterm(dev_server: WorkflowEnvir
         sys.executable, str(ROOT / "worker.py"), env=env, stderr=asyncio.subprocess.PIPE
     )
     assert process.stderr is not None
-    started = await asyncio.wait_for(process.stderr.readline(), 60)
-    assert json.loads(started)["event"] == "worker started"
+    first = json.loads(await asyncio.wait_for(process.stderr.readline(), 60))
+    started = json.loads(await asyncio.wait_for(process.stderr.readline(), 60))
+    # on a new server the worker first creates « Votre point du jour »'s schedule
+    assert (first["event"], first["schedule_id"]) == ("schedule created", "point-du-jour")
+    assert started["event"] == "worker started"
     process.send_signal(signal.SIGTERM)
     rest = await asyncio.wait_for(process.stderr.read(), 60)
     assert await process.wait() == 0

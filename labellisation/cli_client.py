@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import inspect
+import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Annotated, Any
@@ -27,7 +28,11 @@ ApiUrl = Annotated[
 Token = Annotated[
     str,
     typer.Option(
-        "--token", envvar="LABELLISATION_TOKEN", help="Jeton d'accès.", show_default=False, rich_help_panel=CONNECTION
+        "--token",
+        envvar="LABELLISATION_TOKEN",
+        show_default=False,
+        rich_help_panel=CONNECTION,
+        help="Jeton d'accès ; « - » : le lire sur l'entrée standard (invisible dans `ps`).",
     ),
 ]
 #: The same options after the command, as scripts have always written them: they win over those before it.
@@ -43,7 +48,7 @@ TokenAfter = Annotated[
     str | None,
     typer.Option(
         "--token",
-        help="Jeton d'accès ; aussi avant la commande, ou LABELLISATION_TOKEN.",
+        help="Jeton d'accès ; aussi avant la commande, ou LABELLISATION_TOKEN ; « - » : le lire sur l'entrée standard.",
         show_default=False,
         rich_help_panel=CONNECTION,
     ),
@@ -92,6 +97,8 @@ class ApiClient:
             self._http.close()
 
     def _send(self, method: str, path: str, body: Any = None, params: Any = None) -> httpx.Response:
+        if self.token == "-":  # `--token -`: read from standard input, never visible in `ps`
+            self.token = sys.stdin.readline().strip()
         if not self.token.strip():
             err.print(MISSING_TOKEN, markup=False)
             raise typer.Exit(2)
@@ -109,17 +116,23 @@ class ApiClient:
         except httpx.HTTPError as error:
             err.print(f"Erreur : API injoignable à {self.url} ({type(error).__name__})")
             raise typer.Exit(3) from None
+        if response.status_code == 503:  # no worker answered: the API says what became of the command
+            err.print(f"Erreur : {_detail(response)}", markup=False)
+            raise typer.Exit(3)
         if response.status_code >= 500:
             err.print(f"Erreur : l'API a échoué ({response.status_code})")
             raise typer.Exit(3)
         if response.status_code >= 400:
-            try:
-                detail = response.json().get("detail", response.text)
-            except ValueError:
-                detail = response.text
-            err.print(f"Refusé ({response.status_code}) : {detail}", markup=False)
+            err.print(f"Refusé ({response.status_code}) : {_detail(response)}", markup=False)
             raise typer.Exit(1)
         return response
+
+
+def _detail(response: httpx.Response) -> str:
+    try:
+        return str(response.json().get("detail", response.text))
+    except ValueError:
+        return response.text
 
 
 def open_api_client(ctx: typer.Context, api_url: str, token: str) -> None:

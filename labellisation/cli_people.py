@@ -15,7 +15,6 @@ from zoneinfo import ZoneInfo
 
 import typer
 from rich.console import Console
-from rich.markup import escape
 from rich.table import Table
 
 from labellisation.catalogue import ROLE_LABELS
@@ -35,6 +34,7 @@ from labellisation.records.migrate import upgrade
 from labellisation.records.store import RecordStore
 from labellisation.regions import BY_SLUG
 from labellisation.settings import SettingsError, get_settings
+from labellisation.text_safety import for_terminal
 from labellisation.tokens import ApiUser, TokenInfo, create_token, expiry, list_tokens, revoke_token
 
 T = TypeVar("T")
@@ -146,7 +146,7 @@ def users_list(as_json: JsonOption = False) -> None:
     for p in people:
         scope = ", ".join(p.projects) if p.role is UserRole.HOLDER else _regions(p.regions)
         table.add_row(
-            escape(p.email), escape(p.name), ROLE_LABELS[p.role.value], escape(scope),
+            for_terminal(p.email), for_terminal(p.name), ROLE_LABELS[p.role.value], for_terminal(scope),
             "active" if p.active else "désactivée", "oui" if p.daily_digest else "non", _moment(p.created_at),
             _moment(p.last_seen_at),
         )  # fmt: skip
@@ -269,7 +269,8 @@ def token_list(
         if t.revoked_at is not None:
             state = f"révoqué le {_moment(t.revoked_at)}"
         table.add_row(
-            t.id, f"{t.prefix}…" if t.prefix else "—", escape(t.label or "—"), escape(f"{t.name} <{t.email}>"),
+            t.id, f"{t.prefix}…" if t.prefix else "—", for_terminal(t.label or "—"),
+            for_terminal(f"{t.name} <{t.email}>"),
             ROLE_LABELS[t.role.value], _moment(t.created_at), _moment(t.expires_at), state, _moment(t.last_used_at),
         )  # fmt: skip
     out.print(table)

@@ -1,7 +1,8 @@
 """What the command line prints for people: French tables that stay readable at 80 columns.
 
 Every word comes from the catalogue (labellisation/catalogue.py); ids appear only with `--json`. Text that
-people typed (names, comments) is printed as text, never read as Rich markup.
+people typed (names, comments) is printed as text, never read as Rich markup, its control characters written
+out (`for_terminal`, labellisation/text_safety.py).
 """
 
 from __future__ import annotations
@@ -14,7 +15,6 @@ from typing import Any
 
 import typer
 from rich.console import Console
-from rich.markup import escape
 from rich.table import Table
 
 from labellisation.catalogue import (
@@ -34,6 +34,7 @@ from labellisation.path.reminders import Role as RecipientRole
 from labellisation.path.state import EventKind, ProjectState, StepStatus
 from labellisation.process import ProcessDefinition, load_process, shipped_process_ids
 from labellisation.regions import region_name
+from labellisation.text_safety import for_terminal
 
 out = Console()
 #: Below this width the status table drops its start, submission and decision dates (shown with --json).
@@ -100,20 +101,20 @@ def _late(count: int) -> str:
 def render_status(status: dict[str, Any]) -> None:
     process = status["process"]
     state = STATE_LABELS[ProjectState(status["state"])]
-    stage = escape(status["current_stage_label"])
-    out.print(f"[bold]{escape(status['name'])}[/bold] ({status['project_id']}) — {state}, phase : {stage}")
+    stage = for_terminal(status["current_stage_label"])
+    out.print(f"[bold]{for_terminal(status['name'])}[/bold] ({status['project_id']}) — {state}, phase : {stage}")
     if status.get("source") == "records":
         out.print("Reconstitué des archives : le workflow n'existe plus, aucun rappel à venir.")
     if status.get("pause"):
         pause = status["pause"]
-        out.print(f"En pause depuis le {_day(pause['since'])} : {escape(pause['reason'])} "
+        out.print(f"En pause depuis le {_day(pause['since'])} : {for_terminal(pause['reason'])} "
                   f"(réexamen le {_day(pause['review_on'])})")  # fmt: skip
     wide = out.width >= WIDE
     columns = ["étape", "statut", "début", "échéance", "soumise", "décidée", "retard"] if wide else [
         "étape", "statut", "échéance", "retard"]  # fmt: skip
     table = Table(*columns)
     for step in status["steps"]:
-        label, shown = escape(step["label"]), STATUS_LABELS[StepStatus(step["status"])]
+        label, shown = for_terminal(step["label"]), STATUS_LABELS[StepStatus(step["status"])]
         due, late = _moment(step["due_at"], process), _late(step["days_overdue"])
         if wide:
             table.add_row(label, shown, _day(step["started_at"]), due, _day(step["submitted_at"]),
@@ -154,14 +155,14 @@ def _render_upcoming(upcoming: list[dict[str, Any]], process: str) -> None:
         if reminder.get("step") and room >= 8:  # the step's label, cut to stay on one line
             label = _step(process, reminder["step"])
             line += " — " + (label if len(label) <= room else label[: room - 1].rstrip() + "…")
-        out.print(escape(line))
+        out.print(for_terminal(line))
 
 
 def render_portfolio(items: list[dict[str, Any]]) -> None:
     table = Table("projet", "nom", "région", "état", "phase", "échéance")
     for item in items:
         due = _moment(item["next_due_at"], item["process"])
-        table.add_row(item["project_id"], escape(item["name"]), escape(region_name(item["region"])),
+        table.add_row(item["project_id"], for_terminal(item["name"]), for_terminal(region_name(item["region"])),
                       STATE_LABELS[ProjectState(item["state"])], _stage(item["process"], item["current_stage"]),
                       f"[red]{due}[/red]" if item["overdue"] else due)  # fmt: skip
     out.print(table)
@@ -185,8 +186,8 @@ def render_history(events: list[dict[str, Any]]) -> None:
     table = Table("date", "événement", "étape", "acteur", "commentaire")
     for event in events:
         step = _step(process, event["step"]) if event["step"] else ""
-        table.add_row(_moment(event["at"], process), _event(event), escape(step), escape(event["actor"] or ""),
-                      escape(event["comment"] or ""))  # fmt: skip
+        table.add_row(_moment(event["at"], process), _event(event), for_terminal(step),
+                      for_terminal(event["actor"] or ""), for_terminal(event["comment"] or ""))  # fmt: skip
     out.print(table)
 
 
@@ -194,11 +195,11 @@ def render_report(report: dict[str, Any]) -> None:
     out.print(f"[bold]{report['projects']} projets[/bold]")
     by_state = {STATE_LABELS[ProjectState(k)]: v for k, v in report["by_state"].items()}
     by_stage = {_any_stage(k): v for k, v in report["by_stage"].items()}
-    by_region = {escape(region_name(k)): v for k, v in report["by_region"].items()}
+    by_region = {for_terminal(region_name(k)): v for k, v in report["by_region"].items()}
     for title, counts in (("par phase", by_stage), ("par région", by_region), ("par état", by_state)):
         out.print(f"{title} : " + ", ".join(f"{name} {count}" for name, count in sorted(counts.items())))
     for step_id, median in sorted(report.get("median_days_per_step", {}).items()):
         out.print(f"durée médiane, {_any_step(step_id)} : {days(round(median))}")
     for item in report["overdue"]:
         stage = _any_stage(item["current_stage"])
-        out.print(f"[red]en retard[/red] {escape(item['name'])} ({stage}) : {days(item['days_overdue'])}")
+        out.print(f"[red]en retard[/red] {for_terminal(item['name'])} ({stage}) : {days(item['days_overdue'])}")

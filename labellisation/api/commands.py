@@ -14,6 +14,7 @@ from temporalio.client import (
     WorkflowQueryFailedError,
     WorkflowQueryRejectedError,
     WorkflowUpdateFailedError,
+    WorkflowUpdateRPCTimeoutOrCancelledError,
 )
 from temporalio.common import QueryRejectCondition, TypedSearchAttributes, WorkflowIDConflictPolicy
 from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
@@ -40,10 +41,24 @@ from labellisation.records.store import RecordStore
 
 #: "Workflow Task in failed state": a worker died mid-task; the next worker picks it up within seconds.
 NOT_READY_RETRIES = 10
+#: How long a command, a start or a status read waits for a worker to answer before the API says 503 (a worker
+#: answers in milliseconds; none does when every worker is down or the task queue is misnamed).
+COMMAND_DEADLINE = timedelta(seconds=10)
+#: What the 503 tells clients to wait before trying again.
+RETRY_AFTER = "30"
+#: The gRPC statuses of a call that ran out of time or was cut.
+_TIMED_OUT = (RPCStatusCode.DEADLINE_EXCEEDED, RPCStatusCode.CANCELLED)
 #: How long `GET /history` waits for the workflow's not-yet-recorded events before answering with the records alone.
 EVENTS_QUERY_TIMEOUT = timedelta(seconds=2)
 
 log = get_logger("labellisation.api")
+
+
+def no_worker(what: str) -> ApiError:
+    """503: no worker answered within COMMAND_DEADLINE; `what` says what became of the request."""
+    message = f"aucun worker ne répond pour l'instant : {what} ; réessayez dans un moment"
+    log.warning("no worker answered", deadline_seconds=COMMAND_DEADLINE.total_seconds())
+    return ApiError(503, message, headers={"Retry-After": RETRY_AFTER})
 
 
 async def _missing(store: RecordStore, project_id: str) -> ApiError:
@@ -77,9 +92,13 @@ async def start_workflow(
     )
     try:
         status: ProjectStatus = await client.execute_update_with_start_workflow(
-            Update.STARTED, start_workflow_operation=operation, result_type=ProjectStatus
+            Update.STARTED, start_workflow_operation=operation, result_type=ProjectStatus, rpc_timeout=COMMAND_DEADLINE
         )
+    except WorkflowUpdateRPCTimeoutOrCancelledError:
+        raise no_worker(f"le projet {project_id!r} est enregistré et démarrera à son retour") from None
     except (WorkflowAlreadyStartedError, RPCError) as error:
+        if isinstance(error, RPCError) and error.status in _TIMED_OUT:
+            raise no_worker(f"le projet {project_id!r} n'a peut-être pas été enregistré") from None
         if isinstance(error, RPCError) and error.status is not RPCStatusCode.ALREADY_EXISTS:
             raise
         # The operation keeps the same error for `workflow_handle()`: read it, or asyncio logs it as never retrieved.
@@ -100,9 +119,13 @@ async def send_command(
         if isinstance(cause, ApplicationError) and cause.type in REFUSAL_STATUS:
             raise ApiError(REFUSAL_STATUS[cause.type], cause.message) from None
         raise
+    except WorkflowUpdateRPCTimeoutOrCancelledError:
+        raise no_worker("la commande n'a pas encore été traitée (elle le sera à son retour)") from None
     except RPCError as error:
         if error.status is RPCStatusCode.NOT_FOUND:
             raise await _missing(store, project_id) from None
+        if error.status in _TIMED_OUT:
+            raise no_worker("la commande n'a pas encore été traitée (elle le sera à son retour)") from None
         raise
     return status
 
@@ -111,7 +134,9 @@ async def _execute_update(handle: WorkflowHandle[Any, Any], update: Update, comm
     """Retry the moment after a worker died mid-task, when the server refuses updates (not ready)."""
     for attempt in range(NOT_READY_RETRIES):
         try:
-            return await handle.execute_update(update, command, id=update_id, result_type=ProjectStatus)
+            return await handle.execute_update(
+                update, command, id=update_id, result_type=ProjectStatus, rpc_timeout=COMMAND_DEADLINE
+            )
         except RPCError as error:
             if error.status is not RPCStatusCode.FAILED_PRECONDITION or attempt == NOT_READY_RETRIES - 1:
                 raise
@@ -124,8 +149,12 @@ async def read_status(client: Client, store: RecordStore, project_id: str) -> Pr
     handle = client.get_workflow_handle(workflow_id(project_id))
     now = datetime.now(UTC)
     try:
-        status: ProjectStatus = await handle.query(QUERY_STATUS, StatusRequest(as_of=now), result_type=ProjectStatus)
+        status: ProjectStatus = await handle.query(
+            QUERY_STATUS, StatusRequest(as_of=now), result_type=ProjectStatus, rpc_timeout=COMMAND_DEADLINE
+        )
     except RPCError as error:
+        if error.status in _TIMED_OUT:
+            raise no_worker("l'état du projet ne peut pas être lu") from None
         if error.status is not RPCStatusCode.NOT_FOUND:
             raise
         record = await store.project(project_id)

@@ -14,16 +14,17 @@ REFUSAL_STATUS = {"not_found": 404, "conflict": 409, "invalid": 422}
 
 
 class ApiError(Exception):
-    def __init__(self, status: int, message: str) -> None:
+    def __init__(self, status: int, message: str, headers: dict[str, str] | None = None) -> None:
         super().__init__(message)
         self.status = status
         self.message = message
+        self.headers = headers or {}
 
 
 async def api_error_handler(_request: Request, error: Exception) -> JSONResponse:
     assert isinstance(error, ApiError)
-    headers = {"WWW-Authenticate": "Bearer"} if error.status == 401 else None
-    return JSONResponse({"detail": error.message}, status_code=error.status, headers=headers)
+    headers = {"WWW-Authenticate": "Bearer"} if error.status == 401 else {}
+    return JSONResponse({"detail": error.message}, status_code=error.status, headers={**headers, **error.headers})
 
 
 async def validation_error_handler(_request: Request, error: Exception) -> JSONResponse:

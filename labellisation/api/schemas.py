@@ -12,10 +12,19 @@ from labellisation.path.state import Document as Document  # parts of the reques
 from labellisation.path.state import EventKind, ProjectProfile, ProjectState
 from labellisation.path.state import Holder as Holder
 from labellisation.regions import region_from_text, region_of_profile
+from labellisation.text_safety import refuse_control_characters
+
+
+def _plain(data: Any) -> Any:
+    """No control character in what people send (#18 item 5): the field is named, nothing is applied."""
+    refuse_control_characters(data)
+    return data
 
 
 class _Body(BaseModel):
     model_config = ConfigDict(extra="forbid")
+
+    _no_control_characters = model_validator(mode="before")(_plain)
 
 
 def _start_schema(schema: dict[str, Any]) -> None:
@@ -38,6 +47,8 @@ def _start_schema(schema: dict[str, Any]) -> None:
 
 
 class ProjectStart(ProjectProfile):
+    _no_control_characters = model_validator(mode="before")(_plain)
+
     """A project profile, and the process to follow (default: the server's).
 
     The region is the department's, kept as its slug (`bourgogne-franche-comte`): `region` may be left out,
@@ -133,6 +144,8 @@ class ProfileBody(ProfileChanges):
     its deadlines. A new department brings its region (a `region` given with it must be the department's); a
     `region` alone is read as one of the 18 (its slug sent), and the API checks it is the project's department's.
     """
+
+    _no_control_characters = model_validator(mode="before")(_plain)
 
     @model_validator(mode="before")
     @classmethod

@@ -27,12 +27,14 @@ TITLES = {
     404: "Page introuvable",
     409: "Action impossible maintenant",
     422: "Demande invalide",
+    503: "Service momentanément indisponible",
 }
 #: What the person can do next, below the sentence.
 ADVICE = {
     403: "Cette page est réservée à d'autres personnes ou à d'autres régions que les vôtres.",
     404: "Le lien est peut-être incomplet, ou le projet n'existe pas.",
     409: "L'état du projet ne permet pas cette action pour le moment. Rien n'a été modifié.",
+    503: "Le moteur de suivi ne répond pas pour l'instant. Réessayez dans quelques minutes.",
 }
 
 
@@ -58,13 +60,13 @@ async def _signed_in(request: Request) -> SignedIn | None:
     return await find_session(store, session_id, state.clock()) if session_id else None
 
 
-async def error_page(request: Request, status: int, message: str) -> Response:
+async def error_page(request: Request, status: int, message: str, headers: dict[str, str] | None = None) -> Response:
     """The French page for `status`, with its sentence; the person's name in the frame when signed in."""
     person = await _signed_in(request)
     return page(
         "erreur.html.j2",
         status_code=status,
-        headers=WHOLE_PAGE,
+        headers={**WHOLE_PAGE, **(headers or {})},
         person=person,
         status=status,
         title=TITLES.get(status, "Action impossible"),
@@ -83,7 +85,7 @@ class FrenchErrorsRoute(APIRoute):
             try:
                 return await handler(request)
             except ApiError as error:
-                return await error_page(request, error.status, sentence(error.message))
+                return await error_page(request, error.status, sentence(error.message), error.headers)
             except WebError as error:
                 return await error_page(request, error.status, error.message)
 

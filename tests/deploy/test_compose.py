@@ -5,6 +5,7 @@ No Docker engine runs on these machines: the file is checked, never started here
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import subprocess
@@ -33,16 +34,97 @@ def compose() -> dict[str, Any]:
     return data
 
 
-@pytest.mark.skipif(shutil.which("docker-compose") is None, reason="docker-compose not installed (make test does)")
-def test_docker_compose_accepts_the_file() -> None:
-    result = subprocess.run(["docker-compose", "-f", str(COMPOSE), "config", "-q"], capture_output=True, text=True)
+#: What a production start must be given (an .env file beside the compose file): no value has a default.
+PRODUCTION_ENV = {
+    "POSTGRES_PASSWORD": "superuser-secret", "TEMPORAL_DB_PASSWORD": "temporal-secret",
+    "RECORDS_DB_PASSWORD": "records-secret", "SMTP_HOST": "smtp.fnep.fr", "PUBLIC_HOST": "suivi.fnep.fr",
+    "SECRET_KEY": "k" * 48, "TEMPORAL_UI_USER": "exploitation", "TEMPORAL_UI_PASSWORD_HASH": "$2a$14$hash",
+}  # fmt: skip
+
+
+def docker_compose_config(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    clean = {k: v for k, v in os.environ.items() if k not in PRODUCTION_ENV}
+    return subprocess.run(
+        ["docker-compose", "-f", str(COMPOSE), "config", "-q"], capture_output=True, text=True, env={**clean, **env}
+    )
+
+
+needs_compose = pytest.mark.skipif(
+    shutil.which("docker-compose") is None, reason="docker-compose not installed (make test does)"
+)
+
+
+@needs_compose
+def test_docker_compose_accepts_the_file_given_every_secret() -> None:
+    result = docker_compose_config(PRODUCTION_ENV)
     assert result.returncode == 0, result.stderr
+
+
+@needs_compose
+@pytest.mark.parametrize("missing", sorted(PRODUCTION_ENV))
+def test_docker_compose_refuses_to_start_without_a_secret_and_names_it(missing: str) -> None:
+    result = docker_compose_config({k: v for k, v in PRODUCTION_ENV.items() if k != missing})
+    assert result.returncode != 0
+    assert f"set {missing}" in result.stderr, result.stderr
+
+
+def test_only_the_proxy_is_published() -> None:
+    """Temporal's gRPC, its UI, PostgreSQL, the API and the metrics stay on the internal network."""
+    services = compose()["services"]
+    published = {name: service["ports"] for name, service in services.items() if service.get("ports")}
+    assert published == {"proxy": ["443:443", "80:80"]}
+    assert all("expose" not in service or name == "proxy" for name, service in services.items())
+
+
+def test_the_proxy_serves_the_site_and_the_read_only_temporal_ui_behind_sign_in() -> None:
+    services = compose()["services"]
+    ui = services["temporal-ui"]["environment"]
+    assert ui["TEMPORAL_DISABLE_WRITE_ACTIONS"] == "true" and ui["TEMPORAL_UI_PUBLIC_PATH"] == "/temporal"
+    assert "./deploy/Caddyfile:/etc/caddy/Caddyfile:ro" in services["proxy"]["volumes"]
+    caddyfile = (ROOT / "deploy" / "Caddyfile").read_text()
+    temporal = caddyfile[caddyfile.index("handle /temporal/* {") :]
+    temporal = temporal[: temporal.index("\n\t}")]
+    assert "basic_auth" in temporal and "reverse_proxy temporal-ui:8080" in temporal
+    assert "respond /metrics 404" in caddyfile
+    assert "reverse_proxy api:8000" in caddyfile and "{$PUBLIC_HOST} {" in caddyfile
+
+
+def test_the_fake_smtp_relay_is_for_trials_only() -> None:
+    services = compose()["services"]
+    assert services["mailpit"]["profiles"] == ["trial"]
+    assert "mailpit" not in services["worker"]["depends_on"]
+    assert services["worker"]["environment"]["LABELLISATION_SMTP_HOST"].startswith("${SMTP_HOST:?")
+
+
+def test_the_application_and_temporal_have_their_own_roles_and_neither_is_superuser() -> None:
+    services = compose()["services"]
+    url = services["worker"]["environment"]["LABELLISATION_DATABASE_URL"]
+    assert url.startswith("postgresql+asyncpg://records:${RECORDS_DB_PASSWORD:?")
+    assert services["temporal"]["environment"]["POSTGRES_USER"] == "temporal"
+    script = (ROOT / "deploy" / "postgres-init.sh").read_text()
+    assert "CREATE ROLE temporal LOGIN CREATEDB NOSUPERUSER NOCREATEROLE" in script
+    assert "CREATE ROLE records LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE" in script
+    assert "CREATE DATABASE records OWNER records;" in script
+    volumes = services["postgresql"]["volumes"]
+    assert "./deploy/postgres-init.sh:/docker-entrypoint-initdb.d/10-roles.sh:ro" in volumes
+
+
+def test_every_secret_is_required_but_the_smtp_login() -> None:
+    """No trial fallback: `${VAR:?...}` for every secret; a relay may need no login (empty default)."""
+    for service, name in secrets_of(compose()):
+        value = environment(compose()["services"][service])[name] or ""
+        match = SUBSTITUTION.fullmatch(value)
+        assert match is not None, (service, name, value)
+        if name == "LABELLISATION_SMTP_PASSWORD":
+            assert (match["op"], match["default"]) == (":-", ""), value
+        else:
+            assert match["op"] == ":?", (service, name, value)
 
 
 def test_every_service_the_readme_names_exists() -> None:
     services = set(compose()["services"])
     assert services == {
-        "postgresql", "temporal", "temporal-admin", "temporal-ui", "mailpit", "db-upgrade", "worker", "api",
+        "postgresql", "temporal", "temporal-admin", "temporal-ui", "mailpit", "db-upgrade", "worker", "api", "proxy",
     }  # fmt: skip
     readme = (ROOT / "README.md").read_text()
     for service in services:
@@ -219,7 +301,7 @@ def test_the_check_finds_each_secret_of_the_real_file_made_literal(tmp_path: Pat
     data = yaml.safe_load(text)
     url = data["services"]["worker"]["environment"]["LABELLISATION_DATABASE_URL"]
     data["services"]["worker"]["environment"]["LABELLISATION_DATABASE_URL"] = url.replace(
-        "${POSTGRES_PASSWORD:-local-only-password}", "hunter2"
+        "${RECORDS_DB_PASSWORD:?set RECORDS_DB_PASSWORD}", "hunter2"
     )
     bad.write_text(yaml.safe_dump(data))
     assert ("worker", "LABELLISATION_DATABASE_URL") in {(service, name) for service, name, _ in hard_coded_secrets(bad)}

@@ -61,6 +61,7 @@ from labellisation.path.commands import (
     SubmitStep,
     UpdateProfile,
 )
+from labellisation.path.holder_view import holder_view
 from labellisation.path.migration import MigrationPlan
 from labellisation.path.state import Cohort, ProjectProfile, ProjectState
 from labellisation.path.status import ProjectStatus
@@ -189,8 +190,12 @@ async def show_project(project_id: str, user: ProjectViewerDep, client: ClientDe
 async def project_history(
     project_id: str, user: ProjectViewerDep, client: ClientDep, store: StoreDep
 ) -> list[HistoryEvent]:
-    """The records database's events, then the workflow's not yet recorded there (they follow a command by a moment)."""
-    return [HistoryEvent(**e.model_dump()) for e in await project_events(client, store, project_id)]
+    """The records database's events, then the workflow's not yet recorded there (they follow a command by a moment).
+    A holder reads only the events meant for them (labellisation/path/holder_view.py)."""
+    events = await project_events(client, store, project_id)
+    if user.role is UserRole.HOLDER:
+        events = holder_view(events, user.email)
+    return [HistoryEvent(**e.model_dump()) for e in events]
 
 
 @router.post("/{project_id}/steps/{step}/submissions", summary="Le porteur soumet une étape")

@@ -22,6 +22,8 @@ from labellisation.path.state import Event, Project
 #: One submission's documents and comment, as JSON.
 MAX_SUBMISSION_BYTES = 32 * 1024
 RECORD_BATCH_EVENTS = 200
+#: Cohorts one project may record (one per school year: thirty years), so its carried state stays bounded (#18).
+MAX_COHORTS = 30
 RECORD_BATCH_BYTES = 256 * 1024
 
 

@@ -36,6 +36,7 @@ from labellisation.path.commands import (
     UpdateProfile,
 )
 from labellisation.path.deadlines import changes_delay_end, compute_due, deadline_passed, end_of_day
+from labellisation.path.limits import MAX_COHORTS
 from labellisation.path.migration import plan_migration
 from labellisation.path.state import (
     AWAITING_HOLDER,
@@ -416,6 +417,8 @@ def _record_cohort(project: Project, command: RecordCohort, now: datetime) -> No
         raise _conflict("les résultats de cohorte s'enregistrent à partir de l'amorçage (après l'ouverture)")
     if any(c.label == command.cohort.label for c in project.cohorts):
         raise _conflict(f"la cohorte « {command.cohort.label} » est déjà enregistrée")
+    if len(project.cohorts) >= MAX_COHORTS:
+        raise _conflict(f"{MAX_COHORTS} cohortes sont déjà enregistrées : c'est le maximum par projet")
     project.cohorts.append(command.cohort)
     _emit(project, now, EventKind.COHORT_RECORDED, actor=command.actor, data=command.cohort.model_dump())
 

@@ -28,6 +28,7 @@ from labellisation.api.schemas import SubmissionBody
 from labellisation.catalogue import STATE_LABELS, format_moment
 from labellisation.french_calendar import format_date_fr
 from labellisation.path.commands import RecordCohort
+from labellisation.path.holder_view import holder_view
 from labellisation.path.state import AWAITING_HOLDER, Cohort, Event, EventKind, StepStatus
 from labellisation.path.status import ProjectStatus, StepView
 from labellisation.process import ProcessDefinitionError, load_process
@@ -150,7 +151,7 @@ async def _project_page(
     """The page; `submitted`: the step just submitted (POST/redirect/GET), said in the confirmation."""
     now = web.clock()
     status = await read_status(client, store, project_id)  # an unknown project: the French 404 page
-    events = await project_events(client, store, project_id)
+    events = holder_view(await project_events(client, store, project_id), person.user.email)
     forms = forms or {}
     label = next((s.label for s in status.steps if s.id == submitted), None)
     if label is not None:

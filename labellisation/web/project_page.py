@@ -31,6 +31,7 @@ from labellisation.catalogue import (
     format_moment,
 )
 from labellisation.french_calendar import format_date_fr
+from labellisation.path.holder_view import holder_view
 from labellisation.path.reminders import Kind as ReminderKind
 from labellisation.path.reminders import Role as RecipientRole
 from labellisation.path.state import Event, EventKind
@@ -38,6 +39,7 @@ from labellisation.path.status import ProjectStatus, StepView, UpcomingReminder
 from labellisation.people import PROJECT_ID_PATTERN
 from labellisation.process import ProcessDefinitionError, load_process
 from labellisation.regions import project_region, region_name
+from labellisation.tokens import UserRole
 from labellisation.web.deps import SignedInDep, WebStateDep
 from labellisation.web.errors import FrenchErrorsRoute
 from labellisation.web.pages import page
@@ -186,6 +188,8 @@ async def project_page(
             raise outcome
     assert isinstance(read, ProjectStatus) and isinstance(listed, list)
     status, events = read, listed
+    if user.role is UserRole.HOLDER:  # the events meant for them (labellisation/path/holder_view.py)
+        events = holder_view(events, user.email)
     now = web.clock()
     step_labels = {s.id: s.label for s in status.steps}
     stage_labels = _stage_labels(status)

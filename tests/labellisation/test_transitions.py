@@ -625,6 +625,18 @@ def test_a_cohort_is_recorded_once() -> None:
     assert "« 2028-2030 » est déjà enregistrée" in refusal.message
 
 
+def test_a_project_records_at_most_thirty_cohorts() -> None:
+    project = pass_step(at_opening(), "opening", utc(2028, 9, 2, 8, 0))
+    for year in range(2028, 2058):
+        cohort = COHORT.model_copy(update={"label": f"{year}-{year + 2}"})
+        project = ok(apply(project, RecordCohort(actor="direction", cohort=cohort), utc(2029, 7, 1, 9, 0)))
+    assert len(project.cohorts) == 30
+    refusal = refused(project, RecordCohort(actor="direction", cohort=COHORT.model_copy(update={"label": "2058-2060"})))
+    assert refusal.code is RefusalCode.CONFLICT
+    assert refusal.message == "30 cohortes sont déjà enregistrées : c'est le maximum par projet"
+    assert len(project.cohorts) == 30
+
+
 @pytest.mark.parametrize(
     ("counts", "field"),
     [

@@ -45,6 +45,8 @@ class Settings(BaseSettings):
     metrics_port: int | None = Field(default=None, ge=1, le=65535)
     #: Process of projects started without one (`fnep` or `demo`).
     default_process: str = "fnep"
+    #: Requests per minute per caller (token, else session, else address) before 429; 0: no limit (#18).
+    api_rate_limit: int = Field(default=1200, ge=0, le=1_000_000)
     #: SQLAlchemy async URL; default: a SQLite file under the data dir.
     database_url: str | None = None
 

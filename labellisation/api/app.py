@@ -23,6 +23,7 @@ from labellisation.api.errors import (
     validation_error_handler,
 )
 from labellisation.api.observability import instrument
+from labellisation.api.rate_limits import RateLimits
 from labellisation.records.store import RecordStore
 from labellisation.settings import Settings
 from labellisation.temporal import connect
@@ -92,6 +93,7 @@ def create_app(settings: Settings, client: Client | None = None, store: RecordSt
     app.add_exception_handler(ValidationError, model_error_handler)
     app.add_exception_handler(StarletteHTTPException, http_error_handler)
     app.add_middleware(BodySizeLimit)
+    app.add_middleware(RateLimits, limit=settings.api_rate_limit)
     instrument(app)
     app.include_router(projects.router)
     app.include_router(reports.router)

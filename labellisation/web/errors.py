@@ -27,6 +27,7 @@ TITLES = {
     404: "Page introuvable",
     409: "Action impossible maintenant",
     422: "Demande invalide",
+    429: "Trop de requêtes",
     503: "Service momentanément indisponible",
 }
 #: What the person can do next, below the sentence.
@@ -34,6 +35,7 @@ ADVICE = {
     403: "Cette page est réservée à d'autres personnes ou à d'autres régions que les vôtres.",
     404: "Le lien est peut-être incomplet, ou le projet n'existe pas.",
     409: "L'état du projet ne permet pas cette action pour le moment. Rien n'a été modifié.",
+    429: "Patientez un moment avant de recharger la page. Rien n'a été modifié.",
     503: "Le moteur de suivi ne répond pas pour l'instant. Réessayez dans quelques minutes.",
 }
 

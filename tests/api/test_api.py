@@ -52,7 +52,14 @@ async def test_the_whole_demo_path_through_the_api_then_its_history_after_the_en
     await api.env.client.get_workflow_handle(f"school-{PROJECT}").result()
     events = await api.history()
     as_holder = await api.call("holder", "GET", f"/projects/{PROJECT}/history")
-    assert as_holder.status_code == 200 and as_holder.json() == events
+    # the holder reads the same path, without the others' addresses nor what was sent to them
+    # (tests/api/test_holder_history.py)
+    assert as_holder.status_code == 200
+    assert [e["event_id"] for e in as_holder.json()] == [
+        e["event_id"] for e in events
+        if not (e["kind"] == "reminder_sent" and e["data"]["kind"] not in ("before_due", "overdue", "changes_pending"))
+    ]  # fmt: skip
+    assert "claire@fnep.fr" not in as_holder.text
     assert events[0]["kind"] == "project_started"
     assert events[0]["actor"] == "Claire Coordination <claire@fnep.fr>"
     assert events[-1]["kind"] == "project_completed"

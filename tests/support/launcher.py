@@ -35,7 +35,9 @@ class Launcher:
             "--temporal-port", str(self.temporal_port), "--ui-port", str(self.ui_port),
             "--smtp-port", str(self.smtp_port), "--api-port", str(self.api_port),
         ]  # fmt: skip
-        env = {**os.environ, "LABELLISATION_LOG_FORMAT": "json"}
+        # No request limit: the fuzzer and the browser suite send hundreds of requests a minute from one caller
+        # (the limits have their own test, tests/api/test_rate_limits.py).
+        env = {**os.environ, "LABELLISATION_LOG_FORMAT": "json", "LABELLISATION_API_RATE_LIMIT": "0"}
         # A session of its own: `kill()` can reach the Temporal dev server the launcher started, too.
         self.process = subprocess.Popen(
             command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env, start_new_session=True

@@ -19,7 +19,9 @@ async def main() -> None:
     settings = get_settings()
     configure_logging(settings.log_format, settings.log_level)
     log = get_logger("worker")
-    client = await connect(settings.temporal_address, settings.temporal_namespace, settings.metrics_port)
+    client = await connect(
+        settings.temporal_address, settings.temporal_namespace, settings.metrics_port, settings.payload_keys
+    )
     store = RecordStore.from_url(settings.records_url())
     worker = build_worker(client, settings.task_queue, store=store, settings=settings)
     if await ensure_digest_schedule(client, settings.task_queue):

@@ -11,6 +11,7 @@ import typer
 from labellisation.cli_api import register
 from labellisation.cli_client import DEFAULT_API_URL, ApiUrl, Token, open_api_client
 from labellisation.cli_people import register as register_people
+from labellisation.codec import new_key
 from labellisation.devstack import DevOptions, DevStackError, run_dev
 from labellisation.log_setup import configure_logging
 from labellisation.process import shipped_process_ids
@@ -71,6 +72,15 @@ def dev(
     except DevStackError as error:
         typer.echo(f"Erreur : {error}", err=True)
         raise typer.Exit(1) from None
+
+
+@app.command("payload-key")
+def payload_key(key_id: Annotated[str, typer.Argument(help="Identifiant de la clé, par ex. prod-2027.")]) -> None:
+    """Affiche une nouvelle clé de chiffrement des contenus Temporal (LABELLISATION_PAYLOAD_KEYS)."""
+    if not key_id or ":" in key_id or "," in key_id or not key_id.isprintable():
+        typer.echo("Erreur : identifiant de clé sans « : » ni « , »", err=True)
+        raise typer.Exit(2)
+    typer.echo(f"{key_id}:{new_key()}")
 
 
 register(app)

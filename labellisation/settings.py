@@ -6,9 +6,10 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr, ValidationError
+from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from labellisation.codec import parse_keys
 from labellisation.mail.sender import SmtpSettings
 
 
@@ -45,10 +46,20 @@ class Settings(BaseSettings):
     metrics_port: int | None = Field(default=None, ge=1, le=65535)
     #: Process of projects started without one (`fnep` or `demo`).
     default_process: str = "fnep"
+    #: Temporal payloads encrypted with AES-GCM: `id:base64-key[,id:base64-key...]`, the first encrypts, all decrypt
+    #: (labellisation/codec.py); none: payloads in the clear (the dev stack).
+    payload_keys: SecretStr | None = None
     #: Requests per minute per caller (token, else session, else address) before 429; 0: no limit (#18).
     api_rate_limit: int = Field(default=1200, ge=0, le=1_000_000)
     #: SQLAlchemy async URL; default: a SQLite file under the data dir.
     database_url: str | None = None
+
+    @field_validator("payload_keys")
+    @classmethod
+    def _keys_readable(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None:
+            parse_keys(value.get_secret_value())  # the message names the key, never its value
+        return value
 
     def smtp(self) -> SmtpSettings:
         return SmtpSettings(

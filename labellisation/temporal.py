@@ -6,18 +6,23 @@ import shutil
 import sys
 from pathlib import Path
 
+from pydantic import SecretStr
 from temporalio.client import Client
 from temporalio.runtime import PrometheusConfig, Runtime, TelemetryConfig
 
-from labellisation.converter import data_converter
+from labellisation.codec import converter_with_keys
 
 
-async def connect(address: str, namespace: str = "default", metrics_port: int | None = None) -> Client:
-    """A client that speaks pydantic models; with `metrics_port`, its runtime serves Prometheus metrics."""
+async def connect(
+    address: str, namespace: str = "default", metrics_port: int | None = None, payload_keys: SecretStr | None = None
+) -> Client:
+    """A client that speaks pydantic models; with `metrics_port`, its runtime serves Prometheus metrics; with
+    `payload_keys`, its payloads are encrypted (labellisation/codec.py)."""
     runtime = None
     if metrics_port is not None:
         runtime = Runtime(telemetry=TelemetryConfig(metrics=PrometheusConfig(bind_address=f"0.0.0.0:{metrics_port}")))
-    return await Client.connect(address, namespace=namespace, data_converter=data_converter, runtime=runtime)
+    converter = converter_with_keys(payload_keys.get_secret_value() if payload_keys else None)
+    return await Client.connect(address, namespace=namespace, data_converter=converter, runtime=runtime)
 
 
 def _binary(name: str, package: str) -> Path:

@@ -75,7 +75,9 @@ def create_app(settings: Settings, client: Client | None = None, store: RecordSt
         own_store = store is None
         web.check_secret(settings)  # a served app: a public address needs its own secret
         app.state.settings = settings
-        app.state.client = client or await connect(settings.temporal_address, settings.temporal_namespace)
+        app.state.client = client or await connect(
+            settings.temporal_address, settings.temporal_namespace, payload_keys=settings.payload_keys
+        )
         app.state.store = store or RecordStore.from_url(settings.records_url())
         app.state.tokens = TokenCache(app.state.store)
         try:

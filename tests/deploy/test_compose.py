@@ -39,6 +39,7 @@ PRODUCTION_ENV = {
     "POSTGRES_PASSWORD": "superuser-secret", "TEMPORAL_DB_PASSWORD": "temporal-secret",
     "RECORDS_DB_PASSWORD": "records-secret", "SMTP_HOST": "smtp.fnep.fr", "PUBLIC_HOST": "suivi.fnep.fr",
     "SECRET_KEY": "k" * 48, "TEMPORAL_UI_USER": "exploitation", "TEMPORAL_UI_PASSWORD_HASH": "$2a$14$hash",
+    "PAYLOAD_KEYS": "prod-2026:" + "A" * 43 + "=",
 }  # fmt: skip
 
 

@@ -14,7 +14,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from temporalio.client import Client
 
 from labellisation import web
-from labellisation.api import projects, reports
+from labellisation.api import codec_server, projects, reports
 from labellisation.api.errors import (
     ApiError,
     api_error_handler,
@@ -87,6 +87,7 @@ def create_app(settings: Settings, client: Client | None = None, store: RecordSt
                 await app.state.store.close()
 
     app = FastAPI(title="Labellisation des Écoles de Production", description=DESCRIPTION, lifespan=lifespan)
+    app.state.settings = settings
     if client is not None and store is not None:  # shared parts: usable without running the lifespan
         app.state.settings, app.state.client, app.state.store = settings, client, store
         app.state.tokens = TokenCache(store)
@@ -99,6 +100,7 @@ def create_app(settings: Settings, client: Client | None = None, store: RecordSt
     instrument(app)
     app.include_router(projects.router)
     app.include_router(reports.router)
+    app.include_router(codec_server.router)
     web.install(app, settings)
     app.include_router(project_page.router)
     return app

@@ -81,11 +81,14 @@ def test_the_proxy_serves_the_site_and_the_read_only_temporal_ui_behind_sign_in(
     services = compose()["services"]
     ui = services["temporal-ui"]["environment"]
     assert ui["TEMPORAL_DISABLE_WRITE_ACTIONS"] == "true" and ui["TEMPORAL_UI_PUBLIC_PATH"] == "/temporal"
+    assert ui["TEMPORAL_CODEC_ENDPOINT"].endswith("/codec")  # encrypted payloads shown through the API's codec
     assert "./deploy/Caddyfile:/etc/caddy/Caddyfile:ro" in services["proxy"]["volumes"]
     caddyfile = (ROOT / "deploy" / "Caddyfile").read_text()
     temporal = caddyfile[caddyfile.index("handle /temporal/* {") :]
     temporal = temporal[: temporal.index("\n\t}")]
     assert "basic_auth" in temporal and "reverse_proxy temporal-ui:8080" in temporal
+    codec = caddyfile[caddyfile.index("handle /codec/* {") :]
+    assert "basic_auth" in codec[: codec.index("reverse_proxy api:8000")]
     assert "respond /metrics 404" in caddyfile
     assert "reverse_proxy api:8000" in caddyfile and "{$PUBLIC_HOST} {" in caddyfile
 
@@ -163,8 +166,12 @@ SUBSTITUTION = re.compile(r"\$\{(?P<var>[A-Za-z_][A-Za-z0-9_]*)(?:(?P<op>:?[-?])
 URL_CREDENTIALS = re.compile(r"^[a-z][a-z0-9+.-]*://(?P<user>[^:@/\s]*):(?P<password>[^@/\s]*)@", re.IGNORECASE)
 
 
+#: Named like secrets, but switches: the Temporal UI's "send the browser's credentials to the codec endpoint".
+NOT_SECRETS = {"TEMPORAL_CODEC_INCLUDE_CREDENTIALS"}
+
+
 def is_secret(name: str) -> bool:
-    return any(part in SECRET_WORDS for part in name.upper().split("_"))
+    return name.upper() not in NOT_SECRETS and any(part in SECRET_WORDS for part in name.upper().split("_"))
 
 
 def environment(service: dict[str, Any]) -> dict[str, str | None]:

@@ -8,12 +8,16 @@ import json
 import subprocess
 from pathlib import Path
 
+import httpx
 import pytest
-from temporalio.api.common.v1 import Payload
+from google.protobuf.json_format import MessageToDict, ParseDict
+from pydantic import SecretStr
+from temporalio.api.common.v1 import Payload, Payloads
 from temporalio.client import Client
 from temporalio.worker import Replayer
 from typer.testing import CliRunner
 
+from labellisation.api.app import create_app
 from labellisation.cli import app
 from labellisation.codec import ENCODING, EncryptionCodec, PayloadKeyError, converter_with_keys, new_key, parse_keys
 from labellisation.contract import workflow_id
@@ -111,3 +115,25 @@ def test_the_command_line_makes_a_key_the_setting_accepts() -> None:
     assert line.startswith("prod-2027:")
     assert Settings(payload_keys=line).payload_keys is not None
     assert parse_keys(line)[0][0] == "prod-2027"
+
+
+async def test_the_temporal_uis_codec_endpoint_decodes_what_the_workers_encrypted(
+    sqlite_store: RecordStore, mailbox: Mailbox
+) -> None:
+    """Temporal UI's protocol: POST <endpoint>/decode with the protobuf JSON of Payloads; decode only."""
+    keys = f"prod-2026:{new_key()}"
+    sealed = await EncryptionCodec(parse_keys(keys)).encode([plain(f'"{HOLDER_NAME}"')])
+    body = MessageToDict(Payloads(payloads=sealed))
+    with_keys = create_app(mailbox.settings.model_copy(update={"payload_keys": SecretStr(keys)}), None, sqlite_store)
+    without = create_app(mailbox.settings, None, sqlite_store)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=with_keys), base_url="http://api") as http:
+        decoded = await http.post("/codec/decode", json=body)
+        garbage = await http.post("/codec/decode", json={"payloads": [{"data": "not base64!"}]})
+        no_encode = await http.post("/codec/encode", json=body)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=without), base_url="http://api") as http:
+        off = await http.post("/codec/decode", json=body)
+    assert decoded.status_code == 200
+    [payload] = ParseDict(decoded.json(), Payloads()).payloads
+    assert payload.data == f'"{HOLDER_NAME}"'.encode() and payload.metadata["encoding"] == b"json/plain"
+    assert garbage.status_code == 422 and no_encode.status_code in (404, 405)
+    assert off.status_code == 404

@@ -11,6 +11,7 @@ import typer
 from labellisation.cli_api import register
 from labellisation.cli_client import DEFAULT_API_URL, ApiUrl, Token, open_api_client
 from labellisation.cli_people import register as register_people
+from labellisation.cli_privacy import register as register_privacy
 from labellisation.codec import new_key
 from labellisation.devstack import DevOptions, DevStackError, run_dev
 from labellisation.log_setup import configure_logging
@@ -85,6 +86,7 @@ def payload_key(key_id: Annotated[str, typer.Argument(help="Identifiant de la cl
 
 register(app)
 register_people(app)
+register_privacy(app)
 
 
 db_app = typer.Typer(help="Base des dossiers (records).", no_args_is_help=True)

@@ -13,8 +13,16 @@ from typing import Annotated
 import typer
 
 from labellisation.cli_people import _fail, _run
-from labellisation.privacy import Anonymisation, PrivacyRefused, anonymise, anonymise_plan, export_person
+from labellisation.privacy import (
+    Anonymisation,
+    PrivacyRefused,
+    anonymise,
+    anonymise_plan,
+    export_person,
+    holders_past_retention,
+)
 from labellisation.records.store import RecordStore
+from labellisation.settings import get_settings
 
 privacy_app = typer.Typer(
     help="Données personnelles (RGPD) : tout ce qui est conservé sur une personne, ou son anonymisation.",
@@ -86,3 +94,28 @@ def privacy_anonymise(
         return
     typer.echo(f"{changes.email} anonymisée :")
     typer.echo("\n".join(_lines(changes)))
+
+
+@privacy_app.command("purge")
+def privacy_purge(
+    yes: Annotated[
+        bool, typer.Option("--yes", help="Anonymise pour de bon ; sans lui, affiche qui le serait.")
+    ] = False,
+) -> None:
+    """Anonymise les porteurs des projets terminés depuis plus de LABELLISATION_PERSONAL_DATA_YEARS ans (5 par
+    défaut) qui ne portent plus aucun projet en cours ; sans --yes, affiche qui le serait."""
+    years = get_settings().personal_data_years
+
+    async def work(store: RecordStore) -> list[str]:
+        now = datetime.now(UTC)
+        due = await holders_past_retention(store, now, years)
+        if yes:
+            for address in due:
+                await anonymise(store, address, now)
+        return due
+
+    due = _run(work)
+    verb = "anonymisés" if yes else "à anonymiser (rien n'est modifié sans --yes)"
+    typer.echo(f"Porteurs de projets terminés depuis plus de {years} ans, {verb} : {len(due)}")
+    for address in due:
+        typer.echo(f"  - {address}")

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from dateutil.relativedelta import relativedelta
 from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -392,3 +393,23 @@ async def anonymise(store: RecordStore, email: str, now: datetime) -> Anonymisat
         for reminder in work.reminders:
             reminder.recipients = rewrite.recipients(reminder.recipients)
     return plan
+
+
+async def holders_past_retention(store: RecordStore, now: datetime, years: int) -> list[str]:
+    """The holders' addresses (lower-cased, sorted) of the projects finished (completed, rejected, abandoned)
+    more than `years` years before `now` who hold no project still under way and are not anonymised yet: whose
+    personal data the retention rule says to anonymise (`labellisation privacy purge`)."""
+    limit = now - relativedelta(years=years)
+    async with store.sessions() as session:
+        projects = await _projects(session)
+    under_way = {_holder_email(p) for p in projects if p.state in UNDER_WAY}
+    due = {
+        _holder_email(p)
+        for p in projects
+        if p.state not in UNDER_WAY and p.updated_at < limit and not _holder_email(p).endswith(f"@{ANONYMOUS_DOMAIN}")
+    }
+    return sorted(due - under_way)
+
+
+def _holder_email(row: ProjectRow) -> str:
+    return str(_holder(row.profile).get("email") or row.holder_email).lower()

@@ -49,6 +49,9 @@ class Settings(BaseSettings):
     #: Temporal payloads encrypted with AES-GCM: `id:base64-key[,id:base64-key...]`, the first encrypts, all decrypt
     #: (labellisation/codec.py); none: payloads in the clear (the dev stack).
     payload_keys: SecretStr | None = None
+    #: Years after a project finished before its holder's personal data is anonymised (`labellisation privacy
+    #: purge`, to run daily or monthly); the records of the path stay.
+    personal_data_years: int = Field(default=5, ge=1, le=100)
     #: Requests per minute per caller (token, else session, else address) before 429; 0: no limit (#18).
     api_rate_limit: int = Field(default=1200, ge=0, le=1_000_000)
     #: SQLAlchemy async URL; default: a SQLite file under the data dir.

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from labellisation.mail.digest import DigestPart
 from labellisation.path.commands import AbandonProject
@@ -25,12 +25,13 @@ from labellisation.privacy import (
     anonymise_plan,
     anonymous_address,
     export_person,
+    holders_past_retention,
 )
 from labellisation.process import load_process
 from labellisation.records.digests import keep_for_digest
 from labellisation.records.rebuilt import status_from_records
 from labellisation.records.store import RecordStore
-from labellisation.records.tables import Base, EventRow
+from labellisation.records.tables import Base, EventRow, ProjectRow
 from labellisation.tokens import TokenRefused, authenticate, create_token
 from labellisation.web.sessions import create_sign_in_link, open_session
 from tests.api.test_cli_people import Cli
@@ -261,3 +262,26 @@ def test_privacy_commands(cli: Cli) -> None:
             "(ni personne, ni projet, ni trace)\n"  # fmt: skip
     code, _, err = cli("privacy", "export", "--email", "pas-une-adresse")
     assert code == 2 and err.startswith("Erreur : --email : « pas-une-adresse » n'est pas une adresse e-mail valide")
+
+
+async def test_the_retention_rule_names_the_holders_of_projects_finished_long_ago(store: RecordStore) -> None:
+    """Finished more than 5 years ago and holding nothing under way: due; finished lately, or holding a running
+    project too: not yet. Anonymising them leaves nobody due."""
+    old, recent, busy = (f"{who}.{uuid.uuid4().hex[:6]}@edp.fr" for who in ("ancien", "recent", "occupe"))
+    long_ago = finished(holder_project(old, "Ancien Porteur"))
+    lately = finished(holder_project(recent, "Récent Porteur"))
+    busy_old, busy_running = finished(holder_project(busy, "Porteur Occupé")), holder_project(busy, "Porteur Occupé")
+    for project in (long_ago, lately, busy_old, busy_running):
+        await store.record(request_for(project))
+    now = T0 + timedelta(days=6 * 365)
+    async with store.sessions.begin() as session:  # what their finishing left, dated as the test needs
+        for project, when in ((long_ago, now - timedelta(days=5 * 366 + 1)), (lately, now - timedelta(days=300)),
+                              (busy_old, now - timedelta(days=5 * 366 + 1))):  # fmt: skip
+            await session.execute(
+                update(ProjectRow).where(ProjectRow.project_id == project.profile.project_id).values(updated_at=when)
+            )
+    due = await holders_past_retention(store, now, 5)
+    assert old.lower() in due and recent.lower() not in due and busy.lower() not in due
+    await anonymise(store, old, now)
+    assert old.lower() not in await holders_past_retention(store, now, 5)
+    assert old.lower() not in await every_row(store)

@@ -44,6 +44,8 @@ class Settings(BaseSettings):
     secret_key: SecretStr | None = None
     #: Prometheus endpoint of the worker's metrics (Temporal SDK and ours); None: off.
     metrics_port: int | None = Field(default=None, ge=1, le=65535)
+    #: The API's Prometheus metrics on a port of their own (internal network); None: at `/metrics` on the API's.
+    api_metrics_port: int | None = Field(default=None, ge=1, le=65535)
     #: Process of projects started without one (`fnep` or `demo`).
     default_process: str = "fnep"
     #: Temporal payloads encrypted with AES-GCM: `id:base64-key[,id:base64-key...]`, the first encrypts, all decrypt

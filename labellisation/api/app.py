@@ -8,6 +8,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from prometheus_client import start_http_server
 from pydantic import ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -80,9 +81,14 @@ def create_app(settings: Settings, client: Client | None = None, store: RecordSt
         )
         app.state.store = store or RecordStore.from_url(settings.records_url())
         app.state.tokens = TokenCache(app.state.store)
+        metrics_server = None
+        if settings.api_metrics_port is not None:  # the metrics on a port of their own, never the site's
+            metrics_server, _ = start_http_server(settings.api_metrics_port, registry=registry)
         try:
             yield
         finally:
+            if metrics_server is not None:
+                metrics_server.shutdown()
             if own_store:
                 await app.state.store.close()
 
@@ -97,7 +103,7 @@ def create_app(settings: Settings, client: Client | None = None, store: RecordSt
     app.add_exception_handler(StarletteHTTPException, http_error_handler)
     app.add_middleware(BodySizeLimit)
     app.add_middleware(RateLimits, limit=settings.api_rate_limit)
-    instrument(app)
+    registry = instrument(app, separate_port=settings.api_metrics_port is not None)
     app.include_router(projects.router)
     app.include_router(reports.router)
     app.include_router(codec_server.router)

@@ -22,7 +22,9 @@ METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"}
 REQUEST_ID = re.compile(r"[A-Za-z0-9-]{1,64}")
 
 
-def instrument(app: FastAPI) -> None:
+def instrument(app: FastAPI, separate_port: bool = False) -> CollectorRegistry:
+    """Request ids, logs and metrics for `app`; its metrics at `/metrics`, unless they get a port of their own
+    (`separate_port`: the caller serves the registry returned, on the internal network)."""
     registry = CollectorRegistry()
     requests = Counter(
         "labellisation_api_requests", "API requests by route and status", ["method", "route", "status"],
@@ -32,10 +34,14 @@ def instrument(app: FastAPI) -> None:
         "labellisation_api_request_seconds", "API request latency by route", ["method", "route"], registry=registry
     )
     app.add_middleware(Observe, requests=requests, latency=latency)
+    if separate_port:
+        return registry
 
     @app.get("/metrics", include_in_schema=False)
     async def metrics() -> Response:
         return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
+
+    return registry
 
 
 class Observe:

@@ -69,6 +69,11 @@ def test_docker_compose_refuses_to_start_without_a_secret_and_names_it(missing: 
     assert f"set {missing}" in result.stderr, result.stderr
 
 
+def test_the_api_serves_its_metrics_on_an_internal_port() -> None:
+    api = compose()["services"]["api"]
+    assert api["environment"]["LABELLISATION_API_METRICS_PORT"] == "9465" and "ports" not in api
+
+
 def test_only_the_proxy_is_published() -> None:
     """Temporal's gRPC, its UI, PostgreSQL, the API and the metrics stay on the internal network."""
     services = compose()["services"]

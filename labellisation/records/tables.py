@@ -182,6 +182,17 @@ class SignInLinkRow(Base):
     used_at: Mapped[datetime | None]
 
 
+class CalendarFeedRow(Base):
+    """A person's calendar feed (#19 item 5): only the SHA-256 of the secret in its URL is stored; revocable."""
+
+    __tablename__ = "calendar_feeds"
+
+    feed_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    created_at: Mapped[datetime]
+    revoked_at: Mapped[datetime | None]
+
+
 class SessionRow(Base):
     """A web session: only the SHA-256 of the random id in the cookie is stored; ended by sign-out or disabling."""
 

@@ -35,6 +35,7 @@ TABLES = {
     "sessions",
     "email_attempts",
     "digest_items",
+    "calendar_feeds",
 }
 
 

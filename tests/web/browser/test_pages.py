@@ -10,6 +10,7 @@ instead, as the README shows them:
 from __future__ import annotations
 
 import asyncio
+import re
 from collections.abc import Awaitable, Callable
 from datetime import date, timedelta
 from pathlib import Path
@@ -118,6 +119,15 @@ async def my_emails(stack: Stack, anonymous: BrowserContext, page_for: PageFor) 
     return page
 
 
+async def my_calendar(stack: Stack, anonymous: BrowserContext, page_for: PageFor) -> Page:
+    """« Mon calendrier », the coordinator's, with a new subscription URL shown (and its instructions)."""
+    page = await page_for("coordinator")
+    await page.goto(f"{stack.base_url}/mon-calendrier")
+    await page.get_by_role("button", name="Créer mon lien d'abonnement").click()
+    await expect(page.get_by_label("Votre lien d'abonnement")).to_have_value(re.compile(r"/calendrier/.+\.ics$"))
+    return page
+
+
 async def not_found(stack: Stack, anonymous: BrowserContext, page_for: PageFor) -> Page:
     """The French 404 page: a project nobody started."""
     page = await page_for("coordinator")
@@ -187,6 +197,7 @@ PAGES: dict[str, Opener] = {
     "nouveau-projet": new_project,
     "inviter": invite_person,
     "mes-e-mails": my_emails,
+    "mon-calendrier": my_calendar,
     "erreur-404": not_found,
     "erreur-403": forbidden,
     "fiche-projet-adresse-refusee": undelivered,

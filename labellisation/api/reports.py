@@ -6,16 +6,20 @@ import asyncio
 import statistics
 from collections import Counter
 from datetime import UTC, datetime, timedelta
+from typing import Annotated
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse
 from temporalio.api.workflowservice.v1 import GetSystemInfoRequest
 
 from labellisation.api.access import region_filter
-from labellisation.api.deps import ClientDep, CoordinatorDep, StoreDep
+from labellisation.api.deps import ClientDep, CoordinatorDep, SettingsDep, StoreDep
+from labellisation.api.errors import ApiError
 from labellisation.api.schemas import ERRORS, Health, OverdueProject, PortfolioReport
 from labellisation.log_setup import get_logger
 from labellisation.path.state import ProjectState
+from labellisation.process import ProcessDefinitionError, load_process
+from labellisation.records.path_report import PathReport, path_report, report_events, start_year
 
 router = APIRouter(tags=["rapports"])
 #: How long /health waits for each of Temporal and the records database.
@@ -50,6 +54,32 @@ async def portfolio_report(user: CoordinatorDep, store: StoreDep) -> PortfolioRe
         overdue=sorted(overdue, key=lambda o: o.next_due_at),
         median_days_per_step={step: round(statistics.median(days), 2) for step, days in durations.items()},
     )
+
+
+@router.get("/reports/path", summary="Où les projets perdent du temps : jours par étape, délais, boucles, entonnoir",
+            responses=ERRORS)  # fmt: skip
+async def path_analytics(
+    user: CoordinatorDep,
+    store: StoreDep,
+    settings: SettingsDep,
+    region: Annotated[str | None, Query(description="Une région (nom ou identifiant).")] = None,
+    year: Annotated[int | None, Query(ge=2000, le=2100, description="L'année de démarrage des projets.")] = None,
+    process: Annotated[str | None, Query(description="Le parcours (fnep, demo).")] = None,
+) -> PathReport:
+    """Per step: holder and review days (median, quartiles, p90), on-time rate, requests for changes, review
+    turnaround in working days against 10 and 20; the three slowest steps; the funnel per stage. A coordinator
+    limited to regions sees theirs."""
+    slug, regions = region_filter(user, region)
+    process_id = process or settings.default_process
+    try:
+        definition = load_process(process_id)
+    except ProcessDefinitionError:
+        raise ApiError(422, f"process : parcours inconnu « {process_id} »") from None
+    events = await report_events(store, regions, slug, process_id)
+    if year is not None:
+        events = {p: e for p, e in events.items() if start_year(e) == year}
+    steps = [step.id for stage in definition.stages for step in stage.steps]
+    return path_report(events, steps, [stage.id for stage in definition.stages])
 
 
 @router.get(

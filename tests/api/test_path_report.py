@@ -35,6 +35,7 @@ async def test_days_per_step_loops_review_turnaround_and_funnel(api: Api) -> Non
         holder = "holder" if project == a else "other_holder"
         for index, days in enumerate(waits):
             await api.env.sleep(timedelta(days=days))
+            body: object
             if index % 2 == 0:
                 path, body, who = f"/projects/{project}/steps/{STEP}/submissions", DOCS, holder
             else:

@@ -20,6 +20,7 @@ from labellisation.log_setup import get_logger
 from labellisation.path.state import ProjectState
 from labellisation.process import ProcessDefinitionError, load_process
 from labellisation.records.path_report import PathReport, path_report, report_events, start_year
+from labellisation.records.risk import ProjectRisk, risk
 
 router = APIRouter(tags=["rapports"])
 #: How long /health waits for each of Temporal and the records database.
@@ -80,6 +81,23 @@ async def path_analytics(
         events = {p: e for p, e in events.items() if start_year(e) == year}
     steps = [step.id for stage in definition.stages for step in stage.steps]
     return path_report(events, steps, [stage.id for stage in definition.stages])
+
+
+@router.get("/reports/risks", summary="Projets à risque : un indicateur expliqué, du plus au moins exposé",
+            responses=ERRORS)  # fmt: skip
+async def risks(
+    user: CoordinatorDep,
+    store: StoreDep,
+    as_of: Annotated[datetime | None, Query(description="Le moment où juger (défaut : maintenant).")] = None,
+) -> list[ProjectRisk]:
+    """Every project under way of the person's regions with a risk above zero, highest first; each point with its
+    reason in French (labellisation/records/risk.py)."""
+    now = as_of.astimezone(UTC) if as_of is not None and as_of.tzinfo is not None else datetime.now(UTC)
+    _, regions = region_filter(user, None)
+    rows = [r for r in await store.portfolio(regions=regions) if r["state"] in ("active", "paused")]
+    events = await report_events(store, regions, None, None)
+    found = [risk(r, events.get(r["project_id"], []), now) for r in rows]
+    return sorted((f for f in found if f.score > 0), key=lambda f: (-f.score, f.project_id))
 
 
 @router.get(

@@ -128,6 +128,14 @@ async def my_calendar(stack: Stack, anonymous: BrowserContext, page_for: PageFor
     return page
 
 
+async def pilotage(stack: Stack, anonymous: BrowserContext, page_for: PageFor) -> Page:
+    """« Pilotage », the coordinator's: projects at risk, days per step, the funnel, as tables."""
+    page = await page_for("coordinator")
+    await page.goto(f"{stack.base_url}/pilotage")
+    await expect(page.get_by_role("heading", name="Où les projets perdent du temps")).to_be_visible()
+    return page
+
+
 async def not_found(stack: Stack, anonymous: BrowserContext, page_for: PageFor) -> Page:
     """The French 404 page: a project nobody started."""
     page = await page_for("coordinator")
@@ -198,6 +206,7 @@ PAGES: dict[str, Opener] = {
     "inviter": invite_person,
     "mes-e-mails": my_emails,
     "mon-calendrier": my_calendar,
+    "pilotage": pilotage,
     "erreur-404": not_found,
     "erreur-403": forbidden,
     "fiche-projet-adresse-refusee": undelivered,

@@ -69,6 +69,12 @@ def test_docker_compose_refuses_to_start_without_a_secret_and_names_it(missing: 
     assert f"set {missing}" in result.stderr, result.stderr
 
 
+def test_no_access_log_writes_the_secrets_in_paths() -> None:
+    """Sign-in links and calendar feeds carry their secret in the path: uvicorn's access log is off (the API's own
+    request log names the route's template)."""
+    assert "--no-access-log" in compose()["services"]["api"]["command"]
+
+
 def test_the_api_serves_its_metrics_on_an_internal_port() -> None:
     api = compose()["services"]["api"]
     assert api["environment"]["LABELLISATION_API_METRICS_PORT"] == "9465" and "ports" not in api

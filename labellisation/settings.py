@@ -54,6 +54,12 @@ class Settings(BaseSettings):
     #: Years after a project finished before its holder's personal data is anonymised (`labellisation privacy
     #: purge`, to run daily or monthly); the records of the path stay.
     personal_data_years: int = Field(default=5, ge=1, le=100)
+    #: The network's references the cohorts are compared with (#19), and where they come from.
+    network_success_rate: float = Field(default=0.93, gt=0, le=1)
+    network_job_offers_per_young: float = Field(default=5.0, gt=0, le=100)
+    network_references_source: str = (
+        "FNEP, chiffres annoncés par les Écoles de Production (93 % de réussite, 5 à 6 offres)"
+    )
     #: Requests per minute per caller (token, else session, else address) before 429; 0: no limit (#18).
     api_rate_limit: int = Field(default=1200, ge=0, le=1_000_000)
     #: SQLAlchemy async URL; default: a SQLite file under the data dir.

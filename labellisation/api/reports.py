@@ -19,6 +19,7 @@ from labellisation.api.schemas import ERRORS, Health, OverdueProject, PortfolioR
 from labellisation.log_setup import get_logger
 from labellisation.path.state import ProjectState
 from labellisation.process import ProcessDefinitionError, load_process
+from labellisation.records.cohorts import CohortReport, References, cohort_report
 from labellisation.records.path_report import PathReport, path_report, report_events, start_year
 from labellisation.records.risk import ProjectRisk, risk
 
@@ -81,6 +82,23 @@ async def path_analytics(
         events = {p: e for p, e in events.items() if start_year(e) == year}
     steps = [step.id for stage in definition.stages for step in stage.steps]
     return path_report(events, steps, [stage.id for stage in definition.stages])
+
+
+@router.get("/reports/cohorts", summary="Résultats des cohortes, par école et pour le réseau, face aux références",
+            responses=ERRORS)  # fmt: skip
+async def cohorts(user: CoordinatorDep, store: StoreDep, settings: SettingsDep) -> CohortReport:
+    """Each school's cohorts summed (success at the diploma, positive exits, job offers per young person), the
+    network's, the references (settings, with their source), each school's place among the others, and flags for a
+    school far below (labellisation/records/cohorts.py)."""
+    _, regions = region_filter(user, None)
+    rows = await store.portfolio(regions=regions)
+    events = await report_events(store, regions, None, None)
+    references = References(
+        success_rate=settings.network_success_rate,
+        job_offers_per_young=settings.network_job_offers_per_young,
+        source=settings.network_references_source,
+    )
+    return cohort_report(events, {r["project_id"]: r["name"] for r in rows}, references)
 
 
 @router.get("/reports/risks", summary="Projets à risque : un indicateur expliqué, du plus au moins exposé",

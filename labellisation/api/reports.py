@@ -19,7 +19,7 @@ from labellisation.api.schemas import ERRORS, Health, OverdueProject, PortfolioR
 from labellisation.log_setup import get_logger
 from labellisation.path.state import ProjectState
 from labellisation.process import ProcessDefinitionError, load_process
-from labellisation.records.cohorts import CohortReport, References, cohort_report
+from labellisation.records.cohorts import CohortReport, cohort_report, network_references
 from labellisation.records.path_report import PathReport, path_report, report_events, start_year
 from labellisation.records.risk import ProjectRisk, risk
 
@@ -93,12 +93,7 @@ async def cohorts(user: CoordinatorDep, store: StoreDep, settings: SettingsDep) 
     _, regions = region_filter(user, None)
     rows = await store.portfolio(regions=regions)
     events = await report_events(store, regions, None, None)
-    references = References(
-        success_rate=settings.network_success_rate,
-        job_offers_per_young=settings.network_job_offers_per_young,
-        source=settings.network_references_source,
-    )
-    return cohort_report(events, {r["project_id"]: r["name"] for r in rows}, references)
+    return cohort_report(events, {r["project_id"]: r["name"] for r in rows}, network_references(settings))
 
 
 @router.get("/reports/risks", summary="Projets à risque : un indicateur expliqué, du plus au moins exposé",

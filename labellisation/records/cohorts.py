@@ -13,6 +13,7 @@ from __future__ import annotations
 from pydantic import BaseModel
 
 from labellisation.records.path_report import Event
+from labellisation.settings import Settings
 
 #: How far under the reference success rate a school is flagged (in rate: 0.15 is 15 points).
 FAR_BELOW = 0.15
@@ -50,6 +51,15 @@ class CohortReport(BaseModel):
     references: References
     network: Outcomes
     schools: list[SchoolOutcomes]
+
+
+def network_references(settings: Settings) -> References:
+    """The references of the settings (`LABELLISATION_NETWORK_*`)."""
+    return References(
+        success_rate=settings.network_success_rate,
+        job_offers_per_young=settings.network_job_offers_per_young,
+        source=settings.network_references_source,
+    )
 
 
 def _outcomes(cohorts: list[dict[str, int]]) -> Outcomes:

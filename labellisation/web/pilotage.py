@@ -12,6 +12,7 @@ from fastapi.responses import Response
 from labellisation.api.access import region_filter
 from labellisation.api.deps import SettingsDep, StoreDep
 from labellisation.process import load_process
+from labellisation.records.cohorts import cohort_report, network_references
 from labellisation.records.path_report import Spread, StepFigures, path_report, report_events
 from labellisation.records.risk import risk
 from labellisation.regions import region_name
@@ -43,7 +44,8 @@ async def pilotage(person: SignedInDep, store: StoreDep, settings: SettingsDep) 
     stage_labels = {stage.id: stage.label for stage in definition.stages}
     events = await report_events(store, regions, None, definition.id)
     report = path_report(events, list(step_labels), list(stage_labels))
-    rows = [r for r in await store.portfolio(regions=regions) if r["state"] in ("active", "paused")]
+    rows_all = await store.portfolio(regions=regions)
+    rows = [r for r in rows_all if r["state"] in ("active", "paused")]
     every = await report_events(store, regions, None, None)
     risks = sorted(
         (found for r in rows if (found := risk(r, every.get(r["project_id"], []), now)).score > 0),
@@ -59,6 +61,8 @@ async def pilotage(person: SignedInDep, store: StoreDep, settings: SettingsDep) 
         steps=[_step_row(f, step_labels) for f in report.steps],
         slowest=[step_labels.get(s, s) for s in report.slowest_steps],
         funnel=[(stage_labels.get(f.stage, f.stage), f) for f in report.funnel],
+        cohorts=cohort_report(every, {r["project_id"]: r["name"] for r in rows_all}, network_references(settings)),
+        rate=_rate,
     )
 
 

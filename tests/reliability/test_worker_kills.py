@@ -394,8 +394,11 @@ async def test_a_path_survives_twenty_worker_kills(
     assert len(recorded) >= len(REVIEW_KINDS) * len(steps) >= 3
     # Each reminder: one row, one REMINDER_SENT event, one e-mail; none of them without the others.
     assert set(recorded) == set(in_table) == set(delivered) == once
-    # Each news e-mail (a submission to the reviewers, each decision to the holder...): one row, one e-mail.
-    assert set(news_rows) == set(news_mails) == news_once and len(news_once) >= len(steps)
+    # Each news e-mail (submissions to the reviewers, decisions to the holder...): one row, one e-mail. How many there
+    # are depends on the timing: news due with reminders rides in their e-mail, and news waiting while reminders go
+    # out gathers the events of several commands (patch `news-mornings`).
+    assert set(news_rows) == set(news_mails) == news_once
+    assert {key.rsplit(":", 1)[1] for key in news_once} >= {"holder", "reviewers"}
     # Also while reminders go out: the sends seen cut right after a kill were retried, and went out once.
     assert chaos.cut, "no reminder send was cut by a kill"
     assert chaos.cut <= set(retried), (chaos.cut, retried)

@@ -19,9 +19,9 @@ from labellisation.api.schemas import ERRORS, Health, OverdueProject, PortfolioR
 from labellisation.log_setup import get_logger
 from labellisation.path.state import ProjectState
 from labellisation.process import ProcessDefinitionError, load_process
-from labellisation.records.cohorts import CohortReport, cohort_report, network_references
-from labellisation.records.path_report import PathReport, path_report, report_events, start_year
-from labellisation.records.risk import ProjectRisk, risk
+from labellisation.records.cohorts import CohortReport, cohorts_of
+from labellisation.records.path_report import PathReport, path_report_of
+from labellisation.records.risk import ProjectRisk, risks_of
 
 router = APIRouter(tags=["rapports"])
 #: How long /health waits for each of Temporal and the records database.
@@ -77,11 +77,10 @@ async def path_analytics(
         definition = load_process(process_id)
     except ProcessDefinitionError:
         raise ApiError(422, f"process : parcours inconnu « {process_id} »") from None
-    events = await report_events(store, regions, slug, process_id)
-    if year is not None:
-        events = {p: e for p, e in events.items() if start_year(e) == year}
     steps = [step.id for stage in definition.stages for step in stage.steps]
-    return path_report(events, steps, [stage.id for stage in definition.stages])
+    return await path_report_of(
+        store, steps, [stage.id for stage in definition.stages], regions, slug, process_id, year
+    )
 
 
 @router.get("/reports/cohorts", summary="Résultats des cohortes, par école et pour le réseau, face aux références",
@@ -91,9 +90,7 @@ async def cohorts(user: CoordinatorDep, store: StoreDep, settings: SettingsDep) 
     network's, the references (settings, with their source), each school's place among the others, and flags for a
     school far below (labellisation/records/cohorts.py)."""
     _, regions = region_filter(user, None)
-    rows = await store.portfolio(regions=regions)
-    events = await report_events(store, regions, None, None)
-    return cohort_report(events, {r["project_id"]: r["name"] for r in rows}, network_references(settings))
+    return await cohorts_of(store, regions, settings)
 
 
 @router.get("/reports/risks", summary="Projets à risque : un indicateur expliqué, du plus au moins exposé",
@@ -107,10 +104,7 @@ async def risks(
     reason in French (labellisation/records/risk.py)."""
     now = as_of.astimezone(UTC) if as_of is not None and as_of.tzinfo is not None else datetime.now(UTC)
     _, regions = region_filter(user, None)
-    rows = [r for r in await store.portfolio(regions=regions) if r["state"] in ("active", "paused")]
-    events = await report_events(store, regions, None, None)
-    found = [risk(r, events.get(r["project_id"], []), now) for r in rows]
-    return sorted((f for f in found if f.score > 0), key=lambda f: (-f.score, f.project_id))
+    return await risks_of(store, regions, now)
 
 
 @router.get(

@@ -10,12 +10,17 @@ reference or its job offers under half the reference's lower bound.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from pydantic import BaseModel
 
-from labellisation.records.path_report import Event
+from labellisation.records.path_report import Event, report_events
+from labellisation.records.store import RecordStore
 from labellisation.settings import Settings
 
 #: How far under the reference success rate a school is flagged (in rate: 0.15 is 15 points).
+#: The only events the cohorts read.
+COHORT_KIND = "cohort_recorded"
 FAR_BELOW = 0.15
 
 
@@ -77,7 +82,7 @@ def _outcomes(cohorts: list[dict[str, int]]) -> Outcomes:
 def cohort_report(projects: dict[str, list[Event]], names: dict[str, str], references: References) -> CohortReport:
     per_school: dict[str, list[dict[str, int]]] = {}
     for project_id, events in projects.items():
-        cohorts = [dict(e[3]) for e in events if e[0] == "cohort_recorded"]
+        cohorts = [dict(e[3]) for e in events if e[0] == COHORT_KIND]
         if cohorts:
             per_school[project_id] = cohorts  # type: ignore[assignment]
     outcomes = {p: _outcomes(c) for p, c in per_school.items()}
@@ -101,3 +106,10 @@ def cohort_report(projects: dict[str, list[Event]], names: dict[str, str], refer
                                       success_rank=rank, flags=flags))  # fmt: skip
     every = [c for cohorts in per_school.values() for c in cohorts]
     return CohortReport(references=references, network=_outcomes(every), schools=schools)
+
+
+async def cohorts_of(store: RecordStore, regions: Sequence[str] | None, settings: Settings) -> CohortReport:
+    """The cohort report of the schools of `regions` (None: all), against the network's references."""
+    names = {r["project_id"]: r["name"] for r in await store.portfolio(regions=regions)}
+    events = await report_events(store, regions, None, None, kinds=[COHORT_KIND])
+    return cohort_report(events, names, network_references(settings))

@@ -1,28 +1,34 @@
-"""Path analytics (#19 item 1, in part): where projects lose time, from the records database's events.
+"""Path analytics (#19 item 1): where projects lose time, from the records database.
 
-Pure: `path_report` reads each project's events (oldest first) and returns, per step, the days the holder took
-(from the step's start, or from a request for changes, to each submission) and the days review took (from each
-submission to its decision), as median, quartiles and 90th percentile; the on-time rate (approved with the last
-submission on or before the deadline then in force); the requests for changes per project; the review
-turnaround in French working days against the 10- and 20-day delays; the three steps where projects lose the
-most time; and a funnel of projects per stage. Days are calendar days (a pause is not taken out yet).
+The report adds up each project's measures (labellisation/records/path_measures.py: the clock rules,
+paused time counting for nobody) and returns, per step, the days the holder took (from the step's start, or from
+a request for changes, to each submission) and the days review took (from each submission to its decision), as
+median, quartiles and 90th percentile; the on-time rate (approved with the last submission on or before the
+deadline then in force); the requests for changes per project; the review turnaround in French working days
+against the 10- and 20-day delays; the three steps where projects lose the most time; a funnel of projects per
+stage; and the on-time rate per region. Days are calendar days of running clocks.
+
+`path_report` adds up measures in Python (the reference, and for tests); `path_report_of` gets the same figures
+from the `step_measures` and `stage_measures` rows in SQL (counts and sums grouped by step, the few sorted values
+each quantile needs picked by window functions), as `GET /reports/path` and « Pilotage » do: 10,000 projects
+never come through Python one by one.
 """
 
 from __future__ import annotations
 
-import statistics
-from collections.abc import Iterable
-from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
 
 from pydantic import BaseModel
-from sqlalchemy import select
+from sqlalchemy import case, func, or_, select
+from sqlalchemy.ext.asyncio import AsyncConnection
 
-from labellisation.french_calendar import is_working_day, zone
+from labellisation.records.path_measures import Event, ProjectMeasures
 from labellisation.records.store import RecordStore
-from labellisation.records.tables import EventRow, ProjectRow
+from labellisation.records.tables import EventRow, ProjectRow, StageMeasureRow, StepMeasureRow
 
-DAY = 86400.0
+__all__ = ["Event", "PathReport", "Spread", "StepFigures", "path_report", "path_report_of", "report_events"]
 
 
 class Spread(BaseModel):
@@ -55,163 +61,237 @@ class StageFunnel(BaseModel):
     rejected: int
 
 
+class RegionOnTime(BaseModel):
+    """A region's steps approved, and the share approved with the last submission on time."""
+
+    region: str
+    approved: int
+    on_time_rate: float | None
+
+
 class PathReport(BaseModel):
     projects: int
     steps: list[StepFigures]
     #: The steps whose projects took the most days (median of holder and review days together), most first.
     slowest_steps: list[str]
     funnel: list[StageFunnel]
+    #: Per region (slug), the on-time rate over every step approved; regions by slug.
+    on_time_by_region: list[RegionOnTime] = []
 
 
-@dataclass
-class _Step:
-    started: datetime | None = None
-    due: datetime | None = None
-    waiting_since: datetime | None = None  # the holder's clock
-    submitted: datetime | None = None  # the review's clock
-    holder: float = 0.0
-    review: float = 0.0
-    reviews: list[int] = field(default_factory=list)
-    changes: int = 0
-    submissions: int = 0
-    approved: bool = False
-    on_time: bool | None = None
+#: The quantiles of a Spread, as (i, n) for the i-th n-quantile, "inclusive" as `statistics.quantiles` says:
+#: the value at position i*(len-1)/n of the sorted values, interpolated between its two neighbours.
+QUANTILES = {"q1": (1, 4), "median": (2, 4), "q3": (3, 4), "p90": (9, 10)}
+
+
+def spread_of(count: int, value_at: Callable[[int], float]) -> Spread:
+    """The Spread of `count` sorted values, `value_at(k)` the k-th (0-based): only the values
+    on either side of each quantile's position are read."""
+    if count == 0:
+        return Spread(count=0)
+    figures: dict[str, float] = {}
+    for name, (i, n) in QUANTILES.items():
+        j, delta = divmod(i * (count - 1), n)
+        low = value_at(j)
+        figures[name] = round(low if delta == 0 else (low * (n - delta) + value_at(j + 1) * delta) / n, 2)
+    return Spread(count=count, **figures)
 
 
 def spread(values: list[float]) -> Spread:
-    if not values:
-        return Spread(count=0)
     ordered = sorted(values)
-    if len(ordered) == 1:
-        only = round(ordered[0], 2)
-        return Spread(count=1, median=only, q1=only, q3=only, p90=only)
-    quartiles = statistics.quantiles(ordered, n=4, method="inclusive")
-    deciles = statistics.quantiles(ordered, n=10, method="inclusive")
-    return Spread(
-        count=len(ordered), median=round(statistics.median(ordered), 2), q1=round(quartiles[0], 2),
-        q3=round(quartiles[2], 2), p90=round(deciles[8], 2),
-    )  # fmt: skip
+    return spread_of(len(ordered), ordered.__getitem__)
 
 
-def working_days_between(start: datetime, end: datetime) -> int:
-    """French working days after `start`'s day up to `end`'s day (Paris): a decision the next working day is 1."""
-    day, last, count = start.astimezone(zone()).date(), end.astimezone(zone()).date(), 0
-    while day < last:
-        day += timedelta(days=1)
-        count += is_working_day(day)
-    return count
+@dataclass
+class _StepSums:
+    """One step over the projects: what its figures are made of."""
+
+    projects: int = 0
+    changes: int = 0
+    approved: int = 0
+    on_time: int = 0
+    reviews: int = 0
+    within_10: int = 0
+    within_20: int = 0
 
 
-Event = tuple[str, str | None, datetime, dict[str, object]]  # kind, step, at, data
+def _share(part: int, whole: int) -> float | None:
+    return round(part / whole, 3) if whole else None
 
 
-def _days(start: datetime, end: datetime) -> float:
-    return (end - start).total_seconds() / DAY
-
-
-def _walk(events: Iterable[Event]) -> tuple[dict[str, _Step], list[str], dict[str, str], str | None]:
-    """One project's steps, the stages it started in order, how each ended (passed...), its last stage."""
-    steps: dict[str, _Step] = {}
-    stages: list[str] = []
-    ends: dict[str, str] = {}
-    for kind, step_id, at, data in events:
-        step = steps.setdefault(step_id, _Step()) if step_id else None
-        if kind == "stage_started":
-            stages.append(str(data.get("stage")))
-        elif kind == "stage_completed":
-            ends[str(data.get("stage"))] = "passed"
-        elif kind in ("project_abandoned", "project_rejected") and stages:
-            ends.setdefault(stages[-1], "abandoned" if kind == "project_abandoned" else "rejected")
-        elif step is None:
-            continue
-        elif kind == "step_started":
-            step.started = step.waiting_since = at
-            step.due = _moment(data.get("due_at"))
-        elif kind == "deadline_moved":
-            step.due = _moment(data.get("due_at")) or step.due
-        elif kind == "step_submitted":
-            if step.waiting_since is not None:
-                step.holder += _days(step.waiting_since, at)
-            step.waiting_since, step.submitted = None, at
-            step.submissions += 1
-        elif kind in ("step_approved", "changes_requested", "step_rejected") and step.submitted is not None:
-            step.review += _days(step.submitted, at)
-            step.reviews.append(working_days_between(step.submitted, at))
-            if kind == "step_approved":
-                step.approved = True
-                step.on_time = step.due is None or step.submitted <= step.due
-            elif kind == "changes_requested":
-                step.changes += 1
-                step.waiting_since = at
-            step.submitted = None
-    for kind, _step, _at, _data in events:
-        if kind == "step_rejected" and stages:
-            ends.setdefault(stages[-1], "rejected")
-    return steps, stages, ends, stages[-1] if stages else None
-
-
-def _moment(value: object) -> datetime | None:
-    return datetime.fromisoformat(value) if isinstance(value, str) else None
-
-
-def path_report(projects: dict[str, list[Event]], step_order: list[str], stage_order: list[str]) -> PathReport:
-    """The figures over `projects` (each one's events, oldest first); steps and stages in the process's order."""
-    per_step: dict[str, list[_Step]] = {}
-    funnel = {stage: StageFunnel(stage=stage, started=0, still_there=0, passed=0, abandoned=0, rejected=0)
-              for stage in stage_order}  # fmt: skip
-    for events in projects.values():
-        walked, stages, ends, _last = _walk(events)
-        for step_id, one in walked.items():
-            per_step.setdefault(step_id, []).append(one)
-        for stage in dict.fromkeys(stages):
-            row = funnel.setdefault(stage, StageFunnel(stage=stage, started=0, still_there=0, passed=0,
-                                                       abandoned=0, rejected=0))  # fmt: skip
-            row.started += 1
-            outcome = ends.get(stage, "still_there")
-            setattr(row, outcome, getattr(row, outcome) + 1)
+def _report(
+    projects: int,
+    sums: dict[str, _StepSums],
+    spreads: dict[tuple[str, str], Spread],
+    funnel: dict[tuple[str, str], int],
+    regions: dict[str, tuple[int, int]],
+    step_order: list[str],
+    stage_order: list[str],
+) -> PathReport:
+    """The report from its sums: per step, its spreads by (step, "holder" / "review"), the funnel's counts by
+    (stage, outcome), and per region (approved, on time)."""
     figures = []
-    for step_id in [s for s in step_order if s in per_step] + sorted(set(per_step) - set(step_order)):
-        found = per_step[step_id]
-        decided = [s for s in found if s.approved]
-        reviews = [r for s in found for r in s.reviews]
+    for step_id in [s for s in step_order if s in sums] + sorted(set(sums) - set(step_order)):
+        found = sums[step_id]
         figures.append(StepFigures(
-            step=step_id, projects=len(found),
-            holder_days=spread([s.holder for s in found if s.submissions]),
-            review_days=spread([s.review for s in found if s.reviews]),
-            on_time_rate=round(sum(bool(s.on_time) for s in decided) / len(decided), 3) if decided else None,
-            changes_per_project=round(sum(s.changes for s in found) / len(found), 3),
-            review_within_10_working_days=round(sum(r <= 10 for r in reviews) / len(reviews), 3) if reviews else None,
-            review_within_20_working_days=round(sum(r <= 20 for r in reviews) / len(reviews), 3) if reviews else None,
+            step=step_id, projects=found.projects,
+            holder_days=spreads.get((step_id, "holder"), Spread(count=0)),
+            review_days=spreads.get((step_id, "review"), Spread(count=0)),
+            on_time_rate=_share(found.on_time, found.approved),
+            changes_per_project=_share(found.changes, found.projects),
+            review_within_10_working_days=_share(found.within_10, found.reviews),
+            review_within_20_working_days=_share(found.within_20, found.reviews),
         ))  # fmt: skip
     lost = sorted(
         ((f.holder_days.median or 0) + (f.review_days.median or 0), f.step) for f in figures if f.holder_days.count
     )
+    stages = stage_order + sorted({k[0] for k in funnel} - set(stage_order))  # every stage, zeros too
+    outcomes = ("still_there", "passed", "abandoned", "rejected")
     return PathReport(
-        projects=len(projects),
+        projects=projects,
         steps=figures,
         slowest_steps=[step for _, step in reversed(lost)][:3],
-        funnel=[funnel[stage] for stage in stage_order if stage in funnel]
-        + [row for stage, row in funnel.items() if stage not in stage_order],
+        funnel=[
+            StageFunnel(
+                stage=stage,
+                started=sum(funnel.get((stage, o), 0) for o in outcomes),
+                **{o: funnel.get((stage, o), 0) for o in outcomes},
+            )
+            for stage in stages
+        ],
+        on_time_by_region=[
+            RegionOnTime(region=region, approved=approved, on_time_rate=_share(on_time, approved))
+            for region, (approved, on_time) in sorted(regions.items())
+        ],
     )
 
 
-def start_year(events: list[Event]) -> int | None:
-    return next((at.astimezone(zone()).year for kind, _s, at, _d in events if kind == "project_started"), None)
+def path_report(
+    projects: dict[str, ProjectMeasures],
+    step_order: list[str],
+    stage_order: list[str],
+    regions: dict[str, str] | None = None,
+) -> PathReport:
+    """The figures over `projects` (each one's measures), in Python; steps and stages in the process's order;
+    `regions` (project id to region slug) gives the on-time rate per region."""
+    sums: dict[str, _StepSums] = {}
+    values: dict[tuple[str, str], list[float]] = {}
+    funnel: dict[tuple[str, str], int] = {}
+    per_region: dict[str, tuple[int, int]] = {}
+    for project_id, measured in projects.items():
+        for row in measured.step_rows(project_id):
+            found = sums.setdefault(row["step"], _StepSums())
+            found.projects += 1
+            found.changes += row["changes"]
+            found.approved += row["approved"]
+            found.on_time += row["on_time"]
+            found.reviews += row["reviews"]
+            found.within_10 += row["reviews_within_10"]
+            found.within_20 += row["reviews_within_20"]
+            for side in ("holder", "review"):
+                if row[f"{side}_days"] is not None:
+                    values.setdefault((row["step"], side), []).append(row[f"{side}_days"])
+            region = (regions or {}).get(project_id)
+            if region is not None:
+                approved, on_time = per_region.get(region, (0, 0))
+                per_region[region] = (approved + row["approved"], on_time + row["on_time"])
+        for row in measured.stage_rows(project_id):
+            funnel[(row["stage"], row["outcome"])] = funnel.get((row["stage"], row["outcome"]), 0) + 1
+    spreads = {key: spread(found) for key, found in values.items()}
+    return _report(len(projects), sums, spreads, funnel, per_region, step_order, stage_order)
+
+
+def _of_projects(query: Any, regions: Sequence[str] | None, region: str | None, process: str | None) -> Any:
+    """`query` (over `projects`) limited to the projects of `regions` (None: all), of `region`, of `process`."""
+    if regions is not None:
+        query = query.where(ProjectRow.region.in_(list(regions)))
+    if region is not None:
+        query = query.where(ProjectRow.region == region)
+    return query.where(ProjectRow.process == process) if process is not None else query
+
+
+async def path_report_of(
+    store: RecordStore,
+    step_order: list[str],
+    stage_order: list[str],
+    regions: Sequence[str] | None,
+    region: str | None = None,
+    process: str | None = None,
+    year: int | None = None,
+) -> PathReport:
+    """The same figures as `path_report`, added up in SQL from the measures rows of the projects of `regions`
+    (None: every region), `region`, `process` and year of start."""
+    chosen = _of_projects(select(ProjectRow.project_id), regions, region, process)
+    step, stage = StepMeasureRow, StageMeasureRow
+
+    def where(query: Any, table: Any) -> Any:
+        query = query.where(table.project_id.in_(chosen))
+        return query.where(table.start_year == year) if year is not None else query
+
+    def counted(flag: Any) -> Any:
+        return func.sum(case((flag, 1), else_=0))
+
+    async with store.engine.connect() as connection:
+        projects = (
+            await connection.execute(where(select(func.count(func.distinct(stage.project_id))), stage))
+        ).scalar_one()
+        sums = {
+            row[0]: _StepSums(*(int(v or 0) for v in row[1:]))
+            for row in await connection.execute(where(select(
+                step.step, func.count(), func.sum(step.changes), counted(step.approved),
+                counted(step.on_time), func.sum(step.reviews), func.sum(step.reviews_within_10),
+                func.sum(step.reviews_within_20),
+            ), step).group_by(step.step))
+        }  # fmt: skip
+        spreads = {}
+        for side, column in (("holder", step.holder_days), ("review", step.review_days)):
+            spreads.update(await _spreads(connection, where(select(
+                step.step.label("step"), column.label("days"),
+                func.row_number().over(partition_by=step.step, order_by=column).label("position"),
+                func.count().over(partition_by=step.step).label("total"),
+            ), step).where(column.is_not(None)).subquery(), side))  # fmt: skip
+        funnel = {(row[0], row[1]): row[2] for row in await connection.execute(
+            where(select(stage.stage, stage.outcome, func.count()), stage).group_by(stage.stage, stage.outcome)
+        )}  # fmt: skip
+        in_regions = where(select(ProjectRow.region, counted(step.approved), counted(step.on_time)), step)
+        per_region = {row[0]: (int(row[1] or 0), int(row[2] or 0)) for row in await connection.execute(
+            in_regions.join(ProjectRow, ProjectRow.project_id == step.project_id).group_by(ProjectRow.region)
+        )}  # fmt: skip
+    return _report(projects, sums, spreads, funnel, per_region, step_order, stage_order)
+
+
+async def _spreads(connection: AsyncConnection, ranked: Any, side: str) -> dict[tuple[str, str], Spread]:
+    """Per step, the Spread of the ranked subquery's days, reading only the rows at the quantiles' positions."""
+    c = ranked.c
+    wanted = []
+    for i, n in QUANTILES.values():
+        j = (c.total - 1) * i // n  # floor division of integers, on SQLite and PostgreSQL
+        wanted += [c.position - 1 == j, c.position - 1 == j + 1]
+    rows = await connection.execute(select(c.step, c.total, c.position, c.days).where(or_(*wanted)))
+    picked: dict[str, tuple[int, dict[int, float]]] = {}
+    for step_id, total, position, days in rows:
+        picked.setdefault(step_id, (total, {}))[1][position - 1] = days
+    return {(step_id, side): spread_of(count, values.__getitem__) for step_id, (count, values) in picked.items()}
 
 
 async def report_events(
-    store: RecordStore, regions: list[str] | None, region: str | None, process: str | None
+    store: RecordStore,
+    regions: Sequence[str] | None,
+    region: str | None,
+    process: str | None,
+    kinds: Sequence[str] | None = None,
+    states: Sequence[str] | None = None,
 ) -> dict[str, list[Event]]:
-    """Each project's events (oldest first) for the report, the projects filtered by region(s) and process."""
+    """Each project's events (oldest first), the projects filtered by region(s), process and state, the events
+    by kind."""
     query = select(EventRow.project_id, EventRow.kind, EventRow.step, EventRow.at, EventRow.data).join(
         ProjectRow, ProjectRow.project_id == EventRow.project_id
     )
-    if regions is not None:
-        query = query.where(ProjectRow.region.in_(regions))
-    if region is not None:
-        query = query.where(ProjectRow.region == region)
-    if process is not None:
-        query = query.where(ProjectRow.process == process)
+    query = _of_projects(query, regions, region, process)
+    if kinds is not None:
+        query = query.where(EventRow.kind.in_(list(kinds)))
+    if states is not None:
+        query = query.where(ProjectRow.state.in_(list(states)))
     found: dict[str, list[Event]] = {}
     async with store.engine.connect() as connection:
         rows = await connection.execute(query.order_by(EventRow.project_id, EventRow.seq))

@@ -12,15 +12,21 @@ No black box: the score is the sum of these points, each shown with its reason (
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from datetime import date, datetime
 
 from pydantic import BaseModel
 
 from labellisation.catalogue import days
-from labellisation.records.path_report import Event
+from labellisation.path.state import EventKind
+from labellisation.records.path_report import Event, report_events
+from labellisation.records.store import RecordStore
 
 #: Events that are not the project's own activity.
 NOT_ACTIVITY = frozenset({"reminder_sent", "deadline_passed", "delivery_failed", "signal_refused"})
+#: The events the risk reads (reminders, the most numerous, are not among them), of the projects it judges.
+RISK_KINDS = sorted(kind.value for kind in EventKind if kind.value not in NOT_ACTIVITY)
+RISK_STATES = ("active", "paused")
 
 
 class Reason(BaseModel):
@@ -71,3 +77,11 @@ def risk(row: dict[str, object], events: list[Event], now: datetime) -> ProjectR
         current_stage=str(row["current_stage"]), state=str(row["state"]),
         score=sum(r.points for r in reasons), reasons=reasons,
     )  # fmt: skip
+
+
+async def risks_of(store: RecordStore, regions: Sequence[str] | None, now: datetime) -> list[ProjectRisk]:
+    """Every project under way of `regions` (None: all) with a risk above zero at `now`, highest first."""
+    rows = [r for r in await store.portfolio(regions=regions) if r["state"] in RISK_STATES]
+    events = await report_events(store, regions, None, None, kinds=RISK_KINDS, states=RISK_STATES)
+    found = [risk(r, events.get(r["project_id"], []), now) for r in rows]
+    return sorted((f for f in found if f.score > 0), key=lambda f: (-f.score, f.project_id))

@@ -7,14 +7,22 @@ from datetime import UTC, date, datetime
 from functools import cached_property
 from typing import Any
 
-from sqlalchemy import event, select, text
+from sqlalchemy import delete, event, insert, select, text
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, async_sessionmaker, create_async_engine
 
 from labellisation.path.state import Event
+from labellisation.records.path_measures import MEASURED_KINDS, measure
 from labellisation.records.portfolio import PORTFOLIO_COLUMNS, PortfolioFilter, filtered, rows_of
 from labellisation.records.schema import ProjectRecord, RecordEvents
-from labellisation.records.tables import EmailAttemptRow, EventRow, ProjectRow, ReminderRow
+from labellisation.records.tables import (
+    EmailAttemptRow,
+    EventRow,
+    ProjectRow,
+    ReminderRow,
+    StageMeasureRow,
+    StepMeasureRow,
+)
 from labellisation.regions import project_region
 
 
@@ -90,7 +98,23 @@ class RecordStore:
                 now = datetime.now(UTC)
                 rows = [_event_row(request.project.project_id, e, now) for e in new]
                 await connection.execute(self._insert(EventRow).on_conflict_do_nothing(), rows)
+                if any(e.kind.value in MEASURED_KINDS for e in new):
+                    await self._measure(connection, request.project.project_id)
             return len(new)
+
+    async def _measure(self, connection: AsyncConnection, project_id: str) -> None:
+        """Rewrite the project's path measures from its events (a few dozen rows), in the recording transaction."""
+        query = (
+            select(EventRow.kind, EventRow.step, EventRow.at, EventRow.data)
+            .where(EventRow.project_id == project_id, EventRow.kind.in_(sorted(MEASURED_KINDS)))
+            .order_by(EventRow.seq)
+        )
+        measured = measure((kind, step, at, data) for kind, step, at, data in await connection.execute(query))
+        for table, rows in ((StepMeasureRow, measured.step_rows(project_id)),
+                            (StageMeasureRow, measured.stage_rows(project_id))):  # fmt: skip
+            await connection.execute(delete(table).where(table.project_id == project_id))
+            if rows:
+                await connection.execute(insert(table), rows)
 
     @cached_property
     def _project_upsert(self) -> Any:

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 
-from sqlalchemy import JSON, Boolean, DateTime, ForeignKey, Index, Integer, String, Text, TypeDecorator, false
+from sqlalchemy import JSON, Boolean, DateTime, Float, ForeignKey, Index, Integer, String, Text, TypeDecorator, false
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -86,6 +86,38 @@ class EventRow(Base):
     recorded_at: Mapped[datetime]
 
     __table_args__ = (Index("ix_events_project_seq", "project_id", "seq", unique=True),)
+
+
+class StepMeasureRow(Base):
+    """One step of one project as the path analytics count it (labellisation/records/path_measures.py), rewritten
+    by the store whenever an event it reads is recorded: the report adds these up in SQL."""
+
+    __tablename__ = "step_measures"
+
+    project_id: Mapped[str] = mapped_column(ForeignKey("projects.project_id"), primary_key=True)
+    step: Mapped[str] = mapped_column(String(64), primary_key=True)
+    start_year: Mapped[int | None] = mapped_column(Integer)
+    #: Days the holder's clock ran up to the last submission; None before any submission.
+    holder_days: Mapped[float | None] = mapped_column(Float)
+    #: Days the review's clock ran over the decided submissions; None before any decision.
+    review_days: Mapped[float | None] = mapped_column(Float)
+    reviews: Mapped[int] = mapped_column(Integer)
+    reviews_within_10: Mapped[int] = mapped_column(Integer)
+    reviews_within_20: Mapped[int] = mapped_column(Integer)
+    changes: Mapped[int] = mapped_column(Integer)
+    approved: Mapped[bool] = mapped_column(Boolean)
+    on_time: Mapped[bool] = mapped_column(Boolean)
+
+
+class StageMeasureRow(Base):
+    """One stage a project started and how it ended (passed, abandoned, rejected; still_there while under way)."""
+
+    __tablename__ = "stage_measures"
+
+    project_id: Mapped[str] = mapped_column(ForeignKey("projects.project_id"), primary_key=True)
+    stage: Mapped[str] = mapped_column(String(64), primary_key=True)
+    start_year: Mapped[int | None] = mapped_column(Integer)
+    outcome: Mapped[str] = mapped_column(String(32))
 
 
 class ReminderRow(Base):

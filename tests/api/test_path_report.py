@@ -72,3 +72,32 @@ async def test_days_per_step_loops_review_turnaround_and_funnel(api: Api) -> Non
     refused = await api.call("coordinator", "GET", "/reports/path?process=inconnu")
     assert refused.status_code == 422 and "process" in refused.json()["detail"]
     assert (await api.call("holder", "GET", "/reports/path")).status_code == 403
+
+
+async def test_paused_time_counts_for_neither_the_holder_nor_the_review(api: Api) -> None:
+    project, path = "edp-belfort", f"/projects/edp-belfort/steps/{STEP}"
+    started = await act(api, "coordinator", "/projects", profile(project, process="fnep"))
+    pause = {"reason": "Attente du vote de la Région", "review_on": (started + timedelta(days=60)).date().isoformat()}
+    moments = [started]
+    for who, action, body, wait in (
+        ("coordinator", f"/projects/{project}/pause", pause, 10),  # holder's clock: 10 days, then stopped
+        ("coordinator", f"/projects/{project}/resume", {}, 30),  # 30 paused days count for nobody
+        ("holder", f"{path}/submissions", DOCS, 5),  # holder's clock: 5 more days
+        ("coordinator", f"/projects/{project}/pause", pause, 2),  # review's clock: 2 days, then stopped
+        ("coordinator", f"/projects/{project}/resume", {}, 40),
+        ("reviewer", f"{path}/decisions", {"decision": "approve"}, 3),  # review's clock: 3 more days
+    ):
+        await api.env.sleep(timedelta(days=wait))
+        moments.append(await act(api, who, action, body))
+    await api.history(project)
+
+    report = (await api.call("coordinator", "GET", "/reports/path?process=fnep")).json()
+    [study] = [s for s in report["steps"] if s["step"] == STEP]
+    t = moments
+    holder = ((t[1] - t[0]) + (t[3] - t[2])).total_seconds() / 86400  # about 10 + 5, not 45
+    review = ((t[4] - t[3]) + (t[6] - t[5])).total_seconds() / 86400  # about 2 + 3, not 45
+    assert study["holder_days"]["median"] == round(holder, 2)
+    assert study["review_days"]["median"] == round(review, 2)
+    assert 14 < holder < 16 and 4 < review < 6
+    within = working_days(t[3], t[4]) + working_days(t[5], t[6]) <= 10  # about 4, not 31 with the pause
+    assert study["review_within_10_working_days"] == (1.0 if within else 0.0)

@@ -28,6 +28,8 @@ from tests.support.profiles import make_profile
 TABLES = {
     "projects",
     "events",
+    "step_measures",
+    "stage_measures",
     "reminders",
     "api_tokens",
     "users",

@@ -1,6 +1,6 @@
 """« Pilotage » (#19, in part): the coordinator's view of where the network's projects lose time and which are at
 risk, as tables (readable without JavaScript and by screen readers), from the same figures as `GET /reports/path`
-and `GET /reports/risks`."""
+and `GET /reports/risks`; charts drawn on the server (labellisation/web/charts.py) above the tables they draw."""
 
 from __future__ import annotations
 
@@ -12,10 +12,11 @@ from fastapi.responses import Response
 from labellisation.api.access import region_filter
 from labellisation.api.deps import SettingsDep, StoreDep
 from labellisation.process import load_process
-from labellisation.records.cohorts import cohort_report, network_references
-from labellisation.records.path_report import Spread, StepFigures, path_report, report_events
-from labellisation.records.risk import risk
+from labellisation.records.cohorts import cohorts_of
+from labellisation.records.path_report import Spread, StepFigures, path_report_of
+from labellisation.records.risk import risks_of
 from labellisation.regions import region_name
+from labellisation.web.charts import cohort_charts, funnel_chart, region_chart, steps_chart
 from labellisation.web.deps import SignedInDep
 from labellisation.web.errors import FrenchErrorsRoute
 from labellisation.web.pages import page
@@ -42,15 +43,11 @@ async def pilotage(person: SignedInDep, store: StoreDep, settings: SettingsDep) 
     definition = load_process(settings.default_process)
     step_labels = {s.id: s.label for stage in definition.stages for s in stage.steps}
     stage_labels = {stage.id: stage.label for stage in definition.stages}
-    events = await report_events(store, regions, None, definition.id)
-    report = path_report(events, list(step_labels), list(stage_labels))
-    rows_all = await store.portfolio(regions=regions)
-    rows = [r for r in rows_all if r["state"] in ("active", "paused")]
-    every = await report_events(store, regions, None, None)
-    risks = sorted(
-        (found for r in rows if (found := risk(r, every.get(r["project_id"], []), now)).score > 0),
-        key=lambda f: (-f.score, f.project_id),
-    )
+    report = await path_report_of(store, list(step_labels), list(stage_labels), regions, process=definition.id)
+    risks = await risks_of(store, regions, now)
+    funnel = [(stage_labels.get(f.stage, f.stage), f) for f in report.funnel]
+    on_time = [(region_name(r.region), r) for r in report.on_time_by_region]
+    cohorts = await cohorts_of(store, regions, settings)
     return page(
         "pilotage.html.j2",
         person=person,
@@ -60,8 +57,15 @@ async def pilotage(person: SignedInDep, store: StoreDep, settings: SettingsDep) 
         risks=[(r, region_name(r.region), stage_labels.get(r.current_stage, r.current_stage)) for r in risks],
         steps=[_step_row(f, step_labels) for f in report.steps],
         slowest=[step_labels.get(s, s) for s in report.slowest_steps],
-        funnel=[(stage_labels.get(f.stage, f.stage), f) for f in report.funnel],
-        cohorts=cohort_report(every, {r["project_id"]: r["name"] for r in rows_all}, network_references(settings)),
+        funnel=funnel,
+        on_time=on_time,
+        cohorts=cohorts,
+        charts={
+            "steps": steps_chart([(step_labels.get(f.step, f.step), f) for f in report.steps]),
+            "funnel": funnel_chart(funnel),
+            "regions": region_chart(on_time),
+            "cohorts": cohort_charts(cohorts),
+        },
         rate=_rate,
     )
 

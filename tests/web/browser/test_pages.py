@@ -18,8 +18,9 @@ from pathlib import Path
 import pytest
 from playwright.async_api import BrowserContext, Page, expect
 
-from tests.support.browser import Stack, axe_violations, check, screenshots_dir
+from tests.support.browser import Stack, axe_violations, check, new_context, screenshots_dir, sign_in_as
 from tests.web.browser.conftest import PageFor
+from tests.web.browser.test_flow import invite, until_shown
 
 Opener = Callable[[Stack, BrowserContext, PageFor], Awaitable[Page]]
 
@@ -128,11 +129,47 @@ async def my_calendar(stack: Stack, anonymous: BrowserContext, page_for: PageFor
     return page
 
 
+PILOTED = "demo-givors"
+
+
 async def pilotage(stack: Stack, anonymous: BrowserContext, page_for: PageFor) -> Page:
-    """« Pilotage », the coordinator's: projects at risk, days per step, the funnel, as tables."""
+    """« Pilotage », the coordinator's: projects at risk, days per step, the funnel, the on-time rate by region, as
+    charts and tables; with a project of its own whose holder (invited, signed in by e-mail) submitted the study and
+    the reviewer approved it, so that the charts have something to draw."""
+    holder_address = "porteur@edp-givors.fr"
+    async with stack.api("coordinator") as coordinator:
+        started = await coordinator.post(
+            "/projects",
+            json={
+                "project_id": PILOTED, "name": "École de Production de Givors", "department": "69", "city": "Givors",
+                "trades": ["Usinage"], "holder": {"name": "Association EdP Givors", "email": holder_address},
+                "planned_opening": (date.today() + timedelta(days=400)).isoformat(),
+            },
+        )  # fmt: skip
+        assert started.status_code == 201, started.text
     page = await page_for("coordinator")
+    await invite(page, stack, "porteur", "Association EdP Givors", holder_address, projects=PILOTED)
+    assert anonymous.browser is not None
+    holder_profile = await new_context(anonymous.browser)
+    try:
+        holder = await holder_profile.new_page()
+        await sign_in_as(holder, stack, holder_address)
+        await holder.goto(f"{stack.base_url}/mon-dossier/{PILOTED}")
+        await holder.get_by_label("Titre du document 1", exact=True).fill("Étude d'opportunité")
+        await holder.get_by_label("Adresse du document 1", exact=True).fill("https://docs.example.org/givors.pdf")
+        await holder.get_by_role("button", name="Déposer le dossier").click()
+        await expect(holder.get_by_role("status")).to_contain_text("Dossier déposé")
+    finally:
+        await holder_profile.close()
+    async with stack.api("reviewer") as reviewer:
+        approved = await reviewer.post(
+            f"/projects/{PILOTED}/steps/opportunity_study/decisions", json={"decision": "approve", "comment": "Bien"}
+        )
+        assert approved.status_code == 200, approved.text
     await page.goto(f"{stack.base_url}/pilotage")
-    await expect(page.get_by_role("heading", name="Où les projets perdent du temps")).to_be_visible()
+    await until_shown(page, page.get_by_role("img", name=re.compile("^Étapes approuvées à l'heure par région")))
+    await expect(page.get_by_role("img", name=re.compile("^Jours par étape en boîtes à moustaches"))).to_be_visible()
+    await expect(page.get_by_role("rowheader", name="Auvergne-Rhône-Alpes")).to_be_visible()
     return page
 
 

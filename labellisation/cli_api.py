@@ -8,6 +8,7 @@ checks are in labellisation/cli_client.py. Request bodies are the API's own mode
 from __future__ import annotations
 
 from typing import Annotated, Any
+from urllib.parse import urlencode
 
 import typer
 
@@ -26,8 +27,23 @@ from labellisation.api.schemas import (
     SubmissionBody,
 )
 from labellisation.catalogue import UnknownWord, parse_stage, parse_state
-from labellisation.cli_client import ApiClient, Json, api_command, body_part, checked_input
-from labellisation.cli_render import render_history, render_portfolio, render_report, render_status, show
+from labellisation.cli_client import (
+    ApiClient,
+    ApiUrlAfter,
+    Json,
+    TokenAfter,
+    api_command,
+    body_part,
+    checked_input,
+)
+from labellisation.cli_render import (
+    render_history,
+    render_path_report,
+    render_portfolio,
+    render_report,
+    render_status,
+    show,
+)
 from labellisation.path.state import Cohort, ProjectState
 from labellisation.process import load_process, shipped_process_ids
 
@@ -307,10 +323,55 @@ def render_migrations(plans: list[dict[str, Any]]) -> None:
     typer.echo(", ".join([*counts, f"{refused} refusés", f"{current} à jour"]))
 
 
-@api_command
-def report(api: ApiClient, as_json: Json = False) -> None:
-    """Le portefeuille en chiffres (coordinateur)."""
+report_app = typer.Typer(
+    help="Le portefeuille en chiffres (coordinateur) ; « report path » : où les projets perdent du temps.",
+)
+#: `labellisation report --json path`: the group's --json, kept for the sub-command (ctx.meta is shared).
+REPORT_JSON = "labellisation.report.json"
+
+
+def _api(ctx: typer.Context, api_url: str | None, token: str | None) -> ApiClient:
+    """The root callback's ApiClient, with the options given after the command (as `api_command` does)."""
+    api = ctx.find_object(ApiClient)
+    if api is None:
+        raise RuntimeError("no ApiClient: the API commands run under the root callback (labellisation.cli.app)")
+    api.use(api_url, token)
+    return api
+
+
+@report_app.callback(invoke_without_command=True)
+def report(ctx: typer.Context, as_json: Json = False, api_url: ApiUrlAfter = None, token: TokenAfter = None) -> None:
+    """Le portefeuille en chiffres (coordinateur) ; « report path » : où les projets perdent du temps."""
+    # `labellisation report` alone is the portfolio report, as it has always been (the contract).
+    api = _api(ctx, api_url, token)
+    if ctx.invoked_subcommand is not None:
+        ctx.meta[REPORT_JSON] = as_json
+        return
     show(api.get("/reports/portfolio"), as_json, render_report)
+
+
+#: The years `GET /reports/path` accepts.
+YEARS = range(2000, 2101)
+
+
+@report_app.command("path")
+def report_path(
+    ctx: typer.Context,
+    region: Annotated[str | None, typer.Option(help="Une région : nom ou identifiant (Bretagne, bretagne).")] = None,
+    year: Annotated[int | None, typer.Option(help="L'année de démarrage des projets, ex. 2027.")] = None,
+    process: Annotated[str | None, typer.Option(help="Le parcours : fnep ou demo (défaut : celui du serveur).")] = None,
+    as_json: Json = False,
+    api_url: ApiUrlAfter = None,
+    token: TokenAfter = None,
+) -> None:
+    """Où les projets perdent du temps : jours par étape, délais, demandes de modifications, entonnoir."""
+    if year is not None and year not in YEARS:
+        typer.echo(f"Erreur : --year : une année entre {YEARS.start} et {YEARS.stop - 1} (« {year} »)", err=True)
+        raise typer.Exit(2)
+    params = {k: str(v) for k, v in {"region": region, "year": year, "process": process}.items() if v is not None}
+    path = "/reports/path" + (f"?{urlencode(params)}" if params else "")
+    api = _api(ctx, api_url, token)
+    show(api.get(path), as_json or bool(ctx.meta.get(REPORT_JSON)), render_path_report)
 
 
 cohort_app = typer.Typer(help="Les résultats des cohortes (à partir de l'amorçage).", no_args_is_help=True)
@@ -340,8 +401,9 @@ def cohort_record(
 def register(app: typer.Typer) -> None:
     app.add_typer(projects_app, name="projects")
     app.add_typer(cohort_app, name="cohort")
-    for command in (submit, decide, deadline, pause, resume, abandon, report):
+    for command in (submit, decide, deadline, pause, resume, abandon):
         app.command()(command)
+    app.add_typer(report_app, name="report")
     app.command("planned-opening")(planned_opening)
     app.command("profile")(profile)
     app.command("migrate")(migrate)

@@ -203,3 +203,70 @@ def render_report(report: dict[str, Any]) -> None:
     for item in report["overdue"]:
         stage = _any_stage(item["current_stage"])
         out.print(f"[red]en retard[/red] {for_terminal(item['name'])} ({stage}) : {days(item['days_overdue'])}")
+
+
+def _number(value: float | None, decimals: int = 1) -> str:
+    """A French decimal (« 3,0 »), or « — » without a figure."""
+    return "—" if value is None else f"{value:.{decimals}f}".replace(".", ",")
+
+
+def _rate(value: float | None) -> str:
+    return "—" if value is None else f"{round(value * 100)} %"
+
+
+def render_path_report(report: dict[str, Any]) -> None:
+    """`report path`: one row per step (medians; from WIDE columns the 90th percentiles and the 20-day delay too),
+    the three slowest steps, the funnel per stage. Headers are short, the title says the units."""
+    count = report["projects"]
+    out.print(f"[bold]{count} projet{'s' if count > 1 else ''}[/bold] dans les chiffres")  # « 0 projet »
+    if not report["steps"]:
+        out.print("Aucune étape commencée pour ces projets.")
+    else:
+        wide = out.width >= WIDE
+        headers = ["étape", "projets", "porteur", "relecture"]
+        headers += ["porteur, 9 sur 10 sous", "relecture, 9 sur 10 sous"] if wide else []
+        headers += ["délais tenus", "modif. / projet", "≤ 10 j ouvrés"] + (["≤ 20 j ouvrés"] if wide else [])
+        rows = []
+        for step in report["steps"]:
+            holder, review = step["holder_days"], step["review_days"]
+            cells = [for_terminal(_any_step(step["step"])), str(step["projects"]), _number(holder.get("median")),
+                     _number(review.get("median"))]  # fmt: skip
+            cells += [_number(holder.get("p90")), _number(review.get("p90"))] if wide else []
+            cells += [_rate(step["on_time_rate"]), _number(step["changes_per_project"]),
+                      _rate(step["review_within_10_working_days"])]  # fmt: skip
+            cells += [_rate(step["review_within_20_working_days"])] if wide else []
+            rows.append(cells)
+        out.print(_fitted(headers, rows, PATH_TITLE))
+    slowest = [for_terminal(_any_step(step)) for step in report["slowest_steps"]]
+    if slowest:
+        out.print("Les étapes les plus lentes : " + " ; ".join(f"{i}. {s}" for i, s in enumerate(slowest, start=1)))
+    if not report["funnel"]:
+        return
+    funnel = Table("phase", "entrés", "encore là", "passés", "abandonnés", "rejetés", title="Entonnoir")
+    for stage in report["funnel"]:
+        funnel.add_row(for_terminal(_any_stage(stage["stage"])), *(str(stage[k]) for k in
+                       ("started", "still_there", "passed", "abandoned", "rejected")))  # fmt: skip
+    out.print(funnel)
+
+
+def _fitted(headers: list[str], rows: list[list[str]], title: str) -> Table:
+    """A table whose first column (a label) keeps its words whole: when the terminal is too narrow for every
+    header on one line, the other columns (short figures) narrow to their longest word and the label takes the
+    rest (Rich alone would cut the label with an ellipsis)."""
+    natural = sum(max([len(h), *(len(r[i]) for r in rows)]) + 3 for i, h in enumerate(headers)) + 1
+    squeeze = natural > out.width
+    table = Table(title=title)
+    table.add_column(headers[0])
+    for i, header in enumerate(headers[1:], start=1):
+        tightest = max([len(word) for word in header.split()] + [len(r[i]) for r in rows])
+        table.add_column(header, width=tightest if squeeze else None)
+    for row in rows:
+        table.add_row(*row)
+    return table
+
+
+#: The units of `report path`'s table, so that its headers stay short.
+PATH_TITLE = (
+    "Par étape : jours calendaires, médianes ; délais tenus : étapes approuvées à temps ; modif. : demandes de "
+    "modifications ; ≤ 10 j ouvrés : relectures décidées en 10 jours ouvrés au plus"
+)

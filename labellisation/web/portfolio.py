@@ -9,8 +9,6 @@ with its one sentence. After a command: redirect, and the page says what was don
 
 from __future__ import annotations
 
-import csv
-import io
 from datetime import UTC, datetime
 from typing import Annotated, Any
 from urllib.parse import urlencode
@@ -34,6 +32,16 @@ from labellisation.catalogue import (
     parse_stage,
     parse_state,
     stage_label,
+)
+from labellisation.exports import (
+    CSV_MEDIA_TYPE,
+    XLSX_MEDIA_TYPE,
+    Column,
+    Kind,
+    Table,
+    attachment,
+    csv_bytes,
+    xlsx_bytes,
 )
 from labellisation.french_calendar import PARIS
 from labellisation.path.state import ProjectState, StepStatus
@@ -232,8 +240,43 @@ async def portfolio_page(
     )
 
 
-def _day(moment: datetime | None) -> str:
-    return moment.astimezone(ZoneInfo(PARIS)).strftime("%d/%m/%Y") if moment is not None else ""
+#: « Portefeuille » as a spreadsheet: the CSV's columns (kept as they were), the deadline a date, the days a number.
+SPREADSHEET_COLUMNS = [
+    Column(header, {"Prochaine échéance": Kind.DATE, "Jours de retard": Kind.INTEGER}.get(header, Kind.TEXT))
+    for header in CSV_HEADERS
+]
+
+
+def download(content: bytes, filename: str) -> Response:
+    """A file to save (CSV or XLSX, by its name), with the pages' security headers."""
+    media_type = XLSX_MEDIA_TYPE if filename.endswith(".xlsx") else CSV_MEDIA_TYPE
+    return Response(content, media_type=media_type, headers={**HEADERS, "Content-Disposition": attachment(filename)})
+
+
+async def _portfolio_table(
+    person: SignedIn, store: StoreDep, stage: str, region: str, state: str, overdue: str, sort: str
+) -> tuple[Table, datetime]:
+    """Every row of the current filter (not one page), as a table; a bad filter is the page's 422."""
+    user = await _coordinator(person)
+    now = datetime.now(UTC)
+    filters = _filters(stage, region, state, overdue, sort, 1)
+    found, errors = _store_filter(user, filters, now)
+    if errors:
+        raise WebError(422, " ".join(errors.values()))
+    rows = await listing.portfolio_rows(store.engine, found, STORE_SORTS[filters.sort], now)
+    table = Table("Portefeuille", SPREADSHEET_COLUMNS)
+    for r in (_describe(row, now) for row in rows):
+        table.rows.append(
+            [
+                r["project_id"], r["name"], r["region_fr"], r["stage_fr"], r["state_fr"], r["next_due_at"],
+                "oui" if r["overdue"] else "non", r["days_overdue"] if r["overdue"] else None,
+            ]
+        )  # fmt: skip
+    return table, now
+
+
+def _file_name(now: datetime, extension: str) -> str:
+    return f"portefeuille-{now.astimezone(ZoneInfo(PARIS)):%Y-%m-%d}.{extension}"
 
 
 @router.get("/portefeuille.csv")
@@ -246,30 +289,25 @@ async def portfolio_csv(
     overdue: FilterQuery = "",
     sort: FilterQuery = "echeance",
 ) -> Response:
-    """Every row of the current filter (not one page), for a French spreadsheet: UTF-8 with BOM, `;`, dd/mm/yyyy."""
-    user = await _coordinator(person)
-    now = datetime.now(UTC)
-    filters = _filters(stage, region, state, overdue, sort, 1)
-    found, errors = _store_filter(user, filters, now)
-    if errors:
-        raise WebError(422, " ".join(errors.values()))
-    rows = await listing.portfolio_rows(store.engine, found, STORE_SORTS[filters.sort], now)
-    out = io.StringIO()
-    writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
-    writer.writerow(CSV_HEADERS)
-    for r in (_describe(row, now) for row in rows):
-        writer.writerow(
-            [
-                r["project_id"], r["name"], r["region_fr"], r["stage_fr"], r["state_fr"], _day(r["next_due_at"]),
-                "oui" if r["overdue"] else "non", r["days_overdue"] if r["overdue"] else "",
-            ]
-        )  # fmt: skip
-    name = f"portefeuille-{now.astimezone(ZoneInfo(PARIS)):%Y-%m-%d}.csv"
-    return Response(
-        ("\ufeff" + out.getvalue()).encode("utf-8"),
-        media_type="text/csv; charset=utf-8",
-        headers={**HEADERS, "Content-Disposition": f'attachment; filename="{name}"'},
-    )
+    """Every row of the current filter (not one page), for a French spreadsheet: UTF-8 with BOM, `;`, dd/mm/yyyy
+    (labellisation/exports.py)."""
+    table, now = await _portfolio_table(person, store, stage, region, state, overdue, sort)
+    return download(csv_bytes(table), _file_name(now, "csv"))
+
+
+@router.get("/portefeuille.xlsx")
+async def portfolio_xlsx(
+    person: SignedInDep,
+    store: StoreDep,
+    stage: FilterQuery = "",
+    region: FilterQuery = "",
+    state: FilterQuery = "",
+    overdue: FilterQuery = "",
+    sort: FilterQuery = "echeance",
+) -> Response:
+    """The same rows and columns as the CSV, as an XLSX workbook (dates as dates, days as numbers)."""
+    table, now = await _portfolio_table(person, store, stage, region, state, overdue, sort)
+    return download(xlsx_bytes(table), _file_name(now, "xlsx"))
 
 
 # ------------------------------------------------------------------------------------------------ the forms

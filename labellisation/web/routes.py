@@ -16,7 +16,7 @@ from labellisation.mail.sender import send
 from labellisation.mail.sign_in import SignInEmail, build_sign_in_message, render_sign_in
 from labellisation.records.store import RecordStore
 from labellisation.settings import Settings
-from labellisation.web import calendar_page, inbox, my_project, pilotage, preferences
+from labellisation.web import calendar_page, exports, inbox, my_project, pilotage, preferences
 from labellisation.web.deps import (
     NEXT_FIELD,
     CsrfRefused,
@@ -175,4 +175,5 @@ router.include_router(inbox.router)  # « À décider »
 router.include_router(my_project.router)  # « Mon dossier »
 router.include_router(calendar_page.router)  # « Mon calendrier » and the feeds
 router.include_router(pilotage.router)  # « Pilotage »
+router.include_router(exports.router)  # « Pilotage » as CSV and XLSX files
 router.include_router(preferences.router)  # « Mes e-mails »

@@ -21,11 +21,12 @@ from labellisation.french_calendar import is_working_day, zone
 
 DAY = 86400.0
 Event = tuple[str, str | None, datetime, dict[str, object]]  # kind, step, at, data
-#: The event kinds the measures read: the store refreshes a project's measures only when one of these arrives.
+#: The event kinds the measures read: the store refreshes a project's measures only when one of these arrives
+#: (a profile update may move the project to another region, which the measures rows copy).
 MEASURED_KINDS = frozenset({
     "project_started", "stage_started", "stage_completed", "step_started", "step_submitted", "step_approved",
     "changes_requested", "step_rejected", "deadline_moved", "project_paused", "project_resumed",
-    "project_abandoned",
+    "project_abandoned", "profile_updated",
 })  # fmt: skip
 
 

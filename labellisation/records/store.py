@@ -110,8 +110,12 @@ class RecordStore:
             .order_by(EventRow.seq)
         )
         measured = measure((kind, step, at, data) for kind, step, at, data in await connection.execute(query))
-        for table, rows in ((StepMeasureRow, measured.step_rows(project_id)),
-                            (StageMeasureRow, measured.stage_rows(project_id))):  # fmt: skip
+        where = (await connection.execute(
+            select(ProjectRow.process, ProjectRow.region).where(ProjectRow.project_id == project_id)
+        )).one()  # fmt: skip
+        copied = {"process": where.process, "region": where.region}
+        for table, rows in ((StepMeasureRow, [r | copied for r in measured.step_rows(project_id)]),
+                            (StageMeasureRow, [r | copied for r in measured.stage_rows(project_id)])):  # fmt: skip
             await connection.execute(delete(table).where(table.project_id == project_id))
             if rows:
                 await connection.execute(insert(table), rows)

@@ -96,6 +96,9 @@ class StepMeasureRow(Base):
 
     project_id: Mapped[str] = mapped_column(ForeignKey("projects.project_id"), primary_key=True)
     step: Mapped[str] = mapped_column(String(64), primary_key=True)
+    #: The project's, copied so that the report filters without a join.
+    process: Mapped[str] = mapped_column(String(64))
+    region: Mapped[str] = mapped_column(String(200))
     start_year: Mapped[int | None] = mapped_column(Integer)
     #: Days the holder's clock ran up to the last submission; None before any submission.
     holder_days: Mapped[float | None] = mapped_column(Float)
@@ -116,6 +119,8 @@ class StageMeasureRow(Base):
 
     project_id: Mapped[str] = mapped_column(ForeignKey("projects.project_id"), primary_key=True)
     stage: Mapped[str] = mapped_column(String(64), primary_key=True)
+    process: Mapped[str] = mapped_column(String(64))
+    region: Mapped[str] = mapped_column(String(200))
     start_year: Mapped[int | None] = mapped_column(Integer)
     outcome: Mapped[str] = mapped_column(String(32))
 

@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 
 from labellisation.records.path_measures import MEASURED_KINDS, Event, measure
-from labellisation.records.tables import EventRow, StageMeasureRow, StepMeasureRow
+from labellisation.records.tables import EventRow, ProjectRow, StageMeasureRow, StepMeasureRow
 
 revision = "0006_path_measures"
 down_revision = "0005_calendar_feeds"
@@ -25,6 +25,8 @@ def upgrade() -> None:
         "step_measures",
         sa.Column("project_id", sa.String(64), sa.ForeignKey("projects.project_id"), primary_key=True),
         sa.Column("step", sa.String(64), primary_key=True),
+        sa.Column("process", sa.String(64), nullable=False),
+        sa.Column("region", sa.String(200), nullable=False),
         sa.Column("start_year", sa.Integer, nullable=True),
         sa.Column("holder_days", sa.Float, nullable=True),
         sa.Column("review_days", sa.Float, nullable=True),
@@ -39,9 +41,14 @@ def upgrade() -> None:
         "stage_measures",
         sa.Column("project_id", sa.String(64), sa.ForeignKey("projects.project_id"), primary_key=True),
         sa.Column("stage", sa.String(64), primary_key=True),
+        sa.Column("process", sa.String(64), nullable=False),
+        sa.Column("region", sa.String(200), nullable=False),
         sa.Column("start_year", sa.Integer, nullable=True),
         sa.Column("outcome", sa.String(32), nullable=False),
     )
+    projects = {row[0]: {"process": row[1], "region": row[2]} for row in op.get_bind().execute(
+        sa.select(ProjectRow.project_id, ProjectRow.process, ProjectRow.region)
+    )}  # fmt: skip
     events = op.get_bind().execute(
         sa.select(EventRow.project_id, EventRow.kind, EventRow.step, EventRow.at, EventRow.data)
         .where(EventRow.kind.in_(sorted(MEASURED_KINDS)))
@@ -53,8 +60,8 @@ def upgrade() -> None:
     steps, stages = [], []
     for project_id, found in per_project.items():
         measured = measure(found)
-        steps += measured.step_rows(project_id)
-        stages += measured.stage_rows(project_id)
+        steps += [row | projects[project_id] for row in measured.step_rows(project_id)]
+        stages += [row | projects[project_id] for row in measured.stage_rows(project_id)]
     if steps:
         op.bulk_insert(StepMeasureRow.__table__, steps)  # type: ignore[arg-type]
     if stages:

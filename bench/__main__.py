@@ -12,13 +12,14 @@ import asyncio
 import time
 from collections.abc import Awaitable, Callable
 
-from bench import decision_latency, path_analytics, path_simulation, portfolio_scale
+from bench import decision_latency, new_projects, path_analytics, path_simulation, portfolio_scale
 
 PARTS: dict[str, tuple[Callable[[int], Awaitable[None]], int]] = {
     "decision": (decision_latency.main, decision_latency.DEFAULT_COUNT),
     "path": (path_simulation.main, path_simulation.DEFAULT_COUNT),
     "portfolio": (portfolio_scale.main, portfolio_scale.DEFAULT_COUNT),
     "analytics": (path_analytics.main, path_analytics.DEFAULT_COUNT),
+    "newprojects": (new_projects.main, new_projects.DEFAULT_COUNT),
 }
 
 

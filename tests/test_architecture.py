@@ -126,3 +126,33 @@ def test_the_checker_sees_an_import_hidden_in_a_function(tmp_path: Path) -> None
 )
 def test_the_api_the_pages_and_the_cli_reach_workflows_only_through_temporal(path: Path) -> None:
     assert violations(path, ("workflows", "activities")) == []
+
+
+#: Calls that read the clock or draw at random: a workflow takes `workflow.now()` and `workflow.uuid4()`.
+#: The sandbox no longer refuses them in `workflows/` (passed through for speed, labellisation/worker_app.py).
+NONDETERMINISTIC_CALLS = frozenset({"now", "utcnow", "today", "uuid1", "uuid4", "time_ns", "monotonic"})
+
+
+def nondeterministic_calls(path: Path) -> list[str]:
+    """`x.now()`, `date.today()`, `uuid.uuid4()`... in a file, except through `workflow.` (Temporal's own)."""
+    found = []
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+            owner = node.func.value
+            through_temporal = isinstance(owner, ast.Name) and owner.id == "workflow"
+            if node.func.attr in NONDETERMINISTIC_CALLS and not through_temporal:
+                found.append(f"{ast.unparse(node.func)}() line {node.lineno}")
+        elif isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in {"uuid4", "now"}:
+            found.append(f"{node.func.id}() line {node.lineno}")
+    return found
+
+
+@pytest.mark.parametrize("path", [*sorted((ROOT / "workflows").glob("*.py")), *PURE_MODEL], ids=_name)
+def test_workflows_and_the_model_read_no_clock_and_draw_nothing_at_random(path: Path) -> None:
+    assert nondeterministic_calls(path) == []
+
+
+def test_the_clock_checker_sees_a_hidden_now(tmp_path: Path) -> None:
+    sneaky = tmp_path / "sneaky.py"
+    sneaky.write_text("import datetime\n\ndef f():\n    return datetime.datetime.now(), workflow.now()\n")
+    assert nondeterministic_calls(sneaky) == ["datetime.datetime.now() line 4"]

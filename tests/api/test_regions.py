@@ -15,7 +15,7 @@ from sqlalchemy import delete
 
 from labellisation.api import projects
 from labellisation.contract import SA_REGION, workflow_id
-from labellisation.records.tables import EventRow, ProjectRow
+from labellisation.records.tables import EventRow, ProjectRow, StageMeasureRow, StepMeasureRow
 from labellisation.tokens import ApiUser, UserRole, create_token
 from tests.api.test_roles import ROUTES
 from tests.support.api import DOCS, OTHER, PROJECT, Api, profile
@@ -235,8 +235,8 @@ async def test_a_project_not_yet_in_the_records_is_placed_by_its_workflow(api: A
     await limited_people(api)
     await two_projects(api)
     async with api.store.sessions.begin() as session:  # as in the moment after a start, before its first record
-        await session.execute(delete(EventRow))
-        await session.execute(delete(ProjectRow))
+        for table in (StepMeasureRow, StageMeasureRow, EventRow, ProjectRow):
+            await session.execute(delete(table))
     assert (await api.call("reviewer_a", "GET", f"/projects/{PROJECT}")).status_code == 200
     response = await api.call("reviewer_a", "GET", f"/projects/{OTHER}")
     assert (response.status_code, response.json()) == (403, {"detail": OUTSIDE_B})

@@ -1,4 +1,5 @@
-"""What a holder sees of their project's history (#18 item 4): the events meant for them.
+"""What a holder sees of their project's history (#18 item 4): the events meant for them; and of the reminders to
+come, theirs only (not the reviewers' reminders nor the coordinators' escalations).
 
 Pure. Left out: the reminders sent to the reviewers and the coordinators (review reminders, escalations, pause
 advice), refused signals, and the refused e-mails of other people; on every event another person sent, the actor's
@@ -11,6 +12,7 @@ import re
 
 from labellisation.path.reminders import ROLE_OF, Kind, Role
 from labellisation.path.state import Event, EventKind
+from labellisation.path.status import UpcomingReminder
 
 _ADDRESS = re.compile(r"\s*<[^<>]*@[^<>]*>")
 
@@ -37,3 +39,8 @@ def holder_view(events: list[Event], holder_email: str) -> list[Event]:
             event = event.model_copy(update={"actor": "FNEP" if not name or "@" in name else name})
         shown.append(event)
     return shown
+
+
+def holder_reminders(reminders: list[UpcomingReminder]) -> list[UpcomingReminder]:
+    """The reminders to come that go to the holder."""
+    return [r for r in reminders if r.to == Role.HOLDER.value]

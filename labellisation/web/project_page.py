@@ -31,7 +31,7 @@ from labellisation.catalogue import (
     format_moment,
 )
 from labellisation.french_calendar import format_date_fr
-from labellisation.path.holder_view import holder_view
+from labellisation.path.holder_view import holder_reminders, holder_view
 from labellisation.path.reminders import Kind as ReminderKind
 from labellisation.path.reminders import Role as RecipientRole
 from labellisation.path.state import Event, EventKind
@@ -188,8 +188,9 @@ async def project_page(
             raise outcome
     assert isinstance(read, ProjectStatus) and isinstance(listed, list)
     status, events = read, listed
-    if user.role is UserRole.HOLDER:  # the events meant for them (labellisation/path/holder_view.py)
-        events = holder_view(events, user.email)
+    reminders = status.upcoming_reminders
+    if user.role is UserRole.HOLDER:  # the events and reminders meant for them (labellisation/path/holder_view.py)
+        events, reminders = holder_view(events, user.email), holder_reminders(reminders)
     now = web.clock()
     step_labels = {s.id: s.label for s in status.steps}
     stage_labels = _stage_labels(status)
@@ -206,7 +207,7 @@ async def project_page(
         planned_opening=format_date_fr(status.planned_opening),
         stages=[(stage_labels.get(stage, stage), cards) for stage, cards in stages.items()],
         timeline=timeline_svg(status.steps, now, f"Frise des étapes du projet {status.name}"),
-        reminders=[reminder_sentence(r, step_labels, now, status.process) for r in status.upcoming_reminders],
+        reminders=[reminder_sentence(r, step_labels, now, status.process) for r in reminders],
         history=[(history_sentence(e, step_labels, stage_labels), e.comment) for e in events],
         undelivered=[
             history_sentence(e, step_labels, stage_labels) for e in events if e.kind is EventKind.DELIVERY_FAILED

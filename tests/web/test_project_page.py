@@ -236,13 +236,21 @@ async def test_the_page_shows_stages_timeline_documents_comments_reminders_and_h
     await http.aclose()
 
 
-async def test_the_holder_sees_their_project(site: Site) -> None:
+async def test_the_holder_sees_their_project_and_only_their_reminders_to_come(site: Site) -> None:
     await started_and_submitted(site.api)
     http = await site.browser("holder", "Paul Porteur", "paul.p@edp-belfort.fr", projects=[PROJECT])
     response = await http.get(f"/projets/{PROJECT}")
     assert response.status_code == 200, response.text
-    assert "Dossier soumis par Paul Porteur" in response.text
+    html = unescape(response.text)
+    assert "Dossier soumis par Paul Porteur" in html
+    assert ", au porteur de projet : modifications attendues (étape « Étude d'opportunité »)" in html
+    coordinator = await site.browser("coordinator", "Claire Coordination", "claire.c@fnep.fr")
+    everything = unescape((await coordinator.get(f"/projets/{PROJECT}")).text)
+    others = [label for label in (", à la coordination : ", ", aux relecteurs FNEP : ") if label in everything]
+    assert others  # the coordinator sees escalations to come: the holder must not
+    assert not [label for label in others if label in html]
     await http.aclose()
+    await coordinator.aclose()
 
 
 @pytest.mark.parametrize(

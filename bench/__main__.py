@@ -12,7 +12,7 @@ import asyncio
 import time
 from collections.abc import Awaitable, Callable
 
-from bench import decision_latency, new_projects, path_analytics, path_simulation, portfolio_scale
+from bench import cold_restart, decision_latency, new_projects, path_analytics, path_simulation, portfolio_scale
 
 PARTS: dict[str, tuple[Callable[[int], Awaitable[None]], int]] = {
     "decision": (decision_latency.main, decision_latency.DEFAULT_COUNT),
@@ -20,6 +20,7 @@ PARTS: dict[str, tuple[Callable[[int], Awaitable[None]], int]] = {
     "portfolio": (portfolio_scale.main, portfolio_scale.DEFAULT_COUNT),
     "analytics": (path_analytics.main, path_analytics.DEFAULT_COUNT),
     "newprojects": (new_projects.main, new_projects.DEFAULT_COUNT),
+    "cold": (cold_restart.main, cold_restart.DEFAULT_COUNT),
 }
 
 

@@ -121,7 +121,7 @@ class _Walk:
             if step.review_since is not None:
                 step.review_since = at
 
-    def _elapsed(self, since: datetime, at: datetime) -> datetime:
+    def _elapsed(self, at: datetime) -> datetime:
         """The end of a clock's running time: `at`, or the pause's start while paused."""
         return self.paused_at if self.paused_at is not None and self.paused_at < at else at
 
@@ -133,13 +133,13 @@ class _Walk:
             step.due = _moment(data.get("due_at")) or step.due
         elif kind == "step_submitted":
             if step.holder_since is not None:
-                step.holder += max(0.0, _days(step.holder_since, self._elapsed(step.holder_since, at)))
+                step.holder += max(0.0, _days(step.holder_since, self._elapsed(at)))
             step.holder_since, step.submitted, step.review_since = None, at, at
             step.review_working = 0
             step.submissions += 1
         elif kind in ("step_approved", "changes_requested", "step_rejected") and step.submitted is not None:
             if step.review_since is not None:
-                end = self._elapsed(step.review_since, at)
+                end = self._elapsed(at)
                 step.review += max(0.0, _days(step.review_since, end))
                 step.review_working += working_days_between(step.review_since, end) if end > step.review_since else 0
             step.reviews.append(step.review_working)

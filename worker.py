@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import logging
+import os
 import signal
 import sys
 
@@ -38,8 +40,21 @@ async def main() -> None:
     log.info("worker stopped")
 
 
+def exit_before_finalization() -> None:
+    """Leave with 0 once the worker has stopped, without the interpreter's finalization.
+
+    Temporal core's Rust threads may still call into Python while the interpreter finalizes, which aborts the
+    process (`PyGILState_Release: thread state … must be current`, exit -6; sdk-python issue #300): one SIGTERM
+    in five here. Everything is done by then (tasks finished, records closed, logs written), so flush and go."""
+    logging.shutdown()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(0)
+
+
 if __name__ == "__main__":
     try:
         asyncio.run(main())
     except SettingsError as error:
         sys.exit(f"Erreur : {error}")
+    exit_before_finalization()

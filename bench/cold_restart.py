@@ -41,6 +41,7 @@ from labellisation.records.store import RecordStore
 from labellisation.settings import Settings
 from labellisation.temporal import dev_server_binary
 from labellisation.tokens import ApiUser, UserRole, create_token
+from labellisation.worker_app import STICKY_QUEUE_TIMEOUT
 
 DEFAULT_COUNT = 10_000
 REQUESTS = 200
@@ -166,7 +167,8 @@ def report(f: Figures, count: int) -> None:
         f"answers replays the project's history when its workflow is not cached: with {count:,} projects and 500\n"
         f"cached, most reads do, warm or cold. The server still lists the killed worker's pollers for a while, so\n"
         f"the reads start as soon as the new process does; the first read of a workflow the killed worker held\n"
-        f"waits for the server to give up its sticky queue (10 s), past the API's 10 s deadline: a 503.\n\n"
+        f"waits for the server to give up its sticky queue ({STICKY_QUEUE_TIMEOUT.total_seconds():.0f} s, the\n"
+        f"worker's `sticky_queue_schedule_to_start_timeout`; the SDK's 10 s reached the API's deadline: a 503).\n\n"
         f"{table}\n\nMachine: {machine()}."
     )
     write_section("Cold restart (#20)", body)

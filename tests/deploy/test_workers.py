@@ -17,8 +17,11 @@ from temporalio.api.history.v1 import HistoryEvent
 from temporalio.client import Client, WorkflowUpdateRPCTimeoutOrCancelledError
 from temporalio.testing import WorkflowEnvironment
 
+from labellisation.api.commands import COMMAND_DEADLINE
+from labellisation.contract import QUERY_STATUS
 from labellisation.converter import data_converter
 from labellisation.devstack import free_port
+from labellisation.path.status import ProjectStatus, StatusRequest
 from labellisation.process import load_process
 from labellisation.records.migrate import upgrade
 from labellisation.records.store import RecordStore
@@ -139,3 +142,39 @@ async def test_worker_process_stops_cleanly_on_sigterm(dev_server: WorkflowEnvir
     assert await process.wait() == 0, rest.decode()[-3000:]
     events = [json.loads(line)["event"] for line in rest.decode().splitlines() if line.startswith("{")]
     assert events[-1] == "worker stopped"
+
+
+async def test_a_status_read_is_answered_within_the_api_deadline_after_the_worker_holding_it_was_killed(
+    dev_server: WorkflowEnvironment, tmp_path: Path
+) -> None:
+    """A killed worker's cached projects: the server gives their tasks to the new worker before the API's deadline."""
+    target = dev_server.client.service_client.config.target_host
+    env = {**os.environ, "LABELLISATION_TEMPORAL_ADDRESS": target, "LABELLISATION_DATA_DIR": str(tmp_path),
+           "LABELLISATION_LOG_FORMAT": "json"}  # fmt: skip
+    await asyncio.to_thread(upgrade, f"sqlite+aiosqlite:///{tmp_path}/records.db")
+    client = await Client.connect(target, data_converter=data_converter)
+
+    async def worker() -> asyncio.subprocess.Process:
+        process = await asyncio.create_subprocess_exec(
+            sys.executable, str(ROOT / "worker.py"), env=env, stderr=asyncio.subprocess.PIPE
+        )
+        assert process.stderr is not None
+        while json.loads(await asyncio.wait_for(process.stderr.readline(), 60))["event"] != "worker started":
+            pass
+        return process
+
+    first = await worker()
+    profile = make_profile()
+    project = await ProjectDriver.start(client, "labellisation", profile, process="demo")
+    await project.status()  # answered by the first worker: the project is in its cache, on its sticky queue
+    first.send_signal(signal.SIGKILL)
+    await first.wait()
+    second = await worker()
+    try:
+        status = await project.handle.query(
+            QUERY_STATUS, StatusRequest(), result_type=ProjectStatus, rpc_timeout=COMMAND_DEADLINE
+        )
+        assert status.project_id == profile.project_id
+    finally:
+        second.send_signal(signal.SIGKILL)
+        await second.wait()

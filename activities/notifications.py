@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
+import time
 from collections.abc import Callable
-from datetime import date
+from datetime import date, timedelta
 from functools import partial
 
 import aiosmtplib
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
@@ -47,6 +50,40 @@ from labellisation.records.digests import claim, digest_readers, keep_for_digest
 from labellisation.records.store import RecordStore
 from labellisation.records.tables import DigestItemRow
 from labellisation.settings import Settings
+
+#: Once the SMTP server accepted a message, how long its rows are tried again here while the records database is
+#: unreachable, instead of failing the activity, whose retry would send the message again (README "Once"). Below
+#: the sends' one-minute start-to-close timeout.
+RECORD_AFTER_SEND = timedelta(seconds=40)
+
+
+def _unreachable(error: Exception) -> bool:
+    """The records database could not be reached or dropped the connection (not a refused statement)."""
+    if isinstance(error, OperationalError | InterfaceError | OSError | TimeoutError):
+        return True
+    return isinstance(error, DBAPIError) and error.connection_invalidated
+
+
+async def record_after_send(
+    store: RecordStore, rows: list[tuple[str, str | None, str]], project_id: str, recipients: list[str], mid: str
+) -> None:
+    """Write the rows of a message the SMTP server accepted, trying again for RECORD_AFTER_SEND while the records
+    database is unreachable (the insert ignores rows already there, so a retry after a lost answer is harmless)."""
+    deadline = time.monotonic() + RECORD_AFTER_SEND.total_seconds()
+    pause = 0.5
+    while True:
+        try:
+            await store.record_reminders(rows, project_id, recipients, mid)
+            return
+        except Exception as error:
+            if not _unreachable(error) or time.monotonic() + pause > deadline:
+                raise
+            activity.logger.warning(
+                "records unreachable after the send: writing its rows again",
+                extra={"key": rows[0][0], "error": type(error).__name__, "retry_in": pause},
+            )
+            await asyncio.sleep(pause)
+            pause = min(pause * 2, 5.0)
 
 
 class NotificationActivities:
@@ -114,7 +151,7 @@ class NotificationActivities:
                 raise  # temporary: Temporal retries with backoff
             if refusal.delivered_to_others:
                 accepted = [a for a in addresses if a not in refusal.refused]
-                await self.store.record_reminders(rows, email.project_id, accepted, mid)
+                await record_after_send(self.store, rows, email.project_id, accepted, mid)
             activity.logger.warning(
                 "e-mail refused for good", extra={"key": email.reminder_id, "reason": refusal.reason}
             )
@@ -127,7 +164,7 @@ class NotificationActivities:
         activity.metric_meter().create_counter(
             "labellisation_reminders_sent", "Reminder and news e-mails sent, by kind"
         ).with_additional_attributes({"kind": kind}).add(1)
-        await self.store.record_reminders(rows, email.project_id, addresses, mid)
+        await record_after_send(self.store, rows, email.project_id, addresses, mid)
         activity.logger.info("e-mail sent", extra={"key": email.reminder_id, "project_id": email.project_id})
         return addresses, mid, False
 

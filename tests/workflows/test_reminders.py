@@ -12,6 +12,7 @@ import holidays
 import pytest
 from dateutil.relativedelta import relativedelta
 from sqlalchemy import func, select
+from sqlalchemy.exc import OperationalError
 from temporalio.client import Client
 from temporalio.testing import ActivityEnvironment, WorkflowEnvironment
 
@@ -160,11 +161,27 @@ async def reminder_rows(store: RecordStore) -> int:
         return int(await session.scalar(select(func.count()).select_from(ReminderRow)) or 0)
 
 
+class WorkerDied(Exception):
+    """Stands for a worker that died: the activity ends there, nothing of it runs after."""
+
+
 class DiesBeforeTheRow(RecordStore):
     """The records store of a worker that dies once the SMTP server has accepted the message, before the row."""
 
     async def record_reminders(self, *args: Any, **kwargs: Any) -> None:
-        raise ConnectionResetError("the worker died between the SMTP server's acceptance and the reminders row")
+        raise WorkerDied("the worker died between the SMTP server's acceptance and the reminders row")
+
+
+class UnreachableAtFirst(RecordStore):
+    """A records database that drops the connection twice when the rows of a sent message are written."""
+
+    failures = 2
+
+    async def record_reminders(self, *args: Any, **kwargs: Any) -> None:
+        if self.failures:
+            self.failures -= 1
+            raise OperationalError("INSERT INTO reminders", {}, ConnectionResetError("connection reset by peer"))
+        await super().record_reminders(*args, **kwargs)
 
 
 async def test_a_crash_after_the_reminder_was_recorded_sends_nothing_more_on_retry(
@@ -193,7 +210,7 @@ async def test_a_crash_between_the_smtp_acceptance_and_the_record_sends_it_again
     request = overdue_request()
     key = request.reminder.reminder_id
     dying = NotificationActivities(DiesBeforeTheRow(sqlite_store.engine), mailbox.settings)
-    with pytest.raises(ConnectionResetError):
+    with pytest.raises(WorkerDied):
         await ActivityEnvironment().run(dying.send_reminder, request)
     assert len(mailbox.reminders()) == 1, "the SMTP server accepted the message before the crash"
     assert not await sqlite_store.reminder_sent(key)
@@ -323,3 +340,18 @@ async def test_reminders_due_at_the_same_moment_to_the_same_reader_go_out_as_one
         mine = [e for e in sent if e.step == step and e.data["kind"] == "before_due"]
         assert len(mine) == 1, (label, mine)
         assert await sqlite_store.reminder_sent(mine[0].data["reminder_id"])
+
+
+async def test_records_unreachable_after_the_smtp_acceptance_are_waited_for_and_nothing_is_sent_twice(
+    sqlite_store: RecordStore, mailbox: Mailbox
+) -> None:
+    """The records database drops out between the acceptance and the row (a burst during an outage): the activity
+    writes the row again once it answers, rather than failing into a retry that would send the message again."""
+    request = overdue_request()
+    key = request.reminder.reminder_id
+    flaky = UnreachableAtFirst(sqlite_store.engine)
+    sent = await ActivityEnvironment().run(NotificationActivities(flaky, mailbox.settings).send_reminder, request)
+    assert (flaky.failures, sent.already_sent) == (0, False)
+    assert len(mailbox.reminders()) == 1
+    assert await sqlite_store.reminder_sent(key)
+    assert await attempts_of(sqlite_store, key) == 1

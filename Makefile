@@ -98,13 +98,15 @@ browser-tool:
 test: lock-check lint types unit
 
 # Benchmarks (not tests): each part prints its table and rewrites its section of BENCHMARKS.md.
-# `make bench` runs them all; `make bench BENCH=path` (decision, path, portfolio, analytics, newprojects, cold) runs one.
+# `make bench` runs them all; `make bench BENCH=path` (decision, path, portfolio, analytics, newprojects, cold,
+# monday) runs one.
 bench: $(VENV)/.installed-dev
 	LABELLISATION_LOG_LEVEL=WARNING $(BIN)/python -m bench $(BENCH)
 
 # The reliability suite (kills, outages, fuzzing, hostile input) and its figures in one table at the end.
 reliability: $(VENV)/.installed-dev
 	LABELLISATION_FUZZ_REQUESTS=10000 LABELLISATION_FUZZ_FORM_POSTS=3000 \
+	  LABELLISATION_BURST_PROJECTS=1000 LABELLISATION_BURST_KILLS=100 \
 	  $(BIN)/python -m pytest tests/reliability tests/histories tests/records/test_recorded_path.py \
 	  tests/workflows/test_reminders.py tests/workflows/test_limits.py -p tests.reliability.figures $(PYTEST_ARGS)
 

@@ -1,4 +1,4 @@
-"""All the benchmarks, or the parts named: `python -m bench [decision|path|portfolio ...] [--count N]`.
+"""All the benchmarks, or the parts named: `python -m bench [decision|path|portfolio|monday ...] [--count N]`.
 
 Each part prints its table and rewrites its own section of BENCHMARKS.md.
 `--count` replaces the default count of every part run (decisions, projects
@@ -12,7 +12,15 @@ import asyncio
 import time
 from collections.abc import Awaitable, Callable
 
-from bench import cold_restart, decision_latency, new_projects, path_analytics, path_simulation, portfolio_scale
+from bench import (
+    cold_restart,
+    decision_latency,
+    monday_burst,
+    new_projects,
+    path_analytics,
+    path_simulation,
+    portfolio_scale,
+)
 
 PARTS: dict[str, tuple[Callable[[int], Awaitable[None]], int]] = {
     "decision": (decision_latency.main, decision_latency.DEFAULT_COUNT),
@@ -21,6 +29,7 @@ PARTS: dict[str, tuple[Callable[[int], Awaitable[None]], int]] = {
     "analytics": (path_analytics.main, path_analytics.DEFAULT_COUNT),
     "newprojects": (new_projects.main, new_projects.DEFAULT_COUNT),
     "cold": (cold_restart.main, cold_restart.DEFAULT_COUNT),
+    "monday": (monday_burst.main, monday_burst.DEFAULT_COUNT),
 }
 
 

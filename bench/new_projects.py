@@ -26,20 +26,17 @@ import signal
 import sys
 import tempfile
 import time
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 
-from temporalio.api.enums.v1 import TaskQueueType
-from temporalio.api.taskqueue.v1 import TaskQueue
-from temporalio.api.workflowservice.v1 import DescribeTaskQueueRequest
 from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
+from bench import portfolio_scale
 from bench.bare_workflow import BareUpdateWorkflow
 from bench.portfolio_scale import cpu_seconds, idle, memory_mb, recorded, start_input
 from bench.report import machine, write_section
@@ -93,31 +90,11 @@ def worker_command(variant: str) -> list[str]:
     return [sys.executable, "-m", "bench.new_projects", "--worker", variant]
 
 
-@asynccontextmanager
-async def worker_process(
+def worker_process(
     client: Client, variant: str, task_queue: str, env: dict[str, str], log: Path
-) -> AsyncIterator[int]:
+) -> AbstractAsyncContextManager[int]:
     """The variant's worker in its own process, polling; yields its pid."""
-    with log.open("wb") as stderr:
-        process = await asyncio.create_subprocess_exec(
-            *worker_command(variant), cwd=ROOT, env=env, stdout=asyncio.subprocess.DEVNULL, stderr=stderr
-        )
-        try:
-            request = DescribeTaskQueueRequest(
-                namespace="default", task_queue=TaskQueue(name=task_queue),
-                task_queue_type=TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW,
-            )  # fmt: skip
-            for _ in range(600):  # bounded: 60 s
-                if process.returncode is not None:
-                    raise RuntimeError(f"the worker exited: {(await asyncio.to_thread(log.read_text))[-2000:]}")
-                if (await client.workflow_service.describe_task_queue(request)).pollers:
-                    break
-                await asyncio.sleep(0.1)
-            yield process.pid
-        finally:
-            if process.returncode is None:
-                process.send_signal(signal.SIGTERM)
-                await process.wait()
+    return portfolio_scale.worker_process(client, env, log, worker_command(variant), task_queue)
 
 
 async def start_all(client: Client, variant: str, count: int) -> float:

@@ -134,15 +134,19 @@ async def start_all(client: Client, count: int) -> float:
 
 
 @asynccontextmanager
-async def worker_process(client: Client, env: dict[str, str], log: Path) -> AsyncIterator[int]:
-    """`python worker.py` in its own process, polling; yields its pid."""
+async def worker_process(
+    client: Client, env: dict[str, str], log: Path, command: list[str] | None = None, task_queue: str = TASK_QUEUE
+) -> AsyncIterator[int]:
+    """`python worker.py` (or `command`, from the repository) in its own process, polling `task_queue`; yields its
+    pid."""
     with log.open("wb") as stderr:
         process = await asyncio.create_subprocess_exec(
-            sys.executable, str(ROOT / "worker.py"), env=env, stdout=asyncio.subprocess.DEVNULL, stderr=stderr
-        )
+            *(command or [sys.executable, str(ROOT / "worker.py")]), cwd=ROOT, env=env,
+            stdout=asyncio.subprocess.DEVNULL, stderr=stderr,
+        )  # fmt: skip
         try:
             request = DescribeTaskQueueRequest(
-                namespace="default", task_queue=TaskQueue(name=TASK_QUEUE),
+                namespace="default", task_queue=TaskQueue(name=task_queue),
                 task_queue_type=TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW,
             )  # fmt: skip
             for _ in range(600):  # bounded: 60 s

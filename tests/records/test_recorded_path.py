@@ -90,6 +90,17 @@ async def written(reader: RecordStore, project_id: str) -> tuple[int, int, datet
     return int(events or 0), int(reminders or 0), updated
 
 
+async def no_activity_in_flight(project: ProjectDriver) -> None:
+    """Until the workflow has no activity running. A send the cut would catch between the SMTP server's acceptance
+    and its row writes the row again in real time (`RECORD_AFTER_SEND`, up to 40 s), and the time-skipping server
+    does not skip time while an activity runs: the test's skips would wait for it."""
+    for _ in range(300):  # bounded: 30 s
+        if not (await project.handle.describe()).raw_description.pending_activities:
+            return
+        await asyncio.sleep(0.1)
+    raise AssertionError("activities still running 30 s after the path was recorded")
+
+
 async def test_events_survive_a_database_outage_without_loss_or_duplicate(
     client: Client, task_queue: str, postgres_url: str, time_skipping_env: WorkflowEnvironment, mailbox: Mailbox
 ) -> None:
@@ -105,6 +116,7 @@ async def test_events_survive_a_database_outage_without_loss_or_duplicate(
             project = await ProjectDriver.start(client, task_queue, profile, process="demo")
             await project.pass_step("opportunity_study")
             await project.recorded(reader)
+            await no_activity_in_flight(project)
             await proxy.cut()
             at_cut = await written(reader, profile.project_id)
             # The database is down: the project goes on accepting commands.

@@ -24,7 +24,7 @@ from tests.support.mailbox import Mailbox, until
 from tests.support.office_hours import working_morning_on_or_after
 from tests.support.profiles import make_profile
 from tests.support.servers import start_dev_server
-from tests.workflows.test_reminders import DiesBeforeTheRow
+from tests.workflows.test_reminders import DiesBeforeTheRow, WorkerDied
 
 DIGEST_READER = "rose@fnep.fr"
 AT_ONCE = "yann@fnep.fr"
@@ -122,7 +122,7 @@ async def test_a_digest_cut_before_its_record_is_sent_again_with_its_items_and_n
     await one_submission_kept(sqlite_store, mailbox, client, task_queue)
     day = SendDailyDigests(day=date(2027, 3, 2))
     dying = NotificationActivities(DiesBeforeTheRow(sqlite_store.engine), mailbox.settings)
-    with pytest.raises(ConnectionResetError):
+    with pytest.raises(WorkerDied):
         await ActivityEnvironment().run(dying.send_daily_digests, day)
     activities = NotificationActivities(sqlite_store, mailbox.settings)
     retry = await ActivityEnvironment().run(activities.send_daily_digests, day)

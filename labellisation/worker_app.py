@@ -29,13 +29,13 @@ WORKFLOWS = [SchoolCreationWorkflow, DailyDigestWorkflow]
 #: (`datetime`, ...) to refuse a non-deterministic call made in `workflows/`, as it already did not for the
 #: pure model they call (`labellisation.path`, passed through by the workflows' imports); the builtins
 #: (`open`, ...) stay restricted. tests/test_architecture.py keeps `os`, `time`, `random` out of `workflows/`.
+_RESTRICTIONS = SandboxRestrictions.default.with_passthrough_modules(
+    "email_validator", "idna", "yaml", "dateutil", "workflows"
+)
 #: How long the server waits for this worker to pick up a task on its own (sticky) queue before handing it to any
 #: worker. The SDK's 10 s equals the API's COMMAND_DEADLINE: after a worker was killed, a status read of a project
 #: it held waited the whole 10 s for it and answered 503 (bench part `cold`). 3 s leaves the replay 7 s.
 STICKY_QUEUE_TIMEOUT = timedelta(seconds=3)
-_RESTRICTIONS = SandboxRestrictions.default.with_passthrough_modules(
-    "email_validator", "idna", "yaml", "dateutil", "workflows"
-)
 
 
 def sandbox_runner() -> SandboxedWorkflowRunner:

@@ -7,6 +7,7 @@ import contextlib
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from sqlalchemy.exc import SQLAlchemyError
 from temporalio.client import (
     Client,
     WithStartWorkflowOperation,
@@ -32,11 +33,12 @@ from labellisation.contract import (
 from labellisation.log_setup import get_logger
 from labellisation.overview import static_details, static_summary
 from labellisation.path.migration import MigrationPlan
-from labellisation.path.state import Event
+from labellisation.path.state import Event, ProjectProfile
 from labellisation.path.status import ProjectStatus, StatusRequest
 from labellisation.path.transitions import STATE_LABELS
 from labellisation.process import ProcessDefinition, ProcessDefinitionError, load_process
 from labellisation.records.rebuilt import status_from_records
+from labellisation.records.schema import ProjectRecord
 from labellisation.records.store import RecordStore
 
 #: "Workflow Task in failed state": a worker died mid-task; the next worker picks it up within seconds.
@@ -106,6 +108,24 @@ async def start_workflow(
             await operation.workflow_handle()
         raise ApiError(409, f"le projet {project_id!r} existe déjà") from None
     return status
+
+
+async def list_at_once(store: RecordStore, profile: ProjectProfile, status: ProjectStatus) -> None:
+    """Write a project's portfolio row as its start is answered, so that the lists show it at once; the workflow's
+    first record batch, a moment later, would otherwise be the first to write it. Never the cause of a failed
+    start: the project has started, and with the records database unreachable its recorder writes the row later."""
+    record = ProjectRecord(
+        project_id=status.project_id, name=profile.name, region=profile.region, department=profile.department,
+        city=profile.city, academy=profile.academy, process=status.process, process_version=status.process_version,
+        state=status.state, current_stage=status.current_stage, next_due_at=status.next_due_at,
+        planned_opening=profile.planned_opening, holder_email=str(profile.holder.email),
+        updated_at=status.updated_at, profile=profile.model_dump(mode="json"),
+    )  # fmt: skip
+    try:
+        await store.introduce(record)
+    except (SQLAlchemyError, OSError, TimeoutError) as error:
+        log.warning("records unreachable: the new project is listed once its recorder writes it",
+                    project_id=status.project_id, error=type(error).__name__)  # fmt: skip
 
 
 async def send_command(

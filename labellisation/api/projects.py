@@ -10,7 +10,14 @@ from fastapi import APIRouter, Query, Request, Response
 from temporalio.common import SearchAttributePair, TypedSearchAttributes
 
 from labellisation.api.access import check_region, project_region_slug, region_filter
-from labellisation.api.commands import migration_plan, project_events, read_status, send_command, start_workflow
+from labellisation.api.commands import (
+    list_at_once,
+    migration_plan,
+    project_events,
+    read_status,
+    send_command,
+    start_workflow,
+)
 from labellisation.api.deps import (
     ClientDep,
     CoordinatorDep,
@@ -77,7 +84,7 @@ PAGE_SIZE, PAGE_MAX = 500, 1000
 
 @router.post("", status_code=201, summary="Démarrer un projet d'école")
 async def start_project(
-    body: ProjectStart, user: CoordinatorDep, client: ClientDep, settings: SettingsDep
+    body: ProjectStart, user: CoordinatorDep, client: ClientDep, settings: SettingsDep, store: StoreDep
 ) -> ProjectStatus:
     process_id = body.process or settings.default_process
     try:
@@ -90,7 +97,7 @@ async def start_project(
     if refusal is not None:
         raise ApiError(REFUSAL_STATUS[refusal.code.value], refusal.message)
     first_stage = process.stages[0].id
-    return await start_workflow(
+    status = await start_workflow(
         client,
         StartProject(profile=profile, process_id=process_id, process=process, actor=user.actor),
         settings.task_queue,
@@ -103,6 +110,8 @@ async def start_project(
             ]
         ),
     )
+    await list_at_once(store, profile, status)
+    return status
 
 
 _STATE_WORDS = ", ".join(f"{label} ({state.value})" for state, label in STATE_LABELS.items())

@@ -102,6 +102,14 @@ class RecordStore:
                     await self._measure(connection, request.project.project_id)
             return len(new)
 
+    async def introduce(self, project: ProjectRecord) -> bool:
+        """Write a just-started project's row unless the recorder wrote one already (which is never older): the
+        portfolio lists a project from the moment its start is answered. Whether the row was written."""
+        async with self.engine.begin() as connection:
+            insert = self._insert(ProjectRow).on_conflict_do_nothing(index_elements=[ProjectRow.project_id])
+            result = await connection.execute(insert, _project_values(project))
+            return bool(result.rowcount)
+
     async def _measure(self, connection: AsyncConnection, project_id: str) -> None:
         """Rewrite the project's path measures from its events (a few dozen rows), in the recording transaction."""
         query = (

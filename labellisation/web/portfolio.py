@@ -396,7 +396,7 @@ async def start_page(person: SignedInDep, settings: SettingsDep) -> Response:
 
 
 @router.post("/portefeuille/nouveau")
-async def start(form: PostedFormDep, client: ClientDep, settings: SettingsDep) -> Response:
+async def start(form: PostedFormDep, client: ClientDep, settings: SettingsDep, store: StoreDep) -> Response:
     """`ProjectStart` validates the form; the API's start route starts it (region, refusals, workflow)."""
     user = await _coordinator(form.person)
     values = {name: form.fields.get(name, "")[:5000] for name in START_FIELDS}
@@ -405,7 +405,7 @@ async def start(form: PostedFormDep, client: ClientDep, settings: SettingsDep) -
     except ValidationError as error:
         return _start_form(form.person, values, _errors_by_field(error, values, "department"), 422)
     try:
-        status = await projects.start_project(body, user, client, settings)
+        status = await projects.start_project(body, user, client, settings, store)
     except ApiError as error:
         if error.status == 403:
             raise

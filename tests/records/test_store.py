@@ -91,6 +91,27 @@ async def test_an_older_projection_never_overwrites_a_newer_one(store: RecordSto
     assert record is not None and record.current_stage == "association"
 
 
+async def test_a_project_introduced_at_its_start_is_listed_and_its_recorder_moves_it_on(store: RecordStore) -> None:
+    project = fresh_project()
+    assert await store.introduce(project_record(project)) is True
+    listed = await store.portfolio(project_ids=[project.profile.project_id])
+    assert [row["project_id"] for row in listed] == [project.profile.project_id]
+    newer = pass_step(project, "opportunity_study", T0 + timedelta(days=1))
+    await store.record(request_for(newer))  # the recorder's rows, events and all, over the introduced row
+    record = await store.project(project.profile.project_id)
+    assert record is not None and record.current_stage == "association"
+    assert len(await store.history(project.profile.project_id)) == len(newer.events)
+
+
+async def test_an_introduction_arriving_after_the_recorder_changes_nothing(store: RecordStore) -> None:
+    project = fresh_project()
+    newer = pass_step(project, "opportunity_study", T0 + timedelta(days=1))
+    await store.record(request_for(newer))
+    assert await store.introduce(project_record(project)) is False  # the start's answer, late
+    record = await store.project(project.profile.project_id)
+    assert record is not None and record.current_stage == "association"
+
+
 async def test_portfolio_filters(store: RecordStore) -> None:
     north = fresh_project("Hauts-de-France")
     south = pass_step(fresh_project("Occitanie"), "opportunity_study")

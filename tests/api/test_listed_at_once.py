@@ -11,15 +11,23 @@ import asyncio
 from pathlib import Path
 
 import httpx
+import pytest
 from temporalio.testing import WorkflowEnvironment
 
 from labellisation.api.app import create_app
+from labellisation.api.commands import list_at_once
+from labellisation.devstack import free_port
+from labellisation.path.status import project_status
+from labellisation.path.transitions import start_project
+from labellisation.process import load_process
 from labellisation.records.migrate import upgrade
 from labellisation.records.store import RecordStore
 from labellisation.tokens import ApiUser, UserRole, create_token
 from tests.support.api import OTHER, PROJECT, profile
 from tests.support.driver import running
 from tests.support.mailbox import Mailbox
+from tests.support.path_helpers import T0
+from tests.support.profiles import make_profile
 
 
 async def test_a_started_project_is_listed_at_once_with_its_stage_and_holder(
@@ -58,3 +66,16 @@ async def test_a_started_project_is_listed_at_once_with_its_stage_and_holder(
             assert record is not None and record.name == "École de Production de Belfort"
     finally:
         await worker_store.close()
+
+
+async def test_an_unreachable_records_database_never_fails_the_start_it_follows(
+    capfd: pytest.CaptureFixture[str],
+) -> None:
+    project = start_project(make_profile("edp-nowhere"), load_process("demo"), T0, "coordination")
+    unreachable = RecordStore.from_url(f"postgresql+asyncpg://postgres@127.0.0.1:{free_port()}/records")
+    try:
+        await list_at_once(unreachable, project.profile, project_status(project, T0))  # returns, raises nothing
+    finally:
+        await unreachable.close()
+    logged = "".join(capfd.readouterr())
+    assert "records unreachable: the new project is listed once its recorder writes it" in logged

@@ -14,18 +14,25 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
+import signal
 import statistics
+import sys
 import tempfile
 import time
+from collections.abc import AsyncIterator
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from datetime import date
 from pathlib import Path
 
 import httpx
 import uvicorn
 from aiosmtpd.controller import Controller
+from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
+from bench import portfolio_scale
 from bench.bare_path import noop
 from bench.bare_workflow import BareCommandsWorkflow, BareUpdateWorkflow
 from bench.report import machine, percentile, write_section
@@ -50,6 +57,7 @@ DEFAULT_COUNT = 200
 #: "At rest": the decision comes this long after the submission, once the submission's record
 #: activity and the workflow task after it are done, as for a reviewer deciding hours later.
 AT_REST = 0.15
+ROOT = Path(__file__).parents[1]
 STEPS = [s.id for stage in load_process("demo").stages for s in stage.steps][:4]  # single-step stages
 
 
@@ -62,56 +70,118 @@ async def parts(tmp: Path, name: str) -> tuple[RecordStore, Controller, Settings
     return RecordStore.from_url(url), sink, Settings(smtp_port=smtp, data_dir=tmp, default_process="demo")
 
 
-async def ours(env: WorkflowEnvironment, count: int, tmp: Path, pause: float, name: str) -> list[float]:
-    store, sink, settings = await parts(tmp, name)
+async def decisions(base_url: str, store: RecordStore, count: int, pause: float, name: str) -> list[float]:
+    """COUNT decisions through the HTTP API at `base_url`, each after a submission (and `pause`); their latencies."""
     coordinator = await create_token(store, ApiUser(role=UserRole.COORDINATOR, name="C", email="c@fnep.fr"))
     reviewer = await create_token(store, ApiUser(role=UserRole.REVIEWER, name="R", email="r@fnep.fr"))
     projects = [f"{name}-{n:04d}" for n in range((count + len(STEPS) - 1) // len(STEPS))]
     holder = await create_token(store, ApiUser(role=UserRole.HOLDER, name="H", email="h@x.fr", projects=projects))
+    latencies: list[float] = []
+    async with httpx.AsyncClient(base_url=base_url, timeout=60) as http:
+        for project_id in projects:
+            body = {
+                "project_id": project_id, "name": "École de Production", "region": "Occitanie",
+                "department": "31", "city": "Toulouse", "trades": ["Usinage"],
+                "holder": {"name": "A", "email": "h@x.fr"}, "planned_opening": str(date(2028, 9, 1)),
+            }  # fmt: skip
+            response = await http.post("/projects", json=body, headers={"Authorization": f"Bearer {coordinator}"})
+            response.raise_for_status()
+            for step in STEPS:
+                if len(latencies) == count:
+                    break
+                submission = {"documents": [{"title": "Dossier", "url": "https://x.fr/d.pdf"}]}
+                response = await http.post(f"/projects/{project_id}/steps/{step}/submissions", json=submission,
+                                           headers={"Authorization": f"Bearer {holder}"})  # fmt: skip
+                response.raise_for_status()
+                await asyncio.sleep(pause)
+                started = time.perf_counter()
+                response = await http.post(
+                    f"/projects/{project_id}/steps/{step}/decisions",
+                    json={"decision": "approve", "decision_id": f"{project_id}-{step}"},
+                    headers={"Authorization": f"Bearer {reviewer}"},
+                )
+                latencies.append(time.perf_counter() - started)
+                response.raise_for_status()
+    return latencies
+
+
+async def ours(env: WorkflowEnvironment, count: int, tmp: Path, pause: float, name: str) -> list[float]:
+    """Decisions through the API, the API and the worker in this process (as `make run` serves them)."""
+    store, sink, settings = await parts(tmp, name)
     port = free_port()
     api = _EmbeddedServer(uvicorn.Config(create_app(settings, env.client, store), host="127.0.0.1", port=port,
                                          log_config=None, lifespan="off"))  # fmt: skip
     server = asyncio.create_task(api.serve())
-    latencies: list[float] = []
     try:
         async with build_worker(env.client, TASK_QUEUE, store=store, settings=settings):
             for _ in range(1000):  # bounded wait for uvicorn
                 if api.started:
                     break
                 await asyncio.sleep(0.01)
-            async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=60) as http:
-                for project_id in projects:
-                    body = {
-                        "project_id": project_id, "name": "École de Production", "region": "Occitanie",
-                        "department": "31", "city": "Toulouse", "trades": ["Usinage"],
-                        "holder": {"name": "A", "email": "h@x.fr"}, "planned_opening": str(date(2028, 9, 1)),
-                    }  # fmt: skip
-                    response = await http.post(
-                        "/projects", json=body, headers={"Authorization": f"Bearer {coordinator}"}
-                    )
-                    response.raise_for_status()
-                    for step in STEPS:
-                        if len(latencies) == count:
-                            break
-                        submission = {"documents": [{"title": "Dossier", "url": "https://x.fr/d.pdf"}]}
-                        response = await http.post(f"/projects/{project_id}/steps/{step}/submissions", json=submission,
-                                                   headers={"Authorization": f"Bearer {holder}"})  # fmt: skip
-                        response.raise_for_status()
-                        await asyncio.sleep(pause)
-                        started = time.perf_counter()
-                        response = await http.post(
-                            f"/projects/{project_id}/steps/{step}/decisions",
-                            json={"decision": "approve", "decision_id": f"{project_id}-{step}"},
-                            headers={"Authorization": f"Bearer {reviewer}"},
-                        )
-                        latencies.append(time.perf_counter() - started)
-                        response.raise_for_status()
+            return await decisions(f"http://127.0.0.1:{port}", store, count, pause, name)
     finally:
         api.should_exit = True
         await server
         sink.stop()
         await store.close()
-    return latencies
+
+
+def variables(env: WorkflowEnvironment, **more: str) -> dict[str, str]:
+    """The environment of a process of ours: the bench's own, pointed at this run's server."""
+    inherited = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    return {
+        **inherited, "LABELLISATION_TEMPORAL_ADDRESS": env.client.service_client.config.target_host,
+        "LABELLISATION_LOG_LEVEL": "WARNING", **more,
+    }  # fmt: skip
+
+
+@asynccontextmanager
+async def api_process(environment: dict[str, str], log: Path) -> AsyncIterator[str]:
+    """`uvicorn labellisation.api.main:app` in its own process, as docker-compose runs it; yields its base URL."""
+    port = free_port()
+    command = ["-m", "uvicorn", "labellisation.api.main:app", "--host", "127.0.0.1", "--port", str(port)]
+    with log.open("wb") as stderr:
+        process = await asyncio.create_subprocess_exec(
+            sys.executable, *command, "--no-access-log", cwd=ROOT, env=environment,
+            stdout=asyncio.subprocess.DEVNULL, stderr=stderr,
+        )  # fmt: skip
+        try:
+            async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=5) as http:
+                for _ in range(300):  # bounded: 30 s
+                    if process.returncode is not None:
+                        raise RuntimeError(f"the API exited: {(await asyncio.to_thread(log.read_text))[-2000:]}")
+                    try:
+                        await http.get("/health")
+                        break
+                    except httpx.TransportError:
+                        await asyncio.sleep(0.1)
+            yield f"http://127.0.0.1:{port}"
+        finally:
+            if process.returncode is None:
+                process.send_signal(signal.SIGTERM)
+                await process.wait()
+
+
+async def ours_deployed(env: WorkflowEnvironment, count: int, tmp: Path, name: str) -> list[float]:
+    """Decisions at rest through the API, the API (uvicorn) and the worker (`worker.py`) each in its own process."""
+    url = f"sqlite+aiosqlite:///{tmp}/{name}.db"
+    await asyncio.to_thread(upgrade, url)
+    smtp = free_port()
+    sink = start_sink(tmp / f"outbox-{name}", smtp)
+    store = RecordStore.from_url(url)
+    environment = variables(
+        env, LABELLISATION_DATABASE_URL=url, LABELLISATION_SMTP_PORT=str(smtp), LABELLISATION_DATA_DIR=str(tmp),
+        LABELLISATION_DEFAULT_PROCESS="demo", LABELLISATION_TASK_QUEUE=name,
+    )  # fmt: skip
+    try:
+        async with (
+            portfolio_scale.worker_process(env.client, environment, tmp / f"{name}-worker.log", task_queue=name),
+            api_process(environment, tmp / f"{name}-api.log") as base_url,
+        ):
+            return await decisions(base_url, store, count, AT_REST, name)
+    finally:
+        sink.stop()
+        await store.close()
 
 
 async def direct(env: WorkflowEnvironment, count: int, tmp: Path, pause: float, name: str) -> list[float]:
@@ -147,13 +217,21 @@ async def direct(env: WorkflowEnvironment, count: int, tmp: Path, pause: float, 
     return latencies
 
 
-async def bare(env: WorkflowEnvironment, count: int, with_commands: bool = False) -> list[float]:
+async def bare(
+    env: WorkflowEnvironment, count: int, with_commands: bool = False, tmp: Path | None = None
+) -> list[float]:
     """Bare update round trips; `with_commands`: updates issuing our commands (timer, search
-    attribute, activity), each on a workflow at rest."""
+    attribute, activity), each on a workflow at rest. The worker in this process, or with `tmp` in its own."""
     workflow_class = BareCommandsWorkflow if with_commands else BareUpdateWorkflow
-    queue = workflow_class.__name__
+    queue = workflow_class.__name__ + ("-own" if tmp else "")
     latencies: list[float] = []
-    async with Worker(env.client, task_queue=queue, workflows=[workflow_class], activities=[noop]):
+    worker: AbstractAsyncContextManager[object]
+    if tmp:
+        command = [sys.executable, "-m", "bench.decision_latency", "--worker", queue]
+        worker = portfolio_scale.worker_process(env.client, variables(env), tmp / f"{queue}.log", command, queue)
+    else:
+        worker = Worker(env.client, task_queue=queue, workflows=[workflow_class], activities=[noop])
+    async with worker:
         handle = await env.client.start_workflow(workflow_class.__name__, id=queue, task_queue=queue)
         for _ in range(count):
             if with_commands:
@@ -164,6 +242,18 @@ async def bare(env: WorkflowEnvironment, count: int, with_commands: bool = False
         await handle.signal("finish")
         await handle.result()
     return latencies
+
+
+async def _serve(queue: str) -> None:
+    """The bare workflows' worker in its own process, on `queue`, until SIGTERM."""
+    settings = Settings()
+    client = await Client.connect(settings.temporal_address, data_converter=data_converter)
+    stop = asyncio.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        asyncio.get_running_loop().add_signal_handler(sig, stop.set)
+    workflows = [BareUpdateWorkflow, BareCommandsWorkflow]
+    async with Worker(client, task_queue=queue, workflows=workflows, activities=[noop]):
+        await stop.wait()
 
 
 async def main(count: int = DEFAULT_COUNT) -> None:
@@ -182,6 +272,9 @@ async def main(count: int = DEFAULT_COUNT) -> None:
             workflow_at_rest = await direct(env, count, Path(tmp), AT_REST, "direct-rest")
             floor = await bare(env, count)
             floor_with_commands = await bare(env, count, with_commands=True)
+            deployed = await ours_deployed(env, count, Path(tmp), "deployed")
+            floor_own = await bare(env, count, tmp=Path(tmp))
+            floor_with_commands_own = await bare(env, count, with_commands=True, tmp=Path(tmp))
     finally:
         await env.shutdown()
     rows = [
@@ -191,6 +284,12 @@ async def main(count: int = DEFAULT_COUNT) -> None:
         ("update straight to SchoolCreationWorkflow, project at rest", workflow_at_rest),
         ("bare Temporal update", floor),
         ("bare update issuing our commands (timer, search attribute, one activity), at rest", floor_with_commands),
+        (
+            "API decision, project at rest, the API (uvicorn) and the worker (`worker.py`) each in its own process",
+            deployed,
+        ),
+        ("bare Temporal update, its worker in its own process", floor_own),
+        ("bare update issuing our commands, at rest, its worker in its own process", floor_with_commands_own),
     ]
     lines = [
         "| round trip | count | p50 (ms) | p95 (ms) |",
@@ -216,6 +315,19 @@ async def main(count: int = DEFAULT_COUNT) -> None:
                     workflow_at_rest,
                     floor_with_commands,
                     "",
+                ),
+                (
+                    "API and worker in their own processes, at rest, to the bare update (own process)",
+                    deployed,
+                    floor_own,
+                    "target ≤ 2.0, #20",
+                ),
+                (
+                    "API and worker in their own processes, at rest, to the bare update issuing our commands "
+                    "(own process)",
+                    deployed,
+                    floor_with_commands_own,
+                    "target ≤ 1.2, #20",
                 ),
             )
         ],
@@ -243,4 +355,6 @@ async def main(count: int = DEFAULT_COUNT) -> None:
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--count", type=int, default=DEFAULT_COUNT)
-    asyncio.run(main(parser.parse_args().count))
+    parser.add_argument("--worker", metavar="QUEUE", help="serve the bare workflows' worker on QUEUE")
+    arguments = parser.parse_args()
+    asyncio.run(_serve(arguments.worker) if arguments.worker else main(arguments.count))

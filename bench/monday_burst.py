@@ -316,13 +316,27 @@ async def main(count: int = DEFAULT_COUNT) -> None:
     fleets = []
     default_cache = Settings.model_fields["max_cached_workflows"].default
     # The sticky cache sized to hold the fleet (README "Sizing the worker"), then the product's default.
-    runs = [(bare, count), (ours_on_sqlite, count), (ours_on_postgresql, count), (ours_on_postgresql, default_cache)]
-    for measure, cache in runs:
+    runs = {
+        "bare": (bare, count), "sqlite": (ours_on_sqlite, count), "postgresql": (ours_on_postgresql, count),
+        "postgresql-default": (ours_on_postgresql, default_cache),
+    }  # fmt: skip
+    chosen = chosen_fleets(list(runs))
+    for measure, cache in (runs[name] for name in chosen):
         started = time.perf_counter()
         with tempfile.TemporaryDirectory() as tmp:
             fleets.append(await measure(count, Path(tmp), cache))
         print(f"{fleets[-1].name}: {time.perf_counter() - started:.0f} s in all", flush=True)
-    report(fleets, count)
+    report(fleets, count, None if chosen == list(runs) else chosen)
+
+
+def chosen_fleets(names: list[str]) -> list[str]:
+    """MONDAY_FLEETS (read by this benchmark only): a comma-separated subset of `names`, the bare fleet always
+    first (the ratios' floor); all of them by default."""
+    given = [n.strip() for n in os.environ.get("MONDAY_FLEETS", ",".join(names)).split(",") if n.strip()]
+    if unknown := set(given) - set(names):
+        choose = ", ".join(names)
+        raise SystemExit(f"MONDAY_FLEETS: unknown fleet(s) {', '.join(sorted(unknown))}; choose among {choose}")
+    return ["bare", *[n for n in names if n in given and n != "bare"]]
 
 
 async def ours_on_sqlite(count: int, tmp: Path, cache: int) -> Fleet:
@@ -337,7 +351,9 @@ async def ours_on_postgresql(count: int, tmp: Path, cache: int) -> Fleet:
         await drop()
 
 
-def report(fleets: list[Fleet], count: int) -> None:
+def report(fleets: list[Fleet], count: int, subset: list[str] | None = None) -> None:
+    """The section `Monday 09:00 burst (#20)` for a run of every fleet; a run of a subset (MONDAY_FLEETS) writes a
+    section of its own, named by its size and fleets, and leaves the whole run's in place."""
     floor = fleets[0].drain
     rows = [
         "| fleet | projects | seeding (s) | drain from T (s) | e-mails/s | worker CPU in the burst (s) | worker peak "
@@ -379,7 +395,11 @@ def report(fleets: list[Fleet], count: int) -> None:
         f"its « e-mails/s » are workflows completed a second.\n\n"
         f"{table}\n\nMachine: {machine()}."
     )
-    write_section("Monday 09:00 burst (#20)", body)
+    if subset is None:
+        write_section("Monday 09:00 burst (#20)", body)
+        return
+    note = f"This run: the fleets {', '.join(subset)} only (`MONDAY_FLEETS`); the description covers every fleet.\n\n"
+    write_section(f"Monday 09:00 burst, {count:,} projects: {', '.join(subset)} (#20)", note + body)
 
 
 async def _serve() -> None:

@@ -69,6 +69,8 @@ MARGIN_PER_PROJECT = float(os.environ.get("MONDAY_MARGIN_PER_PROJECT", "0.15"))
 #: The bare fleet seeds in a fraction of that (one workflow task each, no records).
 BARE_MARGIN_PER_PROJECT = float(os.environ.get("MONDAY_BARE_MARGIN_PER_PROJECT", "0.03"))
 MIN_MARGIN = 120.0
+#: The product's sticky cache (LABELLISATION_MAX_CACHED_WORKFLOWS's default), the last fleet's.
+DEFAULT_CACHE: int = Settings.model_fields["max_cached_workflows"].default
 #: Under this many seconds left before T once seeded, the burst would overlap the seeding: stop.
 MIN_LEFT = 10.0
 POLL = 0.2
@@ -314,11 +316,10 @@ async def bare(count: int, tmp: Path, cache: int) -> Fleet:
 async def main(count: int = DEFAULT_COUNT) -> None:
     configure_logging("console", "WARNING")
     fleets = []
-    default_cache = Settings.model_fields["max_cached_workflows"].default
     # The sticky cache sized to hold the fleet (README "Sizing the worker"), then the product's default.
     runs = {
         "bare": (bare, count), "sqlite": (ours_on_sqlite, count), "postgresql": (ours_on_postgresql, count),
-        "postgresql-default": (ours_on_postgresql, default_cache),
+        "postgresql-default": (ours_on_postgresql, DEFAULT_CACHE),
     }  # fmt: skip
     chosen = chosen_fleets(list(runs))
     for measure, cache in (runs[name] for name in chosen):
@@ -378,7 +379,7 @@ def report(fleets: list[Fleet], count: int, subset: list[str] | None = None) -> 
         f"file), then the local PostgreSQL (a database of its own; its autovacuum is off here: `ANALYZE` every\n"
         f"minute while seeding and once seeded); `python worker.py` in its own process (50 workflow tasks, 50\n"
         f"activities), its sticky cache sized to hold the fleet ({count:,} workflows, as the README's « Sizing the\n"
-        f"worker » advises); then PostgreSQL again with the product's default cache ({fleets[-1].name}).\n"
+        f"worker » advises); then PostgreSQL again with the product's default cache ({DEFAULT_CACHE}).\n"
         f"The process snapshot each project carries (bench/burst.py) is `fnep` with three changes: no working-day\n"
         f"calendar, the opportunity study's deadline anchored on the same planned opening for all, and one reminder\n"
         f"an hour before it, at T. T is chosen first ({MARGIN_PER_PROJECT} s a project ahead, the bare fleet\n"

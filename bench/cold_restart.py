@@ -28,10 +28,10 @@ import httpx
 import uvicorn
 from temporalio.testing import WorkflowEnvironment
 
-from bench.portfolio_scale import idle, recorded, start_all, start_input, worker_process
+from bench.portfolio_scale import idle, recorded, records_variables, start_all, start_input, worker_process
 from bench.report import machine, percentile, write_section
 from labellisation.api.app import create_app
-from labellisation.contract import SEARCH_ATTRIBUTES, TASK_QUEUE
+from labellisation.contract import SEARCH_ATTRIBUTES
 from labellisation.converter import data_converter
 from labellisation.devstack import _EmbeddedServer, free_port
 from labellisation.log_setup import configure_logging
@@ -88,12 +88,7 @@ async def measure(count: int, tmp: Path) -> Figures:
         search_attributes=list(SEARCH_ATTRIBUTES), dev_server_log_level="never",
     )  # fmt: skip
     store = RecordStore.from_url(url)
-    inherited = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
-    variables = {
-        **inherited, "LABELLISATION_TEMPORAL_ADDRESS": env.client.service_client.config.target_host,
-        "LABELLISATION_DATABASE_URL": url, "LABELLISATION_SMTP_PORT": str(smtp), "LABELLISATION_DATA_DIR": str(tmp),
-        "LABELLISATION_LOG_LEVEL": "WARNING", "LABELLISATION_TASK_QUEUE": TASK_QUEUE,
-    }  # fmt: skip
+    variables = records_variables(env, url, smtp, tmp)
     token = await create_token(store, ApiUser(role=UserRole.COORDINATOR, name="C", email="c@fnep.fr"))
     port = free_port()
     api = _EmbeddedServer(uvicorn.Config(create_app(settings, env.client, store), host="127.0.0.1", port=port,

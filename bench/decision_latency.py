@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import signal
 import statistics
 import sys
@@ -126,15 +125,6 @@ async def ours(env: WorkflowEnvironment, count: int, tmp: Path, pause: float, na
         await store.close()
 
 
-def variables(env: WorkflowEnvironment, **more: str) -> dict[str, str]:
-    """The environment of a process of ours: the bench's own, pointed at this run's server."""
-    inherited = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
-    return {
-        **inherited, "LABELLISATION_TEMPORAL_ADDRESS": env.client.service_client.config.target_host,
-        "LABELLISATION_LOG_LEVEL": "WARNING", **more,
-    }  # fmt: skip
-
-
 @asynccontextmanager
 async def api_process(environment: dict[str, str], log: Path) -> AsyncIterator[str]:
     """`uvicorn labellisation.api.main:app` in its own process, as docker-compose runs it; yields its base URL."""
@@ -169,7 +159,7 @@ async def ours_deployed(env: WorkflowEnvironment, count: int, tmp: Path, name: s
     smtp = free_port()
     sink = start_sink(tmp / f"outbox-{name}", smtp)
     store = RecordStore.from_url(url)
-    environment = variables(
+    environment = portfolio_scale.process_variables(
         env, LABELLISATION_DATABASE_URL=url, LABELLISATION_SMTP_PORT=str(smtp), LABELLISATION_DATA_DIR=str(tmp),
         LABELLISATION_DEFAULT_PROCESS="demo", LABELLISATION_TASK_QUEUE=name,
     )  # fmt: skip
@@ -228,7 +218,8 @@ async def bare(
     worker: AbstractAsyncContextManager[object]
     if tmp:
         command = [sys.executable, "-m", "bench.decision_latency", "--worker", queue]
-        worker = portfolio_scale.worker_process(env.client, variables(env), tmp / f"{queue}.log", command, queue)
+        environment = portfolio_scale.process_variables(env)
+        worker = portfolio_scale.worker_process(env.client, environment, tmp / f"{queue}.log", command, queue)
     else:
         worker = Worker(env.client, task_queue=queue, workflows=[workflow_class], activities=[noop])
     async with worker:

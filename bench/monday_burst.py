@@ -47,7 +47,15 @@ from bench.bare_burst import BareBurstWorkflow
 from bench.bare_path import noop
 from bench.burst import burst_process, burst_start, whole_second
 from bench.path_analytics import analyze, postgres_database
-from bench.portfolio_scale import CONCURRENCY, cpu_seconds, idle, memory_mb, recorded, worker_process
+from bench.portfolio_scale import (
+    CONCURRENCY,
+    cpu_seconds,
+    idle,
+    memory_mb,
+    process_variables,
+    recorded,
+    worker_process,
+)
 from bench.report import machine, write_section
 from labellisation.contract import SEARCH_ATTRIBUTES, TASK_QUEUE, WORKFLOW_NAME, workflow_id
 from labellisation.converter import data_converter
@@ -188,12 +196,7 @@ async def dev_server() -> WorkflowEnvironment:
 
 
 def worker_variables(env: WorkflowEnvironment, cache: int, **more: str) -> dict[str, str]:
-    # Bytecode cache on, as on a plain checkout (see bench/portfolio_scale.py).
-    inherited = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
-    return {
-        **inherited, "LABELLISATION_TEMPORAL_ADDRESS": env.client.service_client.config.target_host,
-        "LABELLISATION_LOG_LEVEL": "WARNING", "LABELLISATION_MAX_CACHED_WORKFLOWS": str(cache), **more,
-    }  # fmt: skip
+    return process_variables(env, LABELLISATION_MAX_CACHED_WORKFLOWS=str(cache), **more)
 
 
 async def ours(name: str, url: str, count: int, tmp: Path, cache: int) -> Fleet:

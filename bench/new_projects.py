@@ -133,13 +133,7 @@ async def measure(variant: str, count: int, tmp: Path) -> Figures:
         search_attributes=list(SEARCH_ATTRIBUTES), dev_server_log_level="never",
     )  # fmt: skip
     store = RecordStore.from_url(url)
-    # Bytecode cache on, as on a plain checkout and in the image (which compiles /app when it is built).
-    inherited = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
-    variables = {
-        **inherited, "LABELLISATION_TEMPORAL_ADDRESS": env.client.service_client.config.target_host,
-        "LABELLISATION_DATABASE_URL": url, "LABELLISATION_SMTP_PORT": str(smtp), "LABELLISATION_DATA_DIR": str(tmp),
-        "LABELLISATION_LOG_LEVEL": "WARNING", "LABELLISATION_TASK_QUEUE": TASK_QUEUE,
-    }  # fmt: skip
+    variables = portfolio_scale.records_variables(env, url, smtp, tmp)
     if variant == "sized":
         variables["LABELLISATION_MAX_CACHED_WORKFLOWS"] = str(max(count, 500))
     queue = BARE_QUEUE if variant == "bare" else TASK_QUEUE

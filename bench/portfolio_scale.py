@@ -133,6 +133,25 @@ async def start_all(client: Client, count: int) -> float:
     return time.perf_counter() - started
 
 
+def process_variables(env: WorkflowEnvironment, **more: str) -> dict[str, str]:
+    """The environment of a process of ours (worker, API) in a benchmark: the benchmark's own, pointed at this run's
+    server, logging warnings only, plus `more` (LABELLISATION_… settings). Bytecode cache on, as on a plain checkout:
+    without it the sandbox compiles the workflow module's source again for every workflow instance it creates."""
+    inherited = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    return {
+        **inherited, "LABELLISATION_TEMPORAL_ADDRESS": env.client.service_client.config.target_host,
+        "LABELLISATION_LOG_LEVEL": "WARNING", **more,
+    }  # fmt: skip
+
+
+def records_variables(env: WorkflowEnvironment, url: str, smtp: int, tmp: Path) -> dict[str, str]:
+    """`process_variables` for `python worker.py` (or the API) on a records database, an SMTP sink and a data dir."""
+    return process_variables(
+        env, LABELLISATION_DATABASE_URL=url, LABELLISATION_SMTP_PORT=str(smtp), LABELLISATION_DATA_DIR=str(tmp),
+        LABELLISATION_TASK_QUEUE=TASK_QUEUE,
+    )  # fmt: skip
+
+
 @asynccontextmanager
 async def worker_process(
     client: Client, env: dict[str, str], log: Path, command: list[str] | None = None, task_queue: str = TASK_QUEUE
@@ -283,14 +302,7 @@ async def measure(count: int, tmp: Path, url: str | None = None) -> Figures:
     store = RecordStore.from_url(url)
     postgres = store.engine.dialect.name == "postgresql"
     database = "PostgreSQL" if postgres else "SQLite"
-    # Bytecode cache on, as on a plain checkout: without it the sandbox compiles the workflow module's
-    # source again for every workflow instance it creates.
-    inherited = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
-    variables = {
-        **inherited, "LABELLISATION_TEMPORAL_ADDRESS": env.client.service_client.config.target_host,
-        "LABELLISATION_DATABASE_URL": url, "LABELLISATION_SMTP_PORT": str(smtp), "LABELLISATION_DATA_DIR": str(tmp),
-        "LABELLISATION_LOG_LEVEL": "WARNING", "LABELLISATION_TASK_QUEUE": TASK_QUEUE,
-    }  # fmt: skip
+    variables = records_variables(env, url, smtp, tmp)
     try:
         async with worker_process(env.client, variables, tmp / "worker.log") as pid:
             phase("migration, dev server, worker")

@@ -46,7 +46,7 @@ from labellisation.mail.sender import ATTEMPT_HEADER, build_message, message_id,
 from labellisation.path.news import NewsSent, SendNews, SendRemindersWithNews
 from labellisation.path.reminders import ReminderSent, Role, SendReminder, SendReminders
 from labellisation.people import Person, person_by_id
-from labellisation.records.digests import claim, digest_readers, keep_for_digest, people_waiting
+from labellisation.records.digests import claim, digest_readers_unless_sent, keep_for_digest, people_waiting
 from labellisation.records.store import RecordStore
 from labellisation.records.tables import DigestItemRow
 from labellisation.settings import Settings
@@ -125,11 +125,14 @@ class NotificationActivities:
         addresses = [r.email for r in email.to]
         mid = message_id(email.reminder_id, self.settings.mail_from.rsplit("@", 1)[-1])
         kind = str(email.kind)
-        if await self.store.reminder_sent(rows[0][0]):
+        readers = await digest_readers_unless_sent(
+            self.store, rows[0][0], [] if isinstance(email, DailyDigestEmail) else addresses
+        )
+        if readers is None:
             activity.logger.info("e-mail already sent", extra={"key": email.reminder_id})
             return addresses, mid, True
         if not isinstance(email, DailyDigestEmail):
-            email = await self._keep_for_digests(email, rows[0][0])
+            email = await self._keep_for_digests(email, rows[0][0], readers)
             if not email.to:  # every reader gets it in their daily digest
                 await self.store.record_reminders(rows, email.project_id, [], mid)
                 activity.logger.info("e-mail kept for daily digests", extra={"key": email.reminder_id})
@@ -169,11 +172,10 @@ class NotificationActivities:
         return addresses, mid, False
 
     async def _keep_for_digests(
-        self, email: ReminderEmail | NewsEmail | ReminderDigest, key: str
+        self, email: ReminderEmail | NewsEmail | ReminderDigest, key: str, readers: dict[str, int]
     ) -> ReminderEmail | NewsEmail | ReminderDigest:
-        """Keep `email` for its readers who chose « Votre point du jour » (one item each) and return it without
-        them (its `to` may be left empty)."""
-        readers = await digest_readers(self.store, (r.email for r in email.to))
+        """Keep `email` for its `readers`, who chose « Votre point du jour » (lower-cased address to user id: one
+        item each), and return it without them (its `to` may be left empty)."""
         if not readers:
             return email
         school = f"{email.school_name} ({email.city})"

@@ -17,16 +17,23 @@ from labellisation.records.store import RecordStore
 from labellisation.records.tables import DigestItemRow, ReminderRow, UserRow
 
 
-async def digest_readers(store: RecordStore, addresses: Iterable[str]) -> dict[str, int]:
-    """Among `addresses`, the active people who chose the daily digest: address (lower-cased) to user id."""
+async def digest_readers_unless_sent(
+    store: RecordStore, email_key: str, addresses: Iterable[str]
+) -> dict[str, int] | None:
+    """None when the e-mail `email_key` went out already (its row is in `reminders`); else, among `addresses`, the
+    active people who chose the daily digest: address (lower-cased) to user id. Both read on one connection: this
+    runs before every e-mail."""
     wanted = {a.lower() for a in addresses}
-    if not wanted:
-        return {}
-    query = select(UserRow.email, UserRow.id).where(
+    sent = select(ReminderRow.reminder_id).where(ReminderRow.reminder_id == email_key)
+    readers = select(UserRow.email, UserRow.id).where(
         UserRow.email.in_(wanted), UserRow.daily_digest.is_(True), UserRow.active.is_(True)
     )
-    async with store.sessions() as session:
-        return {email: user_id for email, user_id in (await session.execute(query)).all()}
+    async with store.engine.connect() as connection:  # Core, not the ORM
+        if (await connection.execute(sent)).first() is not None:
+            return None
+        if not wanted:
+            return {}
+        return {email: user_id for email, user_id in (await connection.execute(readers)).all()}
 
 
 async def keep_for_digest(

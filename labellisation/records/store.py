@@ -7,8 +7,9 @@ from datetime import UTC, date, datetime
 from functools import cached_property
 from typing import Any
 
-from sqlalchemy import delete, event, insert, select, text
+from sqlalchemy import bindparam, delete, event, insert, select, text
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, async_sessionmaker, create_async_engine
 
 from labellisation.path.state import Event
@@ -40,6 +41,18 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+def _replace_if_closed(dbapi_connection: Any, _record: Any, _proxy: Any) -> None:
+    """On checkout from the pool: a connection the server closed (a restart, a terminated backend, a proxy that cut
+    it) is replaced by a new one, as SQLAlchemy's "pessimistic disconnect handling" describes. The driver knows
+    once the socket told it, so this costs no round trip; the pool's own pre-ping costs three on asyncpg (BEGIN,
+    a query, ROLLBACK) at every checkout, about a third of the records' round trips of a reminder (BENCHMARKS.md).
+    A connection that dies unseen (no word from its socket) fails its statement and SQLAlchemy discards the pool's
+    connections: an activity is retried by Temporal, an API request fails once (a
+    pre-ping would have caught it, at three round trips on every checkout)."""
+    if dbapi_connection.driver_connection.is_closed():
+        raise DisconnectionError("the database server closed this connection")
+
+
 def _project_values(record: ProjectRecord) -> dict[str, Any]:
     """The projection's row. Its `region` is a slug (labellisation/regions.py), as the portfolio filters on: a
     project started before regions were checked keeps its text in its workflow, read here as its region or its
@@ -59,11 +72,11 @@ class RecordStore:
 
     @classmethod
     def from_url(cls, url: str) -> RecordStore:
-        sqlite_file = url.startswith("sqlite")
-        # A pre-ping finds a connection a database server dropped; a local file has none to drop.
-        engine = create_async_engine(url, pool_pre_ping=not sqlite_file)
-        if sqlite_file:
+        engine = create_async_engine(url)
+        if url.startswith("sqlite"):
             event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+        else:  # a local file has no connection a server could drop
+            event.listen(engine.sync_engine, "checkout", _replace_if_closed)
         return cls(engine)
 
     async def close(self) -> None:
@@ -90,16 +103,15 @@ class RecordStore:
         """
         async with self.engine.begin() as connection:  # Core, not the ORM: this runs for every event batch
             await connection.execute(self._project_upsert, _project_values(request.project))
-            ids = [e.event_id for e in request.events]
-            found = await connection.scalars(select(EventRow.event_id).where(EventRow.event_id.in_(ids)))
-            existing = set(found.all())
-            new = [e for e in request.events if e.event_id not in existing]
-            if new:
-                now = datetime.now(UTC)
-                rows = [_event_row(request.project.project_id, e, now) for e in new]
-                await connection.execute(self._insert(EventRow).on_conflict_do_nothing(), rows)
-                if any(e.kind.value in MEASURED_KINDS for e in new):
-                    await self._measure(connection, request.project.project_id)
+            if not request.events:
+                return 0
+            now = datetime.now(UTC)
+            rows = [_event_row(request.project.project_id, e, now) for e in request.events]
+            # One statement: the events already there are skipped, the new ones answered.
+            inserted = set((await connection.execute(self._event_insert, rows)).scalars())
+            new = [e for e in request.events if e.event_id in inserted]
+            if any(e.kind.value in MEASURED_KINDS for e in new):
+                await self._measure(connection, request.project.project_id)
             return len(new)
 
     async def introduce(self, project: ProjectRecord) -> bool:
@@ -127,6 +139,14 @@ class RecordStore:
             await connection.execute(delete(table).where(table.project_id == project_id))
             if rows:
                 await connection.execute(insert(table), rows)
+
+    @cached_property
+    def _event_insert(self) -> Any:
+        return self._insert(EventRow).on_conflict_do_nothing().returning(EventRow.event_id)
+
+    @cached_property
+    def _reminder_found(self) -> Any:
+        return select(ReminderRow.reminder_id).where(ReminderRow.reminder_id == bindparam("key"))
 
     @cached_property
     def _project_upsert(self) -> Any:
@@ -194,8 +214,9 @@ class RecordStore:
         return durations
 
     async def reminder_sent(self, reminder_id: str) -> bool:
-        async with self.sessions() as session:
-            return await session.get(ReminderRow, reminder_id) is not None
+        async with self.engine.connect() as connection:  # Core, not the ORM: this runs before every e-mail
+            found = await connection.execute(self._reminder_found, {"key": reminder_id})
+            return found.first() is not None
 
     async def record_attempt(self, email_key: str, project_id: str | None) -> int:
         """Write the intent to send `email_key` before the send (#17 item 5): the attempt's number, 1 the first time.
@@ -208,13 +229,10 @@ class RecordStore:
         )
         upsert = insert.on_conflict_do_update(
             index_elements=["email_key"], set_={"attempts": EmailAttemptRow.attempts + 1, "last_at": now}
-        )
-        async with self.sessions.begin() as session:
-            await session.execute(upsert)
-            attempts = await session.scalar(
-                select(EmailAttemptRow.attempts).where(EmailAttemptRow.email_key == email_key)
-            )
-        return int(attempts or 1)
+        ).returning(EmailAttemptRow.attempts)
+        async with self.engine.begin() as connection:  # one statement: the upsert answers the count
+            attempts = (await connection.execute(upsert)).scalar_one()
+        return int(attempts)
 
     async def record_reminder(
         self, reminder_id: str, project_id: str, step: str | None, kind: str, recipients: list[str], message_id: str
@@ -233,8 +251,8 @@ class RecordStore:
             }
             for key, step, kind in keys
         ]  # fmt: skip
-        async with self.sessions.begin() as session:
-            await session.execute(self._insert(ReminderRow).on_conflict_do_nothing(), rows)
+        async with self.engine.begin() as connection:  # Core, not the ORM: this runs after every e-mail
+            await connection.execute(self._insert(ReminderRow).on_conflict_do_nothing(), rows)
 
 
 def _event_row(project_id: str, e: Event, now: datetime) -> dict[str, Any]:

@@ -161,6 +161,16 @@ async def test_record_activity_twice_writes_one_row_per_event(store: RecordStore
     assert len(await store.history(project.profile.project_id)) == 3
 
 
+async def test_a_batch_that_overlaps_the_recorded_events_adds_only_the_new_ones(store: RecordStore) -> None:
+    project = fresh_project()
+    record = project_record(project)
+    assert await store.record(RecordEvents(project=record, events=project.events[:2])) == 2
+    assert await store.record(RecordEvents(project=record, events=project.events)) == 1
+    assert await store.record(RecordEvents(project=record, events=[])) == 0
+    history = await store.history(project.profile.project_id)
+    assert [e.event_id for e in history] == [e.event_id for e in project.events]
+
+
 async def test_the_activity_raises_when_the_database_is_unreachable() -> None:
     down = RecordStore.from_url("postgresql+asyncpg://postgres@127.0.0.1:1/nothing")
     try:

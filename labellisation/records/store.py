@@ -9,6 +9,7 @@ from typing import Any
 
 from sqlalchemy import bindparam, delete, event, insert, select, text
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, async_sessionmaker, create_async_engine
 
@@ -72,10 +73,13 @@ class RecordStore:
 
     @classmethod
     def from_url(cls, url: str) -> RecordStore:
-        engine = create_async_engine(url)
-        if url.startswith("sqlite"):
+        driver = make_url(url).get_driver_name()
+        # A local file has no connection a server could drop; asyncpg says when the server closed one; another
+        # driver's connections are pinged by the pool.
+        engine = create_async_engine(url, pool_pre_ping=driver not in ("aiosqlite", "asyncpg"))
+        if driver == "aiosqlite":
             event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
-        else:  # a local file has no connection a server could drop
+        elif driver == "asyncpg":
             event.listen(engine.sync_engine, "checkout", _replace_if_closed)
         return cls(engine)
 

@@ -16,7 +16,9 @@ started at resume. Since v6 (the patch `news-emails`), every run sends the news 
 out as one e-mail (`send_reminders`), and a late reminder found at night waits for the next working morning (the
 patch `catch-up-mornings`). Since v8 (the patch `news-mornings`), news found outside office hours waits for the
 next working morning and rides with the reminders due to the same reader then (`send_reminders_with_news`): the
-scenario `news_in_the_morning` plays it on the `fnep` process (the only one with a calendar).
+scenario `news_in_the_morning` plays it on the `fnep` process (the only one with a calendar). Since v9 (the patch
+`sent-recorded-inline`), a record batch of the senders' events only (a reminder sent or refused) is recorded by a
+local activity first (a `core_local_activity` marker), in the workflow task that marked it.
 """
 
 from __future__ import annotations

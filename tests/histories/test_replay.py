@@ -20,6 +20,7 @@ from labellisation.converter import data_converter
 from labellisation.worker_app import WORKFLOWS, sandbox_runner
 from tests.histories.careless_change import ChangedWithoutAPatch
 from workflows.news_sender import PATCH_NEWS, PATCH_NEWS_MORNINGS
+from workflows.recorder import PATCH_SENT_RECORDED_INLINE
 from workflows.reminder_sender import PATCH_CATCH_UP, PATCH_REMINDERS_MERGED
 from workflows.school_creation import PATCH_FAIR_CLOCKS
 
@@ -37,7 +38,7 @@ def load(path: Path) -> WorkflowHistory:
 
 def test_the_representative_histories_of_every_version_are_committed() -> None:
     versions = {p.parent.name for p in HISTORIES}
-    assert {"v1", "v2", "v3", "v4", "v5", "v6", "v7", "v8"} <= versions
+    assert {"v1", "v2", "v3", "v4", "v5", "v6", "v7", "v8", "v9"} <= versions
     for version in versions:
         added = {name for since, names in SCENARIOS_SINCE.items() if int(version[1:]) >= since for name in names}
         assert {p.stem for p in HISTORIES if p.parent.name == version} >= SCENARIOS | added, version
@@ -47,7 +48,7 @@ def patches(path: Path) -> set[str]:
     return {
         json.loads(event.marker_recorded_event_attributes.details["patch-data"].payloads[0].data)["id"]
         for event in load(path).events
-        if event.HasField("marker_recorded_event_attributes")
+        if event.marker_recorded_event_attributes.marker_name == "core_patch"  # not a local activity's (v9 on)
     }
 
 
@@ -97,6 +98,20 @@ def test_news_waits_for_the_morning_and_rides_with_reminders_from_v8_on() -> Non
         if e.HasField("activity_task_scheduled_event_attributes")
     ]
     assert "send_reminders_with_news" in scheduled
+
+
+def test_a_sent_reminders_event_is_recorded_inline_from_v9_on() -> None:
+    """The v9 runs took the patch `sent-recorded-inline` and recorded some batches by a local activity (a marker),
+    not by an activity task; older runs recorded every batch by an activity."""
+    for path in HISTORIES:
+        assert (PATCH_SENT_RECORDED_INLINE in patches(path)) is (version(path) >= 9), path
+        markers = [
+            e.marker_recorded_event_attributes.marker_name
+            for e in load(path).events
+            if e.HasField("marker_recorded_event_attributes")
+        ]
+        if path.stem == "full_path":  # its reminders went out
+            assert ("core_local_activity" in markers) is (version(path) >= 9), path
 
 
 @pytest.mark.parametrize("path", HISTORIES, ids=[f"{p.parent.name}-{p.stem}" for p in HISTORIES])

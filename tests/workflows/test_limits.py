@@ -20,7 +20,7 @@ from tests.workflows.test_reminders import expected_for_stalled_step, sent_remin
 HISTORY_EVENTS_LIMIT = 50_000
 HISTORY_BYTES_LIMIT = 50 * 1024 * 1024
 PAYLOAD_WARNING = 512 * 1024
-RUN_EVENTS = 1_000
+RUN_EVENTS = 800
 
 
 async def runs_of(client: Client, workflow_id: str) -> list[Any]:

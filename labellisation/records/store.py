@@ -48,8 +48,8 @@ def _replace_if_closed(dbapi_connection: Any, _record: Any, _proxy: Any) -> None
     once the socket told it, so this costs no round trip; the pool's own pre-ping costs three on asyncpg (BEGIN,
     a query, ROLLBACK) at every checkout, about a third of the records' round trips of a reminder (BENCHMARKS.md).
     A connection that dies unseen (no word from its socket) fails its statement and SQLAlchemy discards the pool's
-    connections: an activity is retried by Temporal, an API request fails once (a
-    pre-ping would have caught it, at three round trips on every checkout)."""
+    connections: an activity is retried by Temporal, an API request fails once (where a pre-ping would have
+    caught it, at three round trips on every checkout)."""
     if dbapi_connection.driver_connection.is_closed():
         raise DisconnectionError("the database server closed this connection")
 

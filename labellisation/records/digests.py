@@ -24,12 +24,11 @@ async def digest_readers_unless_sent(
     active people who chose the daily digest: address (lower-cased) to user id. Both read on one connection: this
     runs before every e-mail."""
     wanted = {a.lower() for a in addresses}
-    sent = select(ReminderRow.reminder_id).where(ReminderRow.reminder_id == email_key)
     readers = select(UserRow.email, UserRow.id).where(
         UserRow.email.in_(wanted), UserRow.daily_digest.is_(True), UserRow.active.is_(True)
     )
     async with store.engine.connect() as connection:  # Core, not the ORM
-        if (await connection.execute(sent)).first() is not None:
+        if (await connection.execute(store.reminder_found, {"key": email_key})).first() is not None:
             return None
         if not wanted:
             return {}

@@ -149,7 +149,9 @@ class RecordStore:
         return self._insert(EventRow).on_conflict_do_nothing().returning(EventRow.event_id)
 
     @cached_property
-    def _reminder_found(self) -> Any:
+    def reminder_found(self) -> Any:
+        """The `reminders` row of an e-mail key (bind `key`): whether it went out. Built once: it runs before every
+        e-mail."""
         return select(ReminderRow.reminder_id).where(ReminderRow.reminder_id == bindparam("key"))
 
     @cached_property
@@ -219,7 +221,7 @@ class RecordStore:
 
     async def reminder_sent(self, reminder_id: str) -> bool:
         async with self.engine.connect() as connection:  # Core, not the ORM: this runs before every e-mail
-            found = await connection.execute(self._reminder_found, {"key": reminder_id})
+            found = await connection.execute(self.reminder_found, {"key": reminder_id})
             return found.first() is not None
 
     async def record_attempt(self, email_key: str, project_id: str | None) -> int:

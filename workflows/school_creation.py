@@ -9,7 +9,6 @@ history keeps.
 
 from __future__ import annotations
 
-import asyncio
 from datetime import datetime, timedelta
 
 from temporalio import workflow
@@ -56,6 +55,7 @@ with workflow.unsafe.imports_passed_through():
     )
     from labellisation.process import ProcessDefinition
 
+from workflows.background import BackgroundTasks
 from workflows.news_sender import PATCH_NEWS, PATCH_NEWS_MORNINGS, NewsSender
 from workflows.recorder import EventRecorder
 from workflows.reminder_sender import PATCH_CATCH_UP, ReminderSender
@@ -98,6 +98,7 @@ class SchoolCreationWorkflow:
         self._news = NewsSender(start.project.next_event_number if start.project is not None else 0)
         self._search = SearchPublisher()
         self._details = DetailsPublisher()
+        self._background = BackgroundTasks()
 
     @workflow.run
     async def run(self, start: StartProject) -> ProjectOutcome:
@@ -118,15 +119,15 @@ class SchoolCreationWorkflow:
                 self._reminders.sending or bool(self._reminders.due(self._current(), workflow.now()))
             )
             self._reminders.take_news = self._news.take
-        recorder = asyncio.create_task(self._recorder.run(self._current))
-        notifier = asyncio.create_task(self._reminders.run(self._current, self._replace, self._wake))
-        news = asyncio.create_task(self._news.run(self._current, self._replace, self._wake))
+        self._background.start("recorder", self._recorder.run(self._current))
+        self._background.start("reminder sender", self._reminders.run(self._current, self._replace, self._wake))
+        self._background.start("news sender", self._news.run(self._current, self._replace, self._wake))
         project = self._current()
         while not project.finished:
             self._project = project = note_deadlines(project, workflow.now())
             self._publish(project)
             if self._should_continue_as_new(start):
-                await self._settle(recorder, notifier, news)
+                await self._settle()
                 carried = without_recorded_events(self._current(), self._recorder.recorded)
                 workflow.continue_as_new(
                     start.model_copy(update={"project": carried, "process": None, "recorded_events": 0})
@@ -134,7 +135,7 @@ class SchoolCreationWorkflow:
             await self._wait_for_message_or(self._next_wake())
             project = self._current()
         self._publish(project)
-        await self._settle(recorder, notifier, news)
+        await self._settle()
         workflow.logger.info("project finished", extra={"state": project.state.value})
         return ProjectOutcome(project_id=project.profile.project_id, state=project.state)
 
@@ -302,18 +303,21 @@ class SchoolCreationWorkflow:
         candidates = [t for t in (next_wakeup(project), self._reminders.next_at(project, now)) if t is not None]
         return min(candidates, default=None)
 
-    async def _settle(self, *background: asyncio.Task[None]) -> None:
+    async def _settle(self) -> None:
         """Before closing or continuing as new: handlers, reminders and news done, every event recorded."""
         await workflow.wait_condition(
             lambda: (
-                workflow.all_handlers_finished()
-                and not self._reminders.sending
-                and self._recorder.caught_up(self._current())
-                and self._news.caught_up(self._current())
+                self._background.ended()
+                or (
+                    workflow.all_handlers_finished()
+                    and not self._reminders.sending
+                    and self._recorder.caught_up(self._current())
+                    and self._news.caught_up(self._current())
+                )
             )
         )
-        for task in background:
-            task.cancel()
+        self._background.check()
+        self._background.cancel()
 
     async def _load_process(self, process_id: str) -> ProcessDefinition:
         return await workflow.execute_activity_method(
@@ -328,9 +332,10 @@ class SchoolCreationWorkflow:
         self._changed = False
         timeout = None if wake_at is None else max(wake_at - workflow.now(), timedelta(seconds=1))
         try:
-            await workflow.wait_condition(lambda: self._changed, timeout=timeout)
+            await workflow.wait_condition(lambda: self._changed or self._background.ended(), timeout=timeout)
         except TimeoutError:
             pass  # the deadline passed: the loop notes it
+        self._background.check()
 
     def _should_continue_as_new(self, start: StartProject) -> bool:
         info = workflow.info()

@@ -14,7 +14,7 @@ from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, async_sessionmaker, create_async_engine
 
 from labellisation.path.state import Event
-from labellisation.records.path_measures import MEASURED_KINDS, measure
+from labellisation.records.path_measures import MEASURED_KINDS, ProjectMeasures, measure
 from labellisation.records.portfolio import PORTFOLIO_COLUMNS, PortfolioFilter, filtered, rows_of
 from labellisation.records.schema import ProjectRecord, RecordEvents
 from labellisation.records.tables import (
@@ -106,7 +106,8 @@ class RecordStore:
         the same batch run one after the other and the count of new events is exact for each.
         """
         async with self.engine.begin() as connection:  # Core, not the ORM: this runs for every event batch
-            await connection.execute(self._project_upsert, _project_values(request.project))
+            projection = _project_values(request.project)
+            await connection.execute(self._project_upsert, projection)
             if not request.events:
                 return 0
             now = datetime.now(UTC)
@@ -115,7 +116,10 @@ class RecordStore:
             inserted = set((await connection.execute(self._event_insert, rows)).scalars())
             new = [e for e in request.events if e.event_id in inserted]
             if any(e.kind.value in MEASURED_KINDS for e in new):
-                await self._measure(connection, request.project.project_id)
+                if len(new) == len(rows) and rows[0]["seq"] == 1:
+                    await self._measure_first(connection, projection, rows)
+                else:
+                    await self._measure(connection, request.project.project_id)
             return len(new)
 
     async def introduce(self, project: ProjectRecord) -> bool:
@@ -137,10 +141,26 @@ class RecordStore:
         where = (await connection.execute(
             select(ProjectRow.process, ProjectRow.region).where(ProjectRow.project_id == project_id)
         )).one()  # fmt: skip
-        copied = {"process": where.process, "region": where.region}
+        for table in (StepMeasureRow, StageMeasureRow):
+            await connection.execute(delete(table).where(table.project_id == project_id))
+        await self._write_measures(connection, project_id, measured, {"process": where.process, "region": where.region})
+
+    async def _measure_first(
+        self, connection: AsyncConnection, projection: dict[str, Any], rows: list[dict[str, Any]]
+    ) -> None:
+        """A project's first batch, all of it new (every new project's first record): the database holds no other
+        event of the project, so no measures either, and the projection just written is this batch's. The
+        measures come from the batch itself: two statements fewer reading, two fewer deleting."""
+        measured = measure((r["kind"], r["step"], r["at"], r["data"]) for r in rows if r["kind"] in MEASURED_KINDS)
+        copied = {"process": projection["process"], "region": projection["region"]}
+        await self._write_measures(connection, projection["project_id"], measured, copied)
+
+    @staticmethod
+    async def _write_measures(
+        connection: AsyncConnection, project_id: str, measured: ProjectMeasures, copied: dict[str, Any]
+    ) -> None:
         for table, rows in ((StepMeasureRow, [r | copied for r in measured.step_rows(project_id)]),
                             (StageMeasureRow, [r | copied for r in measured.stage_rows(project_id)])):  # fmt: skip
-            await connection.execute(delete(table).where(table.project_id == project_id))
             if rows:
                 await connection.execute(insert(table), rows)
 

@@ -6,6 +6,9 @@ from __future__ import annotations
 import asyncio
 import random
 from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select
 
 from labellisation.path.commands import DecideStep, PauseProject, ResumeProject
 from labellisation.path.transitions import apply
@@ -15,6 +18,7 @@ from labellisation.records.path_measures import measure
 from labellisation.records.path_report import path_report, path_report_of, report_events
 from labellisation.records.schema import RecordEvents, project_record
 from labellisation.records.store import RecordStore
+from labellisation.records.tables import StageMeasureRow, StepMeasureRow
 from tests.records.test_store import fresh_project
 from tests.support.path_helpers import T0, approve, ok, submit
 from tests.support.random_paths import walked
@@ -98,3 +102,30 @@ async def test_sql_gives_the_figures_python_adds_up_from_the_events(store: Recor
     assert await path_report_of(store, STEPS, STAGES, in_regions, process="fnep") == expected
     assert expected.projects >= 60 and len(in_regions) == 6 and any(s.review_days.count > 4 for s in expected.steps)
     assert sum(f.started for f in expected.funnel) >= 60 and len(expected.on_time_by_region) == 6
+
+
+async def measure_rows(store: RecordStore, project_id: str) -> list[dict[str, Any]]:
+    """The project's step and stage measures as the tables hold them, its id left out."""
+    found = []
+    async with store.engine.connect() as connection:
+        for table in (StepMeasureRow, StageMeasureRow):
+            rows = await connection.execute(select(table).where(table.project_id == project_id))
+            found += sorted(
+                ({"table": table.__tablename__} | {k: v for k, v in row._mapping.items() if k != "project_id"}
+                 for row in rows),
+                key=repr,
+            )  # fmt: skip
+    return found
+
+
+async def test_a_projects_first_batch_is_measured_as_the_events_read_back_would_be(store: RecordStore) -> None:
+    # The same walk twice (same seed), two projects of the same region: one recorded in one first batch (measured
+    # from the batch itself), the other first batch of one event then the rest (measured from the events read back).
+    whole, split = (walked(index, random.Random(11), 30) for index in (9001, 9001 + 6))
+    assert [e.kind for e in whole.events] == [e.kind for e in split.events] and len(whole.events) >= 20
+    await store.record(RecordEvents(project=project_record(whole), events=whole.events))
+    await store.record(RecordEvents(project=project_record(split), events=split.events[:1]))
+    await store.record(RecordEvents(project=project_record(split), events=split.events[1:]))
+    expected = await measure_rows(store, split.profile.project_id)
+    assert len([r for r in expected if r["table"] == "step_measures"]) >= 3
+    assert await measure_rows(store, whole.profile.project_id) == expected

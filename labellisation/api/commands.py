@@ -110,19 +110,24 @@ async def start_workflow(
     return status
 
 
-async def list_at_once(store: RecordStore, profile: ProjectProfile, status: ProjectStatus) -> None:
-    """Write a project's portfolio row as its start is answered, so that the lists show it at once; the workflow's
-    first record batch, a moment later, would otherwise be the first to write it. Never the cause of a failed
-    start: the project has started, and with the records database unreachable its recorder writes the row later."""
-    record = ProjectRecord(
+def started_record(profile: ProjectProfile, status: ProjectStatus) -> ProjectRecord:
+    """A just-started project's portfolio row, from the status its start answered: the row its recorder's first
+    batch writes (`labellisation.records.schema.project_record`), without the project itself."""
+    return ProjectRecord(
         project_id=status.project_id, name=profile.name, region=profile.region, department=profile.department,
         city=profile.city, academy=profile.academy, process=status.process, process_version=status.process_version,
         state=status.state, current_stage=status.current_stage, next_due_at=status.next_due_at,
         planned_opening=profile.planned_opening, holder_email=str(profile.holder.email),
         updated_at=status.updated_at, profile=profile.model_dump(mode="json"),
     )  # fmt: skip
+
+
+async def list_at_once(store: RecordStore, profile: ProjectProfile, status: ProjectStatus) -> None:
+    """Write a project's portfolio row as its start is answered, so that the lists show it at once; the workflow's
+    first record batch, a moment later, would otherwise be the first to write it. Never the cause of a failed
+    start: the project has started, and with the records database unreachable its recorder writes the row later."""
     try:
-        await store.introduce(record)
+        await store.introduce(started_record(profile, status))
     except (SQLAlchemyError, OSError, TimeoutError) as error:
         log.warning("records unreachable: the new project is listed once its recorder writes it",
                     project_id=status.project_id, error=type(error).__name__)  # fmt: skip

@@ -15,12 +15,13 @@ import pytest
 from temporalio.testing import WorkflowEnvironment
 
 from labellisation.api.app import create_app
-from labellisation.api.commands import list_at_once
+from labellisation.api.commands import list_at_once, started_record
 from labellisation.devstack import free_port
 from labellisation.path.status import project_status
 from labellisation.path.transitions import start_project
 from labellisation.process import load_process
 from labellisation.records.migrate import upgrade
+from labellisation.records.schema import project_record
 from labellisation.records.store import RecordStore
 from labellisation.tokens import ApiUser, UserRole, create_token
 from tests.support.api import OTHER, PROJECT, profile
@@ -79,3 +80,14 @@ async def test_an_unreachable_records_database_never_fails_the_start_it_follows(
         await unreachable.close()
     logged = "".join(capfd.readouterr())
     assert "records unreachable: the new project is listed once its recorder writes it" in logged
+
+
+@pytest.mark.parametrize("process", ["fnep", "demo"])
+def test_the_row_listed_at_once_is_the_row_the_recorder_writes(process: str) -> None:
+    # Two mappings of one row, the API's from the start's status and the recorder's from the project: the
+    # recorder's first batch must find nothing to change (else the portfolio would show one, then the other).
+    project = start_project(make_profile(f"edp-mapped-{process}"), load_process(process), T0, "coordination")
+    listed = started_record(project.profile, project_status(project, T0))
+    recorded = project_record(project)
+    assert listed.model_dump() == recorded.model_dump()
+    assert listed.current_stage == project.process.stages[0].id and listed.next_due_at is not None

@@ -44,17 +44,18 @@ class BackgroundTasks:
 
 
 def _error(task: asyncio.Task[None]) -> BaseException | None:
-    """What a task stopped on; None while it runs, once it was cancelled, or when it returned (a sender a
-    run before its patch does not start)."""
+    """What a task stopped on; None while it runs, once cancelled, or when it returned (in a run from before
+    its patch, a sender returns at once)."""
     if not task.done() or task.cancelled():
         return None
     return task.exception()
 
 
-def _causes(error: BaseException | None) -> str:
+def _causes(error: BaseException) -> str:
     """The error and its causes, outermost first (an activity's failure names its own error only as a cause)."""
     chain: list[str] = []
-    while error is not None and len(chain) < 5:
-        chain.append(f"{type(error).__name__}: {error}")
-        error = error.__cause__
+    cause: BaseException | None = error
+    while cause is not None and len(chain) < 5:
+        chain.append(f"{type(cause).__name__}: {cause}")
+        cause = cause.__cause__
     return " <- ".join(chain)

@@ -158,7 +158,7 @@ async def authenticate(store: RecordStore, token: str, now: Clock = utc_now) -> 
     One query by primary key, on every call: nothing about a token's validity is remembered between requests.
     """
     digest = hash_token(token)
-    async with store.engine.connect() as connection:
+    async with store.statements.connect() as connection:
         found = (await connection.execute(_CHECK, {"digest": digest})).first()
     if found is None:
         return None

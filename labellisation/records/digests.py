@@ -27,7 +27,7 @@ async def digest_readers_unless_sent(
     readers = select(UserRow.email, UserRow.id).where(
         UserRow.email.in_(wanted), UserRow.daily_digest.is_(True), UserRow.active.is_(True)
     )
-    async with store.engine.connect() as connection:  # Core, not the ORM
+    async with store.statements.connect() as connection:  # Core, not the ORM; two reads, each atomic by itself
         if (await connection.execute(store.reminder_found, {"key": email_key})).first() is not None:
             return None
         if not wanted:

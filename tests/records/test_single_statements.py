@@ -1,0 +1,52 @@
+"""The e-mail records written and read one statement at a time (in autocommit on PostgreSQL) keep their guarantees:
+a message's rows all or none, and the pool's connections back in transactions for everything else."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+from sqlalchemy.exc import IntegrityError
+
+from labellisation.records.store import RecordStore
+from labellisation.records.tables import ReminderRow
+
+KEY = "edp-belfort:feasibility_study:overdue:2026-09-15T21:59:59+00:00"
+NEWS = "edp-belfort:news:3"
+
+
+async def test_the_rows_of_one_message_are_written_all_or_none(store: RecordStore) -> None:
+    # The second row breaks a NOT NULL constraint (its kind): the first must not stay behind, or of one message
+    # the reminder would count as sent and the news not.
+    rows = [(KEY, "feasibility_study", "overdue"), (NEWS, None, None)]
+    with pytest.raises(IntegrityError):
+        await store.record_reminders(rows, "edp-belfort", ["porteur@edp-belfort.fr"], "<m@fnep.fr>")  # type: ignore[arg-type]
+    assert not await store.reminder_sent(KEY)
+    assert not await store.reminder_sent(NEWS)
+
+    await store.record_reminders(
+        [(KEY, "feasibility_study", "overdue"), (NEWS, None, "news")],
+        "edp-belfort",
+        ["porteur@edp-belfort.fr"],
+        "<m@fnep.fr>",
+    )
+    assert await store.reminder_sent(KEY)
+    assert await store.reminder_sent(NEWS)
+
+
+async def test_a_connection_used_for_one_statement_goes_back_to_transactions(store: RecordStore) -> None:
+    # The same pooled connection serves the autocommit reads and, after, a transaction: that transaction must
+    # still roll back as a whole.
+    key = f"{KEY}:rolled-back"  # the PostgreSQL database is shared by this module's tests
+    assert not await store.reminder_sent(key)
+    assert await store.record_attempt(key, "edp-belfort") == 1
+    with pytest.raises(RuntimeError, match="abandoned"):
+        async with store.engine.begin() as connection:
+            await connection.execute(
+                store.insert_into(ReminderRow),
+                {"reminder_id": key, "project_id": "edp-belfort", "step": None, "kind": "overdue",
+                 "recipients": "", "message_id": "<m@fnep.fr>", "sent_at": datetime.now(UTC)},
+            )  # fmt: skip
+            raise RuntimeError("abandoned")
+    assert not await store.reminder_sent(key)
+    assert await store.record_attempt(key, "edp-belfort") == 2

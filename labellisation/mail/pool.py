@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from email.message import EmailMessage
+from email.message import Message
 
 import aiosmtplib
 from aiosmtplib import SMTPResponse
@@ -33,7 +33,7 @@ class SmtpPool:
         self._idle: list[tuple[aiosmtplib.SMTP, float]] = []
         self._max_idle = max_idle
 
-    async def send(self, message: EmailMessage) -> dict[str, SMTPResponse]:
+    async def send(self, message: Message) -> dict[str, SMTPResponse]:
         """Send over a pooled connection; the recipients refused while others were accepted (as `aiosmtplib.send`).
         Raises as `aiosmtplib.send` does; the connection is then closed."""
         async with self._slots:

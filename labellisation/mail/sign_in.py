@@ -50,7 +50,8 @@ def build_sign_in_message(email: SignInEmail, rendered: RenderedEmail, mail_from
     message = EmailMessage()
     message["Subject"] = rendered.subject
     message["From"] = sender
-    message["To"] = Address(display_name=" ".join(email.name.split()), addr_spec=email.email)
+    # From its parts: parsing `addr_spec` refuses a local part beyond ASCII (josé@…), which SMTPUTF8 carries.
+    message["To"] = Address(" ".join(email.name.split()), *email.email.rsplit("@", 1))
     message["Date"] = formatdate(usegmt=True)
     message["Message-ID"] = make_msgid(domain=sender.domain)
     message["X-Labellisation-Kind"] = "sign_in_link"

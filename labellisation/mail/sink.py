@@ -75,7 +75,8 @@ class OutboxSink(Controller):
     """
 
     def __init__(self, outbox: Path, host: str, port: int) -> None:
-        super().__init__(OutboxHandler(outbox), hostname=host, port=port)
+        # SMTPUTF8, as production relays (Postfix, Exim) offer it: addresses beyond ASCII (josé@…) come through.
+        super().__init__(OutboxHandler(outbox), hostname=host, port=port, enable_SMTPUTF8=True)
         self.outbox = outbox
         self.host = host
         self._running = False

@@ -5,10 +5,12 @@ from __future__ import annotations
 import hashlib
 import re
 from datetime import timedelta
+from email import policy
+from email.parser import Parser
 
 from sqlalchemy import select
 
-from labellisation.people import disable
+from labellisation.people import disable, invite
 from labellisation.records.tables import SessionRow, SignInLinkRow
 from labellisation.web.sessions import LINK_LIFETIME, create_sign_in_link, use_sign_in_link
 from tests.web.conftest import PUBLIC, T0, Web
@@ -116,6 +118,17 @@ async def test_asking_for_a_link_never_tells_whether_an_address_is_known(web: We
     assert SENT in answers[0].text
     # Only the known, active person got an e-mail: not the unknown addresses, not the disabled holder.
     assert [m["To"].addresses[0].addr_spec for m in web.mailbox.messages()] == ["claire@fnep.fr"]
+
+
+async def test_an_address_beyond_ascii_gets_its_link(web: Web) -> None:
+    await invite(web.store, role="holder", name="José Porteur", email="josé@edp-lyon.fr", projects=["demo-lyon"])
+    assert (await web.http.post("/connexion", data={"email": "josé@edp-lyon.fr"})).status_code == 200
+    [path] = web.mailbox.outbox.glob("*.eml")
+    received = Parser(policy=policy.default).parsestr(path.read_bytes().decode("utf-8"))  # SMTPUTF8: raw UTF-8
+    assert received["X-Sink-Envelope-To"] == "josé@edp-lyon.fr"
+    assert received["To"].addresses[0].addr_spec == "josé@edp-lyon.fr"
+    text = received.get_body(("plain",))
+    assert text is not None and "/connexion/lien/" in text.get_content()
 
 
 async def test_a_malformed_address_is_refused_naming_the_field(web: Web) -> None:

@@ -87,8 +87,9 @@ def build_message(
     `domain` is the right-hand side of the Message-ID; by default the sender's domain. Headers with accents are
     RFC 2047-encoded, and both parts are quoted-printable, so any relay (8BITMIME or not) takes them. Built with
     `email.mime` (compat32): a quarter of the CPU of `EmailMessage`, whose policy parses every header as it is
-    set, for the same bytes on the wire. An address with characters beyond ASCII (an internationalised mailbox)
-    needs SMTPUTF8, which only `EmailMessage` can write: such a message is built with it.
+    set, for the same bytes on the wire. `EmailMessage` builds the rare others: an address beyond ASCII (an
+    internationalised mailbox) needs SMTPUTF8, which compat32 cannot write, and a name too long for one encoded
+    word must be folded into several, which compat32's `formataddr` does not do.
     """
     sender = _sender(mail_from)
     # A line break in a name becomes a space: no header can be smuggled in through a name.
@@ -109,17 +110,25 @@ def build_message(
     fields["Content-Language"] = "fr"
     if any("\r" in v or "\n" in v for v in (rendered.subject, *fields.values())):
         raise ValueError("un en-tête d'e-mail ne peut contenir de saut de ligne")
-    if sender.addr_spec.isascii() and all(address.isascii() for _, address in to):
-        return _ascii_mailboxes(rendered, (sender.display_name, sender.addr_spec), to, fields)
-    return _international_mailboxes(rendered, sender, to, fields)
+    mailboxes = [(sender.display_name, sender.addr_spec), *to]
+    if all(address.isascii() and _one_word(name) for name, address in mailboxes):
+        return _compat_message(rendered, mailboxes[0], to, fields)
+    return _policy_message(rendered, sender, to, fields)
 
 
 #: UTF-8 with quoted-printable bodies (email.charset's default for UTF-8 is base64).
 _UTF8_QP = Charset("utf-8")
 _UTF8_QP.body_encoding = QP
+#: RFC 2047: an encoded word is at most 75 characters.
+_MAX_ENCODED_WORD = 75
 
 
-def _ascii_mailboxes(
+def _one_word(name: str) -> bool:
+    """Whether `formataddr` writes this display name as it should: as it is, or as one encoded word."""
+    return name.isascii() or len(_UTF8_QP.header_encode(name)) <= _MAX_ENCODED_WORD
+
+
+def _compat_message(
     rendered: RenderedEmail, sender: tuple[str, str], to: list[tuple[str, str]], fields: dict[str, str]
 ) -> Message:
     # compat32 takes a Header (RFC 2047-encoded, folded as it is written) where typeshed's Message says str.
@@ -135,7 +144,7 @@ def _ascii_mailboxes(
     return message
 
 
-def _international_mailboxes(
+def _policy_message(
     rendered: RenderedEmail, sender: Address, to: list[tuple[str, str]], fields: dict[str, str]
 ) -> Message:
     message = EmailMessage()

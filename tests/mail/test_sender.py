@@ -154,6 +154,20 @@ def test_an_international_address_gets_the_same_message() -> None:
 
 
 @pytest.mark.parametrize("address", ["porteur@edp-belfort.fr", "josé@edp-belfort.fr"])
+def test_a_long_accented_name_is_folded_into_short_lines(address: str) -> None:
+    name = "Association pour la création de l'École de Production de Saint-Étienne-du-Rouvray"
+    message = built(to=[Recipient(role=RecipientRole.HOLDER, email=address, name=name)])
+    utf8 = not address.isascii()
+    # 78 characters a line as RFC 5322 advises; raw UTF-8 (SMTPUTF8) is folded by Python between words only,
+    # within its 998 octets.
+    assert max(len(line) for line in flatten_message(message, utf8=utf8).splitlines()) <= (998 if utf8 else 78)
+    [mailbox] = reparsed(message, utf8=utf8)["To"].addresses
+    assert mailbox.addr_spec == address
+    # Python's parser keeps the folding space between two encoded words of a name (RFC 2047 drops it).
+    assert mailbox.display_name.replace(" ", "") == name.replace(" ", "")
+
+
+@pytest.mark.parametrize("address", ["porteur@edp-belfort.fr", "josé@edp-belfort.fr"])
 def test_a_line_break_in_a_subject_is_refused(address: str) -> None:
     email = reminder(to=[Recipient(role=RecipientRole.HOLDER, email=address)])
     rendered = render(email).model_copy(update={"subject": "Relance\r\nBcc: tous@example.org"})

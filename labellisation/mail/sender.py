@@ -10,6 +10,7 @@ header says 2), which most servers and clients do not deduplicate.
 from __future__ import annotations
 
 import hashlib
+import re
 from email.charset import QP, Charset
 from email.header import Header
 from email.headerregistry import Address
@@ -17,7 +18,7 @@ from email.message import EmailMessage, Message
 from email.mime.multipart import MIMEMultipart
 from email.mime.nonmultipart import MIMENonMultipart
 from email.utils import formataddr, formatdate, parseaddr
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING
 
 import aiosmtplib
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
@@ -87,9 +88,9 @@ def build_message(
     `domain` is the right-hand side of the Message-ID; by default the sender's domain. Headers with accents are
     RFC 2047-encoded, and both parts are quoted-printable, so any relay (8BITMIME or not) takes them. Built with
     `email.mime` (compat32): a quarter of the CPU of `EmailMessage`, whose policy parses every header as it is
-    set, for the same bytes on the wire. `EmailMessage` builds the rare others: an address beyond ASCII (an
-    internationalised mailbox) needs SMTPUTF8, which compat32 cannot write, and a name too long for one encoded
-    word must be folded into several, which compat32's `formataddr` does not do.
+    set, for the same content on the wire (headers in another order). `EmailMessage` builds the rare others:
+    an address beyond ASCII (an internationalised mailbox) needs SMTPUTF8, which compat32 cannot write, and a
+    name too long for one encoded word must be folded into several, which compat32's `formataddr` does not do.
     """
     sender = _sender(mail_from)
     # A line break in a name becomes a space: no header can be smuggled in through a name.
@@ -108,7 +109,8 @@ def build_message(
     # RFC 3834: no out-of-office replies to a robot.
     fields["Auto-Submitted"] = "auto-generated"
     fields["Content-Language"] = "fr"
-    if any("\r" in v or "\n" in v for v in (rendered.subject, *fields.values())):
+    # Any line break Python knows (\v, \f, \x1c to \x1e, \x85, \u2028 too), as `EmailMessage` refused them.
+    if any("".join(v.splitlines()) != v for v in (rendered.subject, *fields.values())):
         raise ValueError("un en-tête d'e-mail ne peut contenir de saut de ligne")
     mailboxes = [(sender.display_name, sender.addr_spec), *to]
     if all(address.isascii() and _one_word(name) for name, address in mailboxes):
@@ -119,6 +121,8 @@ def build_message(
 #: UTF-8 with quoted-printable bodies (email.charset's default for UTF-8 is base64).
 _UTF8_QP = Charset("utf-8")
 _UTF8_QP.body_encoding = QP
+#: A line of a body that starts as an mbox separator would.
+_FROM_LINE = re.compile(r"^From ", re.MULTILINE)
 #: RFC 2047: an encoded word is at most 75 characters.
 _MAX_ENCODED_WORD = 75
 
@@ -131,15 +135,18 @@ def _one_word(name: str) -> bool:
 def _compat_message(
     rendered: RenderedEmail, sender: tuple[str, str], to: list[tuple[str, str]], fields: dict[str, str]
 ) -> Message:
-    # compat32 takes a Header (RFC 2047-encoded, folded as it is written) where typeshed's Message says str.
-    message = cast("Message[str, str | Header]", MIMEMultipart("alternative"))
+    message = MIMEMultipart("alternative")
     message["From"] = formataddr(sender, charset="utf-8")
     message["To"] = ", ".join(formataddr(recipient, charset="utf-8") for recipient in to)
     for name, value in {"Subject": rendered.subject, **fields}.items():
-        message[name] = value if value.isascii() else Header(value, "utf-8")
+        # Encoded words of at most 75 characters, the header's name counted on the first line.
+        message[name] = value if value.isascii() else Header(value, "utf-8", header_name=name).encode(maxlinelen=74)
     for content, subtype in ((rendered.text, "plain"), (rendered.html, "html")):
         part = MIMENonMultipart("text", subtype, charset="utf-8")
         part.set_payload(content, _UTF8_QP)
+        # aiosmtplib writes compat32 with `mangle_from_` (a line starting "From " would arrive as ">From "):
+        # such a line's F goes quoted-printable, which decodes to the same text.
+        part.set_payload(_FROM_LINE.sub("=46rom ", str(part.get_payload())))
         message.attach(part)
     return message
 

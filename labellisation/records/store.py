@@ -70,11 +70,12 @@ class RecordStore:
     def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
         self.sessions = async_sessionmaker(engine, expire_on_commit=False)
-        #: For one statement alone (a read, an upsert), atomic by itself: on PostgreSQL in autocommit, which spares
-        #: the BEGIN and the COMMIT (or ROLLBACK) a transaction costs, two round trips; the same pool. SQLite
-        #: (pysqlite) sends no BEGIN before a read anyway: there the engine itself.
+        #: For one statement alone (a read, an upsert), atomic by itself: with asyncpg in autocommit, which spares
+        #: the BEGIN and the COMMIT (or ROLLBACK) a transaction costs, two round trips; the same pool. (asyncpg
+        #: runs a statement's several rows as one implicit transaction; another driver may not, so it keeps the
+        #: engine itself, as SQLite does, whose pysqlite sends no BEGIN before a read anyway.)
         self.statements = (
-            engine.execution_options(isolation_level="AUTOCOMMIT") if engine.dialect.name == "postgresql" else engine
+            engine.execution_options(isolation_level="AUTOCOMMIT") if engine.dialect.driver == "asyncpg" else engine
         )
 
     @classmethod

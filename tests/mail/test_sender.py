@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from email import policy
 from email.message import EmailMessage, Message
@@ -167,10 +168,36 @@ def test_a_long_accented_name_is_folded_into_short_lines(address: str) -> None:
     assert mailbox.display_name.replace(" ", "") == name.replace(" ", "")
 
 
+def test_accented_subjects_keep_to_the_lengths_of_rfc_2047() -> None:
+    email = reminder()
+    long = "Rappel : « Étude de faisabilité » de l'École de Production de Saint-Étienne-du-Rouvray — " * 3
+    for subject in (SUBJECT, long.strip()):
+        message = build_message(email, render(email).model_copy(update={"subject": subject}), FROM)
+        raw = flatten_message(message)
+        header = raw.split(b"\nDate:")[0].split(b"Subject:")[1]
+        assert max(len(word) for word in re.findall(rb"=\?[^?]+\?[bqBQ]\?[^?]*\?=", header)) <= 75
+        assert max(len(line) for line in raw.splitlines()) <= 78
+        assert reparsed(message)["Subject"] == subject.strip()
+
+
+async def test_a_body_line_starting_with_from_arrives_as_written(sink: OutboxSink) -> None:
+    email = reminder()
+    text = "Bonjour,\n\nFrom now on, le dossier est à déposer en ligne.\n"
+    html = "<p>Bonjour,</p>\nFrom now on, <b>le dossier</b> est à déposer en ligne.\n"
+    rendered = render(email).model_copy(update={"text": text, "html": html})
+    await send(build_message(email, rendered, FROM), SmtpSettings(port=sink.port, timeout=10))
+    [path] = sink.messages()
+    received = read_eml(path)
+    assert "\nFrom now on, le dossier" in body(received, "plain")
+    assert "\nFrom now on, <b>le dossier</b>" in body(received, "html")
+    assert b">From" not in path.read_bytes()
+
+
 @pytest.mark.parametrize("address", ["porteur@edp-belfort.fr", "josé@edp-belfort.fr"])
-def test_a_line_break_in_a_subject_is_refused(address: str) -> None:
+@pytest.mark.parametrize("line_break", ["\r\n", "\n", "\x0b", "\x0c", "\x1c", "\x85", "\u2028"])
+def test_a_line_break_in_a_subject_is_refused(address: str, line_break: str) -> None:
     email = reminder(to=[Recipient(role=RecipientRole.HOLDER, email=address)])
-    rendered = render(email).model_copy(update={"subject": "Relance\r\nBcc: tous@example.org"})
+    rendered = render(email).model_copy(update={"subject": f"Relance{line_break}Bcc : tous@example.org"})
     with pytest.raises(ValueError, match="saut de ligne"):
         build_message(email, rendered, FROM)
 

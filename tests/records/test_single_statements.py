@@ -6,7 +6,9 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
+from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from labellisation.records.store import RecordStore
 from labellisation.records.tables import ReminderRow
@@ -40,8 +42,11 @@ async def test_a_connection_used_for_one_statement_goes_back_to_transactions(sto
     key = f"{KEY}:rolled-back"  # the PostgreSQL database is shared by this module's tests
     assert not await store.reminder_sent(key)
     assert await store.record_attempt(key, "edp-belfort") == 1
+    backend = await _backend(store.statements)
     with pytest.raises(RuntimeError, match="abandoned"):
         async with store.engine.begin() as connection:
+            # The very connection the single statements used (one at a time, so the pool hands back the same).
+            assert await _backend(connection) == backend
             await connection.execute(
                 store.insert_into(ReminderRow),
                 {"reminder_id": key, "project_id": "edp-belfort", "step": None, "kind": "overdue",
@@ -50,3 +55,13 @@ async def test_a_connection_used_for_one_statement_goes_back_to_transactions(sto
             raise RuntimeError("abandoned")
     assert not await store.reminder_sent(key)
     assert await store.record_attempt(key, "edp-belfort") == 2
+
+
+async def _backend(on: AsyncEngine | AsyncConnection) -> object:
+    """Which server connection answers: PostgreSQL's backend pid; SQLite's connection object."""
+    if isinstance(on, AsyncEngine):
+        async with on.connect() as connection:
+            return await _backend(connection)
+    if on.dialect.name == "postgresql":
+        return (await on.execute(text("SELECT pg_backend_pid()"))).scalar_one()
+    return (await on.get_raw_connection()).driver_connection

@@ -69,6 +69,12 @@ def message_id(reminder_id: str, domain: str) -> str:
     return f"<{digest}@{domain}>"
 
 
+def mailbox(name: str, address: str) -> Address:
+    """A To mailbox, built from its parts: parsing `addr_spec` refuses a local part beyond ASCII (josé@…), which
+    SMTPUTF8 carries as it is."""
+    return Address(name, *address.rsplit("@", 1))
+
+
 def _sender(mail_from: str) -> Address:
     name, address = parseaddr(mail_from)
     if "@" not in address:
@@ -160,8 +166,7 @@ def _policy_message(
     # After the parts: set_content() drops the Content-* headers already there.
     message["Subject"] = rendered.subject
     message["From"] = sender
-    # From its parts: parsing `addr_spec` refuses a local part beyond ASCII, which SMTPUTF8 carries as it is.
-    message["To"] = [Address(name, *address.rsplit("@", 1)) for name, address in to]
+    message["To"] = [mailbox(name, address) for name, address in to]
     for name, value in fields.items():
         message[name] = value
     return message

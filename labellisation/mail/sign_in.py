@@ -8,7 +8,6 @@ sent by the same `send` over the same SMTP settings.
 from __future__ import annotations
 
 from datetime import datetime
-from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 
@@ -17,7 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from labellisation.french_calendar import zone
 from labellisation.mail.messages import EmailAddress, HttpUrl, RenderedEmail
 from labellisation.mail.render import render_pair
-from labellisation.mail.sender import _sender
+from labellisation.mail.sender import _sender, mailbox
 
 TEMPLATES = ("sign_in_link.txt.j2", "sign_in_link.html.j2")
 
@@ -50,8 +49,7 @@ def build_sign_in_message(email: SignInEmail, rendered: RenderedEmail, mail_from
     message = EmailMessage()
     message["Subject"] = rendered.subject
     message["From"] = sender
-    # From its parts: parsing `addr_spec` refuses a local part beyond ASCII (josé@…), which SMTPUTF8 carries.
-    message["To"] = Address(" ".join(email.name.split()), *email.email.rsplit("@", 1))
+    message["To"] = mailbox(" ".join(email.name.split()), email.email)
     message["Date"] = formatdate(usegmt=True)
     message["Message-ID"] = make_msgid(domain=sender.domain)
     message["X-Labellisation-Kind"] = "sign_in_link"

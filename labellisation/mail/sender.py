@@ -9,6 +9,7 @@ header says 2), which most servers and clients do not deduplicate.
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import re
 from email.charset import QP, Charset
@@ -21,6 +22,7 @@ from email.utils import formataddr, formatdate, parseaddr
 from typing import TYPE_CHECKING
 
 import aiosmtplib
+from aiosmtplib import SMTPResponse
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
 
 from labellisation.mail.digest import DailyDigestEmail
@@ -179,24 +181,68 @@ async def send(message: Message, settings: SmtpSettings, pool: SmtpPool | None =
     recipient refused while others were accepted raises too, so no refusal
     goes unnoticed (the retry may then reach the accepted ones a second time,
     with the same Message-ID).
+
+    A relay without SMTPUTF8 cannot carry an address beyond ASCII (josé@…): the
+    message then goes to the others alone (the To header naming only them), and
+    those addresses are refused for good as RFC 6531 says (553 5.6.7), instead
+    of the whole message failing again at every retry.
     """
-    if pool is not None:  # a connection kept open between sends (labellisation/mail/pool.py)
-        refused = await pool.send(message)
-    else:
-        refused, _ = await aiosmtplib.send(
-            message,
-            hostname=settings.host,
-            port=settings.port,
-            start_tls=settings.starttls,
-            use_tls=settings.use_tls,
-            username=settings.username,
-            password=settings.password.get_secret_value() if settings.password else None,
-            timeout=settings.timeout,
-        )
+    try:
+        refused = await _deliver(message, settings, pool)
+    except aiosmtplib.SMTPNotSupported:
+        unsupported, others = _beyond_ascii(message)
+        if not unsupported:
+            raise  # our own sender address, say: ours to fix, retried until then
+        if others is None:
+            raise aiosmtplib.SMTPRecipientsRefused(unsupported) from None
+        try:
+            refused = await _deliver(others, settings, pool)
+        except aiosmtplib.SMTPRecipientsRefused as error:  # every other one refused too
+            raise aiosmtplib.SMTPRecipientsRefused([*error.recipients, *unsupported]) from None
+        raise PartlyRefused([*_refusals(refused), *unsupported]) from None
     if refused:
-        raise PartlyRefused(
-            [aiosmtplib.SMTPRecipientRefused(reply.code, reply.message, rcpt) for rcpt, reply in refused.items()]
-        )
+        raise PartlyRefused(_refusals(refused))
+
+
+#: RFC 6531's reply for an address beyond ASCII that a relay without SMTPUTF8 cannot carry.
+NO_SMTPUTF8 = (553, "5.6.7 Le serveur de messagerie n'accepte pas les adresses accentuées (pas de SMTPUTF8)")
+
+
+def _beyond_ascii(message: Message) -> tuple[list[aiosmtplib.SMTPRecipientRefused], Message | None]:
+    """The recipients beyond ASCII, refused as a relay without SMTPUTF8 would; and the message to the others
+    alone (None when there are none)."""
+    addresses = list(getattr(message["To"], "addresses", ()))
+    unsupported = [
+        aiosmtplib.SMTPRecipientRefused(*NO_SMTPUTF8, a.addr_spec) for a in addresses if not a.addr_spec.isascii()
+    ]
+    kept = [a for a in addresses if a.addr_spec.isascii()]
+    if not unsupported or not kept:
+        return unsupported, None
+    others = copy.deepcopy(message)
+    del others["To"]
+    others["To"] = ", ".join(str(a) for a in kept)
+    return unsupported, others
+
+
+async def _deliver(message: Message, settings: SmtpSettings, pool: SmtpPool | None) -> dict[str, SMTPResponse]:
+    """The recipients refused while others were accepted; raises when none was accepted or the send failed."""
+    if pool is not None:  # a connection kept open between sends (labellisation/mail/pool.py)
+        return await pool.send(message)
+    refused, _ = await aiosmtplib.send(
+        message,
+        hostname=settings.host,
+        port=settings.port,
+        start_tls=settings.starttls,
+        use_tls=settings.use_tls,
+        username=settings.username,
+        password=settings.password.get_secret_value() if settings.password else None,
+        timeout=settings.timeout,
+    )
+    return refused
+
+
+def _refusals(refused: dict[str, SMTPResponse]) -> list[aiosmtplib.SMTPRecipientRefused]:
+    return [aiosmtplib.SMTPRecipientRefused(reply.code, reply.message, rcpt) for rcpt, reply in refused.items()]
 
 
 class PartlyRefused(aiosmtplib.SMTPRecipientsRefused):

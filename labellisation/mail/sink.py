@@ -74,9 +74,10 @@ class OutboxSink(Controller):
     `.stop()` it (a second call does nothing), or use it as a context manager.
     """
 
-    def __init__(self, outbox: Path, host: str, port: int) -> None:
+    def __init__(self, outbox: Path, host: str, port: int, smtputf8: bool = True) -> None:
         # SMTPUTF8, as production relays (Postfix, Exim) offer it: addresses beyond ASCII (josé@…) come through.
-        super().__init__(OutboxHandler(outbox), hostname=host, port=port, enable_SMTPUTF8=True)
+        # Without it (`smtputf8=False`), the sink is a relay that cannot carry them.
+        super().__init__(OutboxHandler(outbox), hostname=host, port=port, enable_SMTPUTF8=smtputf8)
         self.outbox = outbox
         self.host = host
         self._running = False
@@ -110,12 +111,13 @@ def _check_bindable(host: str, port: int) -> None:
         probe.bind((host, port))
 
 
-def start_sink(outbox: Path, port: int, host: str = "127.0.0.1") -> OutboxSink:
-    """Listen on `host:port` and store every message under `outbox` (created if needed).
+def start_sink(outbox: Path, port: int, host: str = "127.0.0.1", smtputf8: bool = True) -> OutboxSink:
+    """Listen on `host:port` and store every message under `outbox` (created if needed); `smtputf8=False` for a
+    relay that cannot carry addresses beyond ASCII.
 
     Raises OSError at once if the port cannot be bound.
     """
     _check_bindable(host, port)
-    sink = OutboxSink(outbox, host, port)
+    sink = OutboxSink(outbox, host, port, smtputf8)
     sink.start()
     return sink

@@ -18,6 +18,7 @@ from aiosmtplib import (
     SMTPConnectError,
     SMTPDataError,
     SMTPException,
+    SMTPNotSupported,
     SMTPRecipientRefused,
     SMTPRecipientsRefused,
     SMTPSenderRefused,
@@ -27,6 +28,7 @@ from pydantic import ValidationError
 
 from labellisation.devstack import free_port
 from labellisation.mail.messages import Recipient, RecipientRole, ReminderKind
+from labellisation.mail.pool import SmtpPool
 from labellisation.mail.render import render
 from labellisation.mail.sender import (
     REMINDER_ID_HEADER,
@@ -308,6 +310,84 @@ async def test_one_refused_recipient_among_several_raises_too(refusing: tuple[_R
     # a refusal for good, the others having got it: the activity records it as sent to them
     refusal = permanent_refusal(raised.value, [r.email for r in to])
     assert refusal is not None and refusal.refused == ["parti@refuse.example"] and refusal.delivered_to_others
+
+
+# --- a relay without SMTPUTF8 ------------------------------------------------------------------------
+
+JOSE = "josé@fnep.fr"
+
+
+@pytest.fixture
+def plain_relay(tmp_path: Path) -> Iterator[OutboxSink]:
+    """The dev sink without SMTPUTF8: a relay that cannot carry an address beyond ASCII."""
+    with start_sink(tmp_path / "outbox", free_port(), smtputf8=False) as handle:
+        yield handle
+
+
+@pytest.mark.parametrize("pooled", [False, True], ids=["one connection", "pool"])
+async def test_without_smtputf8_the_others_get_it_and_the_accented_address_is_refused_for_good(
+    plain_relay: OutboxSink, pooled: bool
+) -> None:
+    to = [
+        Recipient(role=RecipientRole.COORDINATOR, email="coordination@fnep.fr", name="Camille"),
+        Recipient(role=RecipientRole.COORDINATOR, email=JOSE, name="José"),
+    ]
+    settings = SmtpSettings(port=plain_relay.port, timeout=5)
+    pool = SmtpPool(settings) if pooled else None
+    try:
+        with pytest.raises(SMTPRecipientsRefused) as raised:
+            await send(built(kind=ReminderKind.ESCALATION, to=to), settings, pool)
+    finally:
+        if pool is not None:
+            await pool.close()
+    [path] = plain_relay.messages()
+    received = read_eml(path)
+    assert received["X-Sink-Envelope-To"] == "coordination@fnep.fr"
+    assert getaddresses([str(received["To"])]) == [("Camille", "coordination@fnep.fr")]
+    assert str(received["Subject"]).startswith("[Escalade] École de Production de Belfort")
+    refusal = permanent_refusal(raised.value, [r.email for r in to])
+    assert refusal is not None and refusal.refused == [JOSE] and refusal.delivered_to_others
+    assert refusal.reason.startswith("553 5.6.7 ") and "SMTPUTF8" in refusal.reason
+
+
+async def test_without_smtputf8_an_accented_address_alone_is_refused_and_nothing_sent(
+    plain_relay: OutboxSink,
+) -> None:
+    to = [Recipient(role=RecipientRole.HOLDER, email=JOSE)]
+    with pytest.raises(SMTPRecipientsRefused) as raised:
+        await send(built(to=to), SmtpSettings(port=plain_relay.port, timeout=5))
+    assert plain_relay.messages() == []
+    refusal = permanent_refusal(raised.value, [JOSE])
+    assert refusal is not None and refusal.refused == [JOSE] and not refusal.delivered_to_others
+
+
+async def test_without_smtputf8_both_kinds_of_refusal_are_named() -> None:
+    handler, port = _Refusing(), free_port()
+    controller = Controller(handler, hostname="127.0.0.1", port=port, enable_SMTPUTF8=False)
+    controller.start()
+    to = [
+        Recipient(role=RecipientRole.COORDINATOR, email="coordination@fnep.fr"),
+        Recipient(role=RecipientRole.COORDINATOR, email="parti@refuse.example"),
+        Recipient(role=RecipientRole.COORDINATOR, email=JOSE),
+    ]
+    try:
+        with pytest.raises(SMTPRecipientsRefused) as raised:
+            await send(built(kind=ReminderKind.ESCALATION, to=to), SmtpSettings(port=port, timeout=5))
+    finally:
+        controller.stop()
+    assert handler.delivered == [["coordination@fnep.fr"]]
+    refusal = permanent_refusal(raised.value, [r.email for r in to])
+    assert refusal is not None and refusal.delivered_to_others
+    assert sorted(refusal.refused) == sorted(["parti@refuse.example", JOSE])
+
+
+async def test_without_smtputf8_an_accented_sender_is_ours_to_fix_and_retried(plain_relay: OutboxSink) -> None:
+    email = reminder()
+    message = build_message(email, render(email), "suivé@fnep.fr")
+    with pytest.raises(SMTPNotSupported) as raised:
+        await send(message, SmtpSettings(port=plain_relay.port, timeout=5))
+    assert permanent_refusal(raised.value, ["porteur@edp-belfort.fr"]) is None  # no address marked bad
+    assert plain_relay.messages() == []
 
 
 async def test_a_refusal_for_good_is_told_apart_from_one_worth_retrying(refusing: tuple[_Refusing, int]) -> None:

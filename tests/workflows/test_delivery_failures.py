@@ -8,14 +8,20 @@ review reminder; the next decision is accepted.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import timedelta
+from pathlib import Path
 
+import pytest
 from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
+from labellisation.devstack import free_port
+from labellisation.mail.sink import start_sink
 from labellisation.path.state import EventKind, Holder
 from labellisation.people import invite
 from labellisation.records.store import RecordStore
+from labellisation.settings import Settings
 from tests.support.driver import ProjectDriver, running
 from tests.support.mailbox import Mailbox, until
 from tests.support.profiles import make_profile
@@ -30,13 +36,15 @@ def addressed_to(mailbox: Mailbox, address: str) -> list[str]:
     return [str(m["X-Labellisation-Kind"]) for m in mailbox.messages() if address in str(m["To"])]
 
 
+async def invite_coordinator(store: RecordStore) -> None:
+    await invite(store, role="coordinator", name="Camille", email=COORDINATOR, regions=["bourgogne-franche-comte"])
+
+
 async def test_a_refused_holder_address_is_recorded_told_and_blocks_nothing(
     client: Client, sqlite_store: RecordStore, mailbox: Mailbox, task_queue: str, time_skipping_env: WorkflowEnvironment
 ) -> None:
     await invite(sqlite_store, role="reviewer", name="Rose", email=REVIEWER, regions=["bourgogne-franche-comte"])
-    await invite(
-        sqlite_store, role="coordinator", name="Camille", email=COORDINATOR, regions=["bourgogne-franche-comte"]
-    )
+    await invite_coordinator(sqlite_store)
     profile = make_profile().model_copy(update={"holder": Holder(name="Association EdP Belfort", email=REFUSED)})
     async with running(client, task_queue, sqlite_store, mailbox.settings):
         project = await ProjectDriver.start(client, task_queue, profile)
@@ -81,3 +89,36 @@ async def test_a_holder_reminder_refused_for_good_is_recorded_once_and_not_retri
     assert not [e for e in status.history or [] if e.kind is EventKind.REMINDER_SENT]  # it never went out
     # the next in the series is still planned: a refusal ends that e-mail, not the holder's reminders
     assert status.next_reminder is not None and status.next_reminder.kind == "before_due"
+
+
+@pytest.fixture
+def plain_relay(tmp_path: Path) -> Iterator[Mailbox]:
+    """The dev sink without SMTPUTF8: a relay that cannot carry an address beyond ASCII."""
+    port = free_port()
+    sink = start_sink(tmp_path / "outbox", port, smtputf8=False)
+    settings = Settings(smtp_port=port, data_dir=tmp_path, public_base_url="https://suivi.fnep.fr")
+    try:
+        yield Mailbox(tmp_path / "outbox", settings)
+    finally:
+        sink.stop()
+
+
+async def test_an_accented_address_on_a_relay_without_smtputf8_is_refused_told_and_not_retried(
+    client: Client, sqlite_store: RecordStore, plain_relay: Mailbox, task_queue: str
+) -> None:
+    """Before, the send failed before a byte went out and was retried for ever: the holder got nothing, and
+    nobody heard of it."""
+    holder = "josé@edp-belfort.fr"
+    await invite_coordinator(sqlite_store)
+    profile = make_profile().model_copy(update={"holder": Holder(name="José Martin", email=holder)})
+    async with running(client, task_queue, sqlite_store, plain_relay.settings):
+        project = await ProjectDriver.start(client, task_queue, profile)
+        await until(lambda: addressed_to(plain_relay, COORDINATOR))  # told of the refused welcome
+        await project.quiet()  # nothing left retrying
+        status = await project.status(include_history=True)
+    [failed] = [e for e in status.history or [] if e.kind is EventKind.DELIVERY_FAILED]
+    assert failed.data["refused"] == [holder] and failed.data["audience"] == "holder"
+    assert failed.data["reason"].startswith("553 5.6.7") and "SMTPUTF8" in failed.data["reason"]
+    [told] = [m for m in plain_relay.news() if COORDINATOR in str(m["To"])]
+    plain = told.get_body(("plain",))
+    assert plain is not None and holder in plain.get_content() and "553 5.6.7" in plain.get_content()

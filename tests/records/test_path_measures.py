@@ -8,7 +8,8 @@ import random
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+import pytest
+from sqlalchemy import Column, Integer, MetaData, Table, select
 
 from labellisation.path.commands import DecideStep, PauseProject, ResumeProject
 from labellisation.path.transitions import apply
@@ -82,6 +83,23 @@ async def test_the_migration_measures_the_projects_already_recorded(store: Recor
     await asyncio.to_thread(downgrade, database_url, "0005_calendar_feeds")  # as an older version left it
     await asyncio.to_thread(upgrade, database_url)
     [study] = [s for s in (await path_report_of(store, [STEP], [], ["corse"])).steps if s.step == STEP]
+    assert (study.projects, study.holder_days.median, study.review_days.median, study.on_time_rate) == (1, 7, 1, 1)
+
+
+async def test_the_migration_writes_the_tables_as_they_stood_at_its_revision(
+    store: RecordStore, database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A later version's `step_measures` may gain a column with a default (tables.py follows the latest revision):
+    0006, run on a database an older version left, must write only the columns it creates."""
+    project = approve(submit(fresh_project("Guadeloupe"), STEP, at(7)), STEP, at(8))
+    await store.record(RecordEvents(project=project_record(project), events=project.events))
+    await asyncio.to_thread(downgrade, database_url, "0005_calendar_feeds")
+    columns = [Column(c.name, c.type, primary_key=c.primary_key) for c in StepMeasureRow.__table__.columns]
+    later = Table("step_measures", MetaData(), *columns, Column("weeks_late", Integer, nullable=False, default=0))
+    monkeypatch.setattr(StepMeasureRow, "__table__", later)
+    await asyncio.to_thread(upgrade, database_url)
+    monkeypatch.undo()
+    [study] = [s for s in (await path_report_of(store, [STEP], [], ["guadeloupe"])).steps if s.step == STEP]
     assert (study.projects, study.holder_days.median, study.review_days.median, study.on_time_rate) == (1, 7, 1, 1)
 
 

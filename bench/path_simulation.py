@@ -80,6 +80,8 @@ class PathRun:
     seconds: float
     timers: int
     activities: int
+    #: Local activities run (`sent-recorded-inline`: the senders' record batches), markers in the history.
+    local: int
     #: E-mail sends scheduled (`send_reminder`, `send_reminders`, `send_news`: the history's count; a send that finds
     #: its row written sends nothing).
     sends: int
@@ -161,6 +163,10 @@ async def drive(env: WorkflowEnvironment, task_queue: str, n: int, store: Record
     return PathRun(
         seconds=seconds, timers=kinds[EventType.EVENT_TYPE_TIMER_STARTED],
         activities=kinds[EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED], sends=sends,
+        local=sum(
+            1 for e in events if e.event_type == EventType.EVENT_TYPE_MARKER_RECORDED
+            and e.marker_recorded_event_attributes.marker_name == "core_local_activity"
+        ),
         recorded=await reminders_recorded(store, profile.project_id),
         emails=emails_for(outbox, profile.project_id), updates=updates,
         span=events[-1].event_time.ToDatetime() - events[0].event_time.ToDatetime(),
@@ -168,10 +174,11 @@ async def drive(env: WorkflowEnvironment, task_queue: str, n: int, store: Record
 
 
 async def bare(client: Client, run: PathRun, n: int) -> float:
-    """The same count of timers over the same simulated span, and as many no-op activity calls."""
+    """The same count of timers over the same simulated span, and as many no-op activity and local activity
+    calls."""
     started = time.perf_counter()
     await client.execute_workflow(
-        BarePathWorkflow.run, args=[run.timers, run.span.total_seconds(), run.activities],
+        BarePathWorkflow.run, args=[run.timers, run.span.total_seconds(), run.activities, run.local],
         id=f"bare-path-{n:02d}", task_queue="bare-path",
     )  # fmt: skip
     return time.perf_counter() - started
@@ -222,7 +229,8 @@ def report(ours: list[PathRun], floor: list[float], count: int, mails: int) -> N
         "| --- | --- | --- | --- | --- |",
         f"| whole `fnep` path, reminders, records | {count} | {our:.2f} | "
         f"{min(r.seconds for r in ours):.2f} | {max(r.seconds for r in ours):.2f} |",
-        f"| bare: {run.timers} timers, {run.activities} no-op activities | {count} | {bare_median:.2f} | "
+        f"| bare: {run.timers} timers, {run.activities} no-op activities, {run.local} no-op local activities "
+        f"| {count} | {bare_median:.2f} | "
         f"{min(floor):.2f} | {max(floor):.2f} |",
         f"| **ratio** | | **{our / bare_median:.2f}** (target ≤ 1.5) | | |",
     ])  # fmt: skip
@@ -233,11 +241,13 @@ def report(ours: list[PathRun], floor: list[float], count: int, mails: int) -> N
         f"the whole `fnep` path: every stage submitted {LATE.days} days after its last deadline, every\n"
         f"decision {REVIEW.days} days after the submissions, a cohort recorded before `first_graduates`.\n"
         f"Per project: {run.updates} updates, {run.timers} timers started, {run.activities} activities scheduled\n"
-        f"({run.sends} e-mail sends of reminders and news, the rest record batches),\n"
+        f"({run.sends} e-mail sends of reminders and news, the rest record batches) and {run.local} local\n"
+        f"activities (the senders' record batches, patch `sent-recorded-inline`),\n"
         f"{run.span.days / 365.25:.1f} simulated years; the last project's e-mails: {run.recorded} rows in the\n"
         f"records `reminders` table, {run.emails} e-mails in the sink. {mails} e-mails reached the sink in all.\n"
         f"After each project, on the same server and worker process, a bare workflow with as many timers (equal\n"
-        f"sleeps over the same simulated span) and as many no-op activity calls, started and awaited by the client.\n"
+        f"sleeps over the same simulated span) and as many no-op activity and local activity calls, started and\n"
+        f"awaited by the client.\n"
         f"Wall time: start to result, per workflow.\n"
         f"Machine: {machine()}.\n\n"
         f"{table}\n\n"

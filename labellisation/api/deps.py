@@ -25,17 +25,21 @@ from labellisation.tokens import ApiUser, TokenCache, TokenRefused, UserRole
 _bearer = HTTPBearer(auto_error=False, description="Jeton créé par `labellisation token create`.")
 
 
-def get_client(request: Request) -> Client:
+# The dependencies are `async def`, even those that only read the app's state: FastAPI runs a plain `def`
+# dependency in its thread pool, a hand-off to another thread and back on every request.
+
+
+async def get_client(request: Request) -> Client:
     client: Client = request.app.state.client
     return client
 
 
-def get_store(request: Request) -> RecordStore:
+async def get_store(request: Request) -> RecordStore:
     store: RecordStore = request.app.state.store
     return store
 
 
-def get_settings(request: Request) -> Settings:
+async def get_settings(request: Request) -> Settings:
     settings: Settings = request.app.state.settings
     return settings
 
@@ -45,7 +49,7 @@ StoreDep = Annotated[RecordStore, Depends(get_store)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 
 
-def get_tokens(request: Request) -> TokenCache:
+async def get_tokens(request: Request) -> TokenCache:
     tokens: TokenCache = request.app.state.tokens
     return tokens
 

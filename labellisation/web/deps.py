@@ -56,7 +56,7 @@ class WebState:
         return cls(secret=session_secret(settings), secure=settings.public_base_url.lower().startswith("https://"))
 
 
-def get_web(request: Request) -> WebState:
+async def get_web(request: Request) -> WebState:  # async: FastAPI runs a plain `def` in its thread pool
     state: WebState = request.app.state.web
     return state
 
@@ -150,7 +150,7 @@ async def sign_in_required_handler(request: Request, _error: Exception) -> Respo
     if request.headers.get("HX-Request") == "true":  # htmx would follow the redirect and swap the sign-in form in
         response = Response(status_code=204, headers={"HX-Redirect": target, "Cache-Control": "no-store"})
     if COOKIE in request.cookies:  # ended, expired or forged: the browser may forget it
-        clear_session_cookie(response, get_web(request).secure)
+        clear_session_cookie(response, (await get_web(request)).secure)
     return response
 
 

@@ -2,11 +2,11 @@
 
 Without it every e-mail opens its own connection (TCP, the greeting, EHLO, STARTTLS and login where set): about
 3 ms on a local relay, more over TLS to a distant one, and relays limit connections per minute. The pool keeps
-up to `size` connections, each used by one send at a time. A connection that sat idle for more than a moment
-(`CHECK_AFTER_SECONDS`) is checked with NOOP before it is reused, and replaced when the relay has dropped it; one
-used a moment ago is reused at once, once the event loop has read whatever the relay sent since (a close shows
-there), which spares a round trip per e-mail in a burst. A connection a send failed on is closed, never reused:
-its state is unknown.
+up to `size` connections, each used by one send at a time. A connection is checked with NOOP before it is
+reused, and replaced when the relay has dropped it. (Skipping the NOOP for a connection used a moment before was
+tried and dropped: a relay that answers `421` then closes, or a close over TLS, takes the event loop more than a
+pass or two to show, and the send then fails on a dead connection, to be retried by Temporal seconds later.)
+A connection a send failed on is closed, never reused: its state is unknown.
 """
 
 from __future__ import annotations
@@ -25,8 +25,6 @@ from labellisation.mail.sender import SmtpSettings
 POOL_SIZE = 4
 #: A connection idle longer than this is closed instead of checked (relays drop idle ones after a minute or so).
 MAX_IDLE_SECONDS = 30.0
-#: A connection idle longer than this is checked with NOOP before it is reused.
-CHECK_AFTER_SECONDS = 1.0
 
 
 class SmtpPool:
@@ -58,13 +56,7 @@ class SmtpPool:
     async def _connection(self) -> aiosmtplib.SMTP:
         while self._idle:
             smtp, used = self._idle.pop()
-            idle = time.monotonic() - used
-            if idle < CHECK_AFTER_SECONDS:
-                await asyncio.sleep(0)  # let the loop read a close the relay sent since
-                await asyncio.sleep(0)  # (and run what that schedules)
-                if smtp.is_connected:
-                    return smtp
-            elif smtp.is_connected and idle < self._max_idle:
+            if smtp.is_connected and time.monotonic() - used < self._max_idle:
                 try:
                     await smtp.noop()
                     return smtp

@@ -147,7 +147,8 @@ class NotificationActivities:
                 "labellisation_emails_resent", "E-mails sent again after an attempt that ended without its record"
             ).add(1)
         try:
-            await send(message, self.settings.smtp(), self.pool)
+            # A run that cannot report a refusal would send the others a copy at every retry: it keeps the old rule.
+            await send(message, self.settings.smtp(), self.pool, split_international=report_refusals)
         except aiosmtplib.SMTPException as error:
             refusal = permanent_refusal(error, [r.email for r in email.to]) if report_refusals else None
             if refusal is None:

@@ -174,7 +174,9 @@ def _policy_message(
     return message
 
 
-async def send(message: Message, settings: SmtpSettings, pool: SmtpPool | None = None) -> None:
+async def send(
+    message: Message, settings: SmtpSettings, pool: SmtpPool | None = None, split_international: bool = True
+) -> None:
     """Send or raise: an SMTP failure must reach Temporal, which retries the activity.
 
     Envelope sender and recipients come from the From and To headers. A
@@ -185,14 +187,17 @@ async def send(message: Message, settings: SmtpSettings, pool: SmtpPool | None =
     A relay without SMTPUTF8 cannot carry an address beyond ASCII (josé@…): the
     message then goes to the others alone (the To header naming only them), and
     those addresses are refused for good as RFC 6531 says (553 5.6.7), instead
-    of the whole message failing again at every retry.
+    of the whole message failing again at every retry. Not when our own sender
+    address is beyond ASCII (ours to fix: retried), nor with
+    `split_international=False`, for a caller that would retry the others'
+    copy as a temporary failure (a run started before `news-emails`).
     """
     try:
         refused = await _deliver(message, settings, pool)
     except aiosmtplib.SMTPNotSupported:
-        unsupported, others = _beyond_ascii(message)
+        unsupported, others = _beyond_ascii(message) if split_international else ([], None)
         if not unsupported:
-            raise  # our own sender address, say: ours to fix, retried until then
+            raise  # our own sender address beyond ASCII (ours to fix), or a caller that cannot report: retried
         if others is None:
             raise aiosmtplib.SMTPRecipientsRefused(unsupported) from None
         try:
@@ -211,6 +216,9 @@ NO_SMTPUTF8 = (553, "5.6.7 Le serveur de messagerie n'accepte pas les adresses a
 def _beyond_ascii(message: Message) -> tuple[list[aiosmtplib.SMTPRecipientRefused], Message | None]:
     """The recipients beyond ASCII, refused as a relay without SMTPUTF8 would; and the message to the others
     alone (None when there are none)."""
+    senders = list(getattr(message["From"], "addresses", ()))
+    if any(not a.addr_spec.isascii() for a in senders):
+        return [], None  # the relay refuses our sender, not these recipients
     addresses = list(getattr(message["To"], "addresses", ()))
     unsupported = [
         aiosmtplib.SMTPRecipientRefused(*NO_SMTPUTF8, a.addr_spec) for a in addresses if not a.addr_spec.isascii()

@@ -10,11 +10,30 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import UTC, datetime
 
-from sqlalchemy import ColumnElement, and_, literal, or_, select, update
+from sqlalchemy import ColumnElement, and_, bindparam, literal, or_, select, update
 
 from labellisation.mail.digest import DigestPart
 from labellisation.records.store import RecordStore
 from labellisation.records.tables import DigestItemRow, ReminderRow, UserRow
+
+#: The check before every e-mail, built once: whether its row exists (`sent`), and the readers among `wanted`
+#: (left-joined to a one-row select, so that a row comes back when there are none).
+_SENT_OR_READERS = select(
+    select(literal(1)).where(ReminderRow.reminder_id == bindparam("key")).scalar_subquery().label("sent"),
+    UserRow.email,
+    UserRow.id,
+).select_from(
+    select(literal(1).label("one"))
+    .subquery()
+    .outerjoin(
+        UserRow,
+        and_(
+            UserRow.email.in_(bindparam("wanted", expanding=True)),
+            UserRow.daily_digest.is_(True),
+            UserRow.active.is_(True),
+        ),
+    )
+)
 
 
 async def digest_readers_unless_sent(
@@ -25,12 +44,8 @@ async def digest_readers_unless_sent(
     runs before every e-mail. Its rows: one per reader found (or a single row of NULLs), each saying whether the
     e-mail's row exists."""
     wanted = sorted({a.lower() for a in addresses})
-    sent = select(literal(1)).where(ReminderRow.reminder_id == email_key).scalar_subquery().label("sent")
-    one = select(literal(1).label("one")).subquery()
-    readers = and_(UserRow.email.in_(wanted), UserRow.daily_digest.is_(True), UserRow.active.is_(True))
-    query = select(sent, UserRow.email, UserRow.id).select_from(one.outerjoin(UserRow, readers))
     async with store.statements.connect() as connection:  # Core, not the ORM
-        rows = (await connection.execute(query)).all()
+        rows = (await connection.execute(_SENT_OR_READERS, {"key": email_key, "wanted": wanted})).all()
     if rows[0].sent is not None:
         return None
     return {email: user_id for _sent, email, user_id in rows if email is not None}

@@ -12,7 +12,7 @@ from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, EmailStr
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import Result, bindparam, select, update
 from sqlalchemy.exc import SQLAlchemyError
 
 from labellisation.catalogue import ROLE_LABELS
@@ -158,8 +158,7 @@ async def authenticate(store: RecordStore, token: str, now: Clock = utc_now) -> 
     One query by primary key, on every call: nothing about a token's validity is remembered between requests.
     """
     digest = hash_token(token)
-    async with store.statements.connect() as connection:
-        found = (await connection.execute(_CHECK, {"digest": digest})).first()
+    found = await store.one_statement(_CHECK, {"digest": digest}, Result.first)
     if found is None:
         return None
     revoked_at, expires_at, last_used_at, user_id, email, name, role, regions, projects, active = found

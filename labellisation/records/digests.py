@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import UTC, datetime
 
-from sqlalchemy import ColumnElement, and_, bindparam, literal, or_, select, update
+from sqlalchemy import ColumnElement, Result, and_, bindparam, literal, or_, select, update
 
 from labellisation.mail.digest import DigestPart
 from labellisation.records.store import RecordStore
@@ -44,8 +44,7 @@ async def digest_readers_unless_sent(
     runs before every e-mail. Its rows: one per reader found (or a single row of NULLs), each saying whether the
     e-mail's row exists."""
     wanted = sorted({a.lower() for a in addresses})
-    async with store.statements.connect() as connection:  # Core, not the ORM
-        rows = (await connection.execute(_SENT_OR_READERS, {"key": email_key, "wanted": wanted})).all()
+    rows = await store.one_statement(_SENT_OR_READERS, {"key": email_key, "wanted": wanted}, Result.all)
     if rows[0].sent is not None:
         return None
     return {email: user_id for _sent, email, user_id in rows if email is not None}

@@ -2,21 +2,22 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime
 from functools import cached_property
-from typing import Any
+from typing import Any, TypeVar
 
-from sqlalchemy import bindparam, delete, event, insert, select, text
+from sqlalchemy import Connection, CursorResult, Result, bindparam, delete, event, insert, select, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DisconnectionError
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, async_sessionmaker, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 
 from labellisation.path.state import Event
 from labellisation.records.path_measures import MEASURED_KINDS, ProjectMeasures, measure
 from labellisation.records.portfolio import PORTFOLIO_COLUMNS, PortfolioFilter, filtered, rows_of
 from labellisation.records.schema import ProjectRecord, RecordEvents
+from labellisation.records.sqlite_thread import SqliteThread, run_in, sqlite_pragmas
 from labellisation.records.tables import (
     EmailAttemptRow,
     EventRow,
@@ -27,19 +28,11 @@ from labellisation.records.tables import (
 )
 from labellisation.regions import project_region
 
+T = TypeVar("T")
+
 
 def default_database_url(data_dir: Any) -> str:
     return f"sqlite+aiosqlite:///{data_dir}/records.db"
-
-
-def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
-    # Per-connection settings only. WAL is a property of the file, set once by the migrations:
-    # switching to it on every connect needs a lock that concurrent first connections fail on
-    # ("database is locked") before any busy timeout applies.
-    cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA busy_timeout=10000")
-    cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.close()
 
 
 def _replace_if_closed(dbapi_connection: Any, _record: Any, _proxy: Any) -> None:
@@ -77,6 +70,9 @@ class RecordStore:
         self.statements = (
             engine.execution_options(isolation_level="AUTOCOMMIT") if engine.dialect.driver == "asyncpg" else engine
         )
+        #: On a SQLite file, the writes that run for every batch and every e-mail go whole to one thread
+        #: (records/sqlite_thread.py); None elsewhere.
+        self.sqlite_thread = SqliteThread.beside(engine)
 
     @classmethod
     def from_url(cls, url: str) -> RecordStore:
@@ -85,12 +81,14 @@ class RecordStore:
         # driver's connections are pinged by the pool.
         engine = create_async_engine(url, pool_pre_ping=driver not in ("aiosqlite", "asyncpg"))
         if driver == "aiosqlite":
-            event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+            event.listen(engine.sync_engine, "connect", sqlite_pragmas)
         elif driver == "asyncpg":
             event.listen(engine.sync_engine, "checkout", _replace_if_closed)
         return cls(engine)
 
     async def close(self) -> None:
+        if self.sqlite_thread is not None:
+            await self.sqlite_thread.close()
         await self.engine.dispose()
 
     def insert_into(self, table: Any) -> Any:
@@ -100,6 +98,13 @@ class RecordStore:
     def _insert(self, table: Any) -> Any:
         dialect = sqlite if self.engine.dialect.name == "sqlite" else postgresql
         return dialect.insert(table)
+
+    async def one_statement(self, statement: Any, values: Any, answer: Callable[[Any], T]) -> T:
+        """Run one statement alone, atomic by itself, and read its result with `answer` (`Result.first`,
+        `Result.all`, `Result.scalar_one`...) where it ran: in autocommit on asyncpg (no BEGIN, no COMMIT: two round
+        trips fewer), in one hand-off to the SQLite thread on a file. For what runs for every batch, e-mail or
+        request."""
+        return await run_in(self.sqlite_thread, self.statements, _answered, statement, values, answer)
 
     async def ping(self) -> None:
         async with self.engine.connect() as connection:
@@ -112,64 +117,31 @@ class RecordStore:
         `updated_at` guard skips the update; SQLite takes its single write lock), so two attempts of
         the same batch run one after the other and the count of new events is exact for each.
         """
-        async with self.engine.begin() as connection:  # Core, not the ORM: this runs for every event batch
-            projection = _project_values(request.project)
-            await connection.execute(self._project_upsert, projection)
-            if not request.events:
-                return 0
-            now = datetime.now(UTC)
-            rows = [_event_row(request.project.project_id, e, now) for e in request.events]
-            # One statement: the events already there are skipped, the new ones answered.
-            inserted = set((await connection.execute(self._event_insert, rows)).scalars())
-            new = [e for e in request.events if e.event_id in inserted]
-            if any(e.kind.value in MEASURED_KINDS for e in new):
-                if len(new) == len(rows) and rows[0]["seq"] == 1:
-                    await self._measure_first(connection, projection, rows)
-                else:
-                    await self._measure(connection, request.project.project_id)
-            return len(new)
+        return await run_in(self.sqlite_thread, self.engine, self._record, request)
+
+    def _record(self, connection: Connection, request: RecordEvents) -> int:
+        # Core, not the ORM: this runs for every event batch
+        projection = _project_values(request.project)
+        connection.execute(self._project_upsert, projection)
+        if not request.events:
+            return 0
+        now = datetime.now(UTC)
+        rows = [_event_row(request.project.project_id, e, now) for e in request.events]
+        # One statement: the events already there are skipped, the new ones answered.
+        inserted = set(connection.execute(self._event_insert, rows).scalars())
+        new = [e for e in request.events if e.event_id in inserted]
+        if any(e.kind.value in MEASURED_KINDS for e in new):
+            if len(new) == len(rows) and rows[0]["seq"] == 1:
+                _measure_first(connection, projection, rows)
+            else:
+                _measure(connection, request.project.project_id)
+        return len(new)
 
     async def introduce(self, project: ProjectRecord) -> bool:
         """Write a just-started project's row unless the recorder wrote one already (which is never older): the
         portfolio lists a project from the moment its start is answered. Whether the row was written."""
-        async with self.engine.begin() as connection:
-            insert = self._insert(ProjectRow).on_conflict_do_nothing(index_elements=[ProjectRow.project_id])
-            result = await connection.execute(insert, _project_values(project))
-            return bool(result.rowcount)
-
-    async def _measure(self, connection: AsyncConnection, project_id: str) -> None:
-        """Rewrite the project's path measures from its events (a few dozen rows), in the recording transaction."""
-        query = (
-            select(EventRow.kind, EventRow.step, EventRow.at, EventRow.data)
-            .where(EventRow.project_id == project_id, EventRow.kind.in_(sorted(MEASURED_KINDS)))
-            .order_by(EventRow.seq)
-        )
-        measured = measure((kind, step, at, data) for kind, step, at, data in await connection.execute(query))
-        where = (await connection.execute(
-            select(ProjectRow.process, ProjectRow.region).where(ProjectRow.project_id == project_id)
-        )).one()  # fmt: skip
-        for table in (StepMeasureRow, StageMeasureRow):
-            await connection.execute(delete(table).where(table.project_id == project_id))
-        await self._write_measures(connection, project_id, measured, {"process": where.process, "region": where.region})
-
-    async def _measure_first(
-        self, connection: AsyncConnection, projection: dict[str, Any], rows: list[dict[str, Any]]
-    ) -> None:
-        """A project's first batch, all of it new (every new project's first record): the database holds no other
-        event of the project, so no measures either, and the projection just written is this batch's. The
-        measures come from the batch itself: two statements fewer reading, two fewer deleting."""
-        measured = measure((r["kind"], r["step"], r["at"], r["data"]) for r in rows if r["kind"] in MEASURED_KINDS)
-        copied = {"process": projection["process"], "region": projection["region"]}
-        await self._write_measures(connection, projection["project_id"], measured, copied)
-
-    @staticmethod
-    async def _write_measures(
-        connection: AsyncConnection, project_id: str, measured: ProjectMeasures, copied: dict[str, Any]
-    ) -> None:
-        for table, rows in ((StepMeasureRow, [r | copied for r in measured.step_rows(project_id)]),
-                            (StageMeasureRow, [r | copied for r in measured.stage_rows(project_id)])):  # fmt: skip
-            if rows:
-                await connection.execute(insert(table), rows)
+        insert = self._insert(ProjectRow).on_conflict_do_nothing(index_elements=[ProjectRow.project_id])
+        return await self.one_statement(insert, _project_values(project), _changed)
 
     @cached_property
     def _event_insert(self) -> Any:
@@ -247,9 +219,7 @@ class RecordStore:
         return durations
 
     async def reminder_sent(self, reminder_id: str) -> bool:
-        async with self.statements.connect() as connection:  # Core, not the ORM: this runs before every e-mail
-            found = await connection.execute(self.reminder_found, {"key": reminder_id})
-            return found.first() is not None
+        return await self.one_statement(self.reminder_found, {"key": reminder_id}, Result.first) is not None
 
     async def record_attempt(self, email_key: str, project_id: str | None) -> int:
         """Write the intent to send `email_key` before the send (#17 item 5): the attempt's number, 1 the first time.
@@ -263,9 +233,8 @@ class RecordStore:
         upsert = insert.on_conflict_do_update(
             index_elements=["email_key"], set_={"attempts": EmailAttemptRow.attempts + 1, "last_at": now}
         ).returning(EmailAttemptRow.attempts)
-        async with self.statements.begin() as connection:  # one statement: the upsert answers the count
-            attempts = (await connection.execute(upsert)).scalar_one()
-        return int(attempts)
+        # One statement: the upsert answers the count.
+        return int(await self.one_statement(upsert, {}, Result.scalar_one))
 
     async def record_reminder(
         self, reminder_id: str, project_id: str, step: str | None, kind: str, recipients: list[str], message_id: str
@@ -285,8 +254,47 @@ class RecordStore:
             for key, step, kind in keys
         ]  # fmt: skip
         # One statement, all its rows or none (asyncpg runs a batch of rows as one implicit transaction).
-        async with self.statements.begin() as connection:  # Core, not the ORM: this runs after every e-mail
-            await connection.execute(self._insert(ReminderRow).on_conflict_do_nothing(), rows)
+        await self.one_statement(self._insert(ReminderRow).on_conflict_do_nothing(), rows, _changed)
+
+
+def _answered(connection: Connection, statement: Any, values: Any, answer: Callable[[Any], T]) -> T:
+    return answer(connection.execute(statement, values))
+
+
+def _changed(result: CursorResult[Any]) -> bool:
+    return bool(result.rowcount)
+
+
+def _measure(connection: Connection, project_id: str) -> None:
+    """Rewrite the project's path measures from its events (a few dozen rows), in the recording transaction."""
+    query = (
+        select(EventRow.kind, EventRow.step, EventRow.at, EventRow.data)
+        .where(EventRow.project_id == project_id, EventRow.kind.in_(sorted(MEASURED_KINDS)))
+        .order_by(EventRow.seq)
+    )
+    measured = measure((kind, step, at, data) for kind, step, at, data in connection.execute(query))
+    where = connection.execute(
+        select(ProjectRow.process, ProjectRow.region).where(ProjectRow.project_id == project_id)
+    ).one()
+    for table in (StepMeasureRow, StageMeasureRow):
+        connection.execute(delete(table).where(table.project_id == project_id))
+    _write_measures(connection, project_id, measured, {"process": where.process, "region": where.region})
+
+
+def _measure_first(connection: Connection, projection: dict[str, Any], rows: list[dict[str, Any]]) -> None:
+    """A project's first batch, all of it new (every new project's first record): the database holds no other
+    event of the project, so no measures either, and the projection just written is this batch's. The measures
+    come from the batch itself: two statements fewer reading, two fewer deleting."""
+    measured = measure((r["kind"], r["step"], r["at"], r["data"]) for r in rows if r["kind"] in MEASURED_KINDS)
+    copied = {"process": projection["process"], "region": projection["region"]}
+    _write_measures(connection, projection["project_id"], measured, copied)
+
+
+def _write_measures(connection: Connection, project_id: str, measured: ProjectMeasures, copied: dict[str, Any]) -> None:
+    for table, rows in ((StepMeasureRow, [r | copied for r in measured.step_rows(project_id)]),
+                        (StageMeasureRow, [r | copied for r in measured.stage_rows(project_id)])):  # fmt: skip
+        if rows:
+            connection.execute(insert(table), rows)
 
 
 def _event_row(project_id: str, e: Event, now: datetime) -> dict[str, Any]:

@@ -158,7 +158,7 @@ async def authenticate(store: RecordStore, token: str, now: Clock = utc_now) -> 
     One query by primary key, on every call: nothing about a token's validity is remembered between requests.
     """
     digest = hash_token(token)
-    found = await store.one_statement(_CHECK, {"digest": digest}, Result.first)
+    found = await store.one_read(_CHECK, {"digest": digest}, Result.first)
     if found is None:
         return None
     revoked_at, expires_at, last_used_at, user_id, email, name, role, regions, projects, active = found

@@ -44,7 +44,7 @@ async def digest_readers_unless_sent(
     runs before every e-mail. Its rows: one per reader found (or a single row of NULLs), each saying whether the
     e-mail's row exists."""
     wanted = sorted({a.lower() for a in addresses})
-    rows = await store.one_statement(_SENT_OR_READERS, {"key": email_key, "wanted": wanted}, Result.all)
+    rows = await store.one_read(_SENT_OR_READERS, {"key": email_key, "wanted": wanted}, Result.all)
     if rows[0].sent is not None:
         return None
     return {email: user_id for _sent, email, user_id in rows if email is not None}

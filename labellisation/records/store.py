@@ -70,9 +70,12 @@ class RecordStore:
         self.statements = (
             engine.execution_options(isolation_level="AUTOCOMMIT") if engine.dialect.driver == "asyncpg" else engine
         )
-        #: On a SQLite file, the writes that run for every batch and every e-mail go whole to one thread
-        #: (records/sqlite_thread.py); None elsewhere.
-        self.sqlite_thread = SqliteThread.beside(engine)
+
+    @property
+    def sqlite_thread(self) -> SqliteThread | None:
+        """On a SQLite file, where what runs for every batch, e-mail and request goes whole (records/sqlite_thread.py);
+        None elsewhere."""
+        return SqliteThread.beside(self.engine)
 
     @classmethod
     def from_url(cls, url: str) -> RecordStore:
@@ -87,9 +90,10 @@ class RecordStore:
         return cls(engine)
 
     async def close(self) -> None:
-        if self.sqlite_thread is not None:
-            await self.sqlite_thread.close()
-        await self.engine.dispose()
+        try:
+            await SqliteThread.close_beside(self.engine)
+        finally:
+            await self.engine.dispose()
 
     def insert_into(self, table: Any) -> Any:
         """An INSERT of this database's dialect (with `on_conflict_do_nothing` / `_do_update`)."""
@@ -106,9 +110,17 @@ class RecordStore:
         request."""
         return await run_in(self.sqlite_thread, self.statements, _answered, statement, values, answer)
 
+    async def one_read(self, statement: Any, values: Any, answer: Callable[[Any], T]) -> T:
+        """`one_statement` for a read: on a SQLite file it goes to the reading thread, so it never waits behind a
+        write waiting for the file's lock."""
+        return await run_in(self.sqlite_thread, self.statements, _answered, statement, values, answer, reads=True)
+
     async def ping(self) -> None:
+        """Both ways to the database answer: the engine's pool and, on a SQLite file, the reading thread."""
         async with self.engine.connect() as connection:
             await connection.execute(text("SELECT 1"))
+        if self.sqlite_thread is not None:
+            await self.one_read(text("SELECT 1"), {}, Result.first)
 
     async def record(self, request: RecordEvents) -> int:
         """Upsert the projection and append the new events, in one transaction; idempotent.
@@ -117,9 +129,9 @@ class RecordStore:
         `updated_at` guard skips the update; SQLite takes its single write lock), so two attempts of
         the same batch run one after the other and the count of new events is exact for each.
         """
-        return await run_in(self.sqlite_thread, self.engine, self._record, request)
+        return await run_in(self.sqlite_thread, self.engine, self._record_batch, request)
 
-    def _record(self, connection: Connection, request: RecordEvents) -> int:
+    def _record_batch(self, connection: Connection, request: RecordEvents) -> int:
         # Core, not the ORM: this runs for every event batch
         projection = _project_values(request.project)
         connection.execute(self._project_upsert, projection)
@@ -219,7 +231,7 @@ class RecordStore:
         return durations
 
     async def reminder_sent(self, reminder_id: str) -> bool:
-        return await self.one_statement(self.reminder_found, {"key": reminder_id}, Result.first) is not None
+        return await self.one_read(self.reminder_found, {"key": reminder_id}, Result.first) is not None
 
     async def record_attempt(self, email_key: str, project_id: str | None) -> int:
         """Write the intent to send `email_key` before the send (#17 item 5): the attempt's number, 1 the first time.

@@ -37,8 +37,9 @@ async def test_the_rows_of_one_message_are_written_all_or_none(store: RecordStor
 
 
 async def test_a_connection_used_for_one_statement_goes_back_to_transactions(store: RecordStore) -> None:
-    # The same pooled connection serves the autocommit reads and, after, a transaction: that transaction must
-    # still roll back as a whole.
+    # On PostgreSQL, the same pooled connection serves the autocommit reads and, after, a transaction: that
+    # transaction must still roll back as a whole. (On a SQLite file the single statements go to their own
+    # threads and connections, records/sqlite_thread.py; the rollback must hold all the same.)
     key = f"{KEY}:rolled-back"  # the PostgreSQL database is shared by this module's tests
     assert not await store.reminder_sent(key)
     assert await store.record_attempt(key, "edp-belfort") == 1

@@ -6,9 +6,11 @@ hundred microseconds of CPU each on a busy host (BENCHMARKS.md). `AsyncConnectio
 since each driver call still goes through the loop. Here the same work runs as one function on a plain (pysqlite)
 connection to the same file, in a thread: one hand-off for the whole transaction.
 
-Two threads per engine, each with its own connection: one writes, the other reads. The writes run one after the
-other, as SQLite's single writer would anyway; a write waiting for the file's lock (another process writing,
-up to the busy timeout) holds up the writes behind it, not the reads (WAL: readers never wait for the writer).
+Two threads per engine, sharing its pool of connections (one each at a time): one writes, the other reads. The
+writes run one after the other, as SQLite's single writer would anyway; a write waiting for the file's lock
+(another connection writing, up to the busy timeout) holds up the writes behind it, not the reads (WAL: readers
+never wait for the writer). Build stores on the root engine: one from `engine.execution_options(...)` would get
+threads of its own.
 Work that has started runs to its end even if its caller is cancelled: what runs here is idempotent (its inserts
 skip the rows already there), except an e-mail's attempt counter, which then counts an attempt that sent nothing
 (the retry's message says « attempt 2 », as after a crash before the send).
@@ -99,11 +101,12 @@ class SqliteThread:
 _THREADS: weakref.WeakKeyDictionary[Engine, SqliteThread | None] = weakref.WeakKeyDictionary()
 
 
-async def run_in(
-    thread: SqliteThread | None, engine: AsyncEngine, work: Callable[..., T], *args: Any, reads: bool = False
-) -> T:
-    """`work(connection, *args)` in one transaction: in the SQLite threads when there are some, else on `engine`
-    (asyncpg's statements run through SQLAlchemy's greenlet, no thread)."""
+async def run_in(engine: AsyncEngine, work: Callable[..., T], *args: Any, reads: bool = False) -> T:
+    """`work(connection, *args)` in one transaction: in the SQLite threads of `engine` when it has some, else on
+    `engine` (asyncpg's statements run through SQLAlchemy's greenlet, no thread). The threads are looked up and
+    handed the work in one step of the event loop, with no await between: `close_beside` cannot shut them down
+    in between."""
+    thread = SqliteThread.beside(engine)
     if thread is not None:
         return await thread.begin(work, *args, reads=reads)
     async with engine.begin() as connection:

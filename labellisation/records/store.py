@@ -105,15 +105,15 @@ class RecordStore:
 
     async def one_statement(self, statement: Any, values: Any, answer: Callable[[Any], T]) -> T:
         """Run one statement alone, atomic by itself, and read its result with `answer` (`Result.first`,
-        `Result.all`, `Result.scalar_one`...) where it ran: in autocommit on asyncpg (no BEGIN, no COMMIT: two round
-        trips fewer), in one hand-off to the SQLite thread on a file. For what runs for every batch, e-mail or
-        request."""
-        return await run_in(self.sqlite_thread, self.statements, _answered, statement, values, answer)
+        `Result.all`, `Result.scalar_one`...; never the result itself, closed after) where it ran: in autocommit on
+        asyncpg (no BEGIN, no COMMIT: two round trips fewer), in one hand-off to the SQLite thread on a file. For
+        what runs for every batch, e-mail or request."""
+        return await run_in(self.statements, _answered, statement, values, answer)
 
     async def one_read(self, statement: Any, values: Any, answer: Callable[[Any], T]) -> T:
         """`one_statement` for a read: on a SQLite file it goes to the reading thread, so it never waits behind a
         write waiting for the file's lock."""
-        return await run_in(self.sqlite_thread, self.statements, _answered, statement, values, answer, reads=True)
+        return await run_in(self.statements, _answered, statement, values, answer, reads=True)
 
     async def ping(self) -> None:
         """Both ways to the database answer: the engine's pool and, on a SQLite file, the reading thread."""
@@ -129,7 +129,7 @@ class RecordStore:
         `updated_at` guard skips the update; SQLite takes its single write lock), so two attempts of
         the same batch run one after the other and the count of new events is exact for each.
         """
-        return await run_in(self.sqlite_thread, self.engine, self._record_batch, request)
+        return await run_in(self.engine, self._record_batch, request)
 
     def _record_batch(self, connection: Connection, request: RecordEvents) -> int:
         # Core, not the ORM: this runs for every event batch
@@ -270,7 +270,11 @@ class RecordStore:
 
 
 def _answered(connection: Connection, statement: Any, values: Any, answer: Callable[[Any], T]) -> T:
-    return answer(connection.execute(statement, values))
+    result = connection.execute(statement, values)
+    try:
+        return answer(result)
+    finally:  # no cursor left open on the connection once it is back in the pool
+        result.close()
 
 
 def _changed(result: CursorResult[Any]) -> bool:

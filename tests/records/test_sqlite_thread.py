@@ -8,15 +8,20 @@ import asyncio
 import sqlite3
 import threading
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 from sqlalchemy import func, select
 
+from labellisation.mail.messages import RecipientRole
+from labellisation.mail.recipients import staff
+from labellisation.people import invite
 from labellisation.records import store as store_module
 from labellisation.records.digests import digest_readers_unless_sent
 from labellisation.records.store import RecordStore
 from labellisation.records.tables import EventRow, ProjectRow, StepMeasureRow
+from labellisation.settings import Settings
 from labellisation.tokens import authenticate
 from tests.records.test_store import fresh_project, request_for
 
@@ -70,6 +75,18 @@ async def test_an_e_mail_s_statements_come_back_once_each(sqlite_store: RecordSt
     await sqlite_store.record_reminders([(key, None, "news")], "edp-belfort", ["porteur@edp-belfort.fr"], "<m@x>")
     assert await digest_readers_unless_sent(sqlite_store, key, ["porteur@edp-belfort.fr"]) is None
     assert sorted(returns) == ["records-sqlite-reads_0"] * 2 + ["records-sqlite-writes_0"] * 2  # 20 through aiosqlite
+
+
+async def test_the_reviewers_of_a_region_come_back_once(
+    sqlite_store: RecordStore, returns: list[str], tmp_path: Path
+) -> None:
+    await invite(sqlite_store, role="reviewer", name="Rhône", email="rhone@fnep.fr", regions=["auvergne-rhone-alpes"])
+    await invite(sqlite_store, role="reviewer", name="Breizh", email="breizh@fnep.fr", regions=["bretagne"])
+    await invite(sqlite_store, role="coordinator", name="Nationale", email="nationale@fnep.fr")
+    await warmed(sqlite_store, returns)
+    found = await staff(sqlite_store, Settings(data_dir=tmp_path), RecipientRole.REVIEWERS, "bretagne", "edp-brest")
+    assert [r.email for r in found] == ["breizh@fnep.fr"]
+    assert returns == ["records-sqlite-reads_0"]  # 6 through aiosqlite, reading every person
 
 
 async def test_a_batch_that_fails_leaves_nothing(sqlite_store: RecordStore, monkeypatch: pytest.MonkeyPatch) -> None:

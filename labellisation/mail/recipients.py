@@ -8,13 +8,10 @@ person matches, and that fallback is logged: somebody should be invited.
 
 from __future__ import annotations
 
-from sqlalchemy import Result, bindparam, func, select
-
 from labellisation.log_setup import get_logger
 from labellisation.mail.messages import Recipient, RecipientRole
-from labellisation.people import Person, UserRole
+from labellisation.people import Person, UserRole, active_of_role
 from labellisation.records.store import RecordStore
-from labellisation.records.tables import UserRow
 from labellisation.regions import project_region
 from labellisation.settings import Settings
 
@@ -24,19 +21,6 @@ log = get_logger("labellisation.mail")
 PEOPLE_ROLE = {RecipientRole.REVIEWERS: UserRole.REVIEWER, RecipientRole.COORDINATOR: UserRole.COORDINATOR}
 #: The name shown beside a fallback address.
 FALLBACK_NAMES = {RecipientRole.REVIEWERS: "Relecteurs FNEP", RecipientRole.COORDINATOR: "Coordination FNEP"}
-
-
-#: The active people of one role (bind `role`), as `list_people` orders them: one read before each e-mail to the
-#: reviewers or the coordinators (on a SQLite file, one hand-off to the records' reading thread). Their regions
-#: are read in Python (`covers`): a JSON list, which the two databases query differently.
-_ACTIVE_OF_ROLE = (
-    select(
-        UserRow.id, UserRow.email, UserRow.name, UserRow.role, UserRow.regions, UserRow.projects, UserRow.active,
-        UserRow.created_at, UserRow.last_seen_at, UserRow.daily_digest,
-    )
-    .where(UserRow.role == bindparam("role"), UserRow.active.is_(True))
-    .order_by(func.lower(UserRow.name), UserRow.id)
-)  # fmt: skip
 
 
 def region_slug(region: str | None, department: str | None) -> str | None:
@@ -55,8 +39,8 @@ async def staff(
 ) -> list[Recipient]:
     """The reviewers or the coordinators of the region, each once, by name; else the settings' address."""
     people_role = PEOPLE_ROLE[role]
-    rows = await store.one_read(_ACTIVE_OF_ROLE, {"role": people_role.value}, Result.all)
-    found = [p for p in (Person.model_validate(dict(r._mapping)) for r in rows) if covers(p, people_role, region)]
+    # The regions are checked here (`covers`): a JSON list, which the two databases query differently.
+    found = [p for p in await active_of_role(store, people_role) if covers(p, people_role, region)]
     if found:
         return [Recipient(role=role, email=p.email, name=p.name) for p in found]
     fallback = settings.reviewers_email if role is RecipientRole.REVIEWERS else settings.coordinator_email

@@ -32,8 +32,9 @@ import tempfile
 import time
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
@@ -42,13 +43,15 @@ from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxR
 
 from bench import portfolio_scale
 from bench.bare_workflow import BareUpdateWorkflow
-from bench.portfolio_scale import cpu_seconds, idle, memory_mb, postgres_database, recorded, start_input
+from bench.portfolio_scale import PROCESS, cpu_seconds, idle, memory_mb, postgres_database, recorded, start_input
 from bench.report import machine, write_section
 from labellisation.contract import SEARCH_ATTRIBUTES, TASK_QUEUE, WORKFLOW_NAME, workflow_id
 from labellisation.converter import data_converter
 from labellisation.devstack import free_port
+from labellisation.french_calendar import is_working_day
 from labellisation.log_setup import configure_logging
 from labellisation.mail.sink import start_sink
+from labellisation.process import ProcessDefinition
 from labellisation.records.migrate import upgrade
 from labellisation.records.store import RecordStore
 from labellisation.settings import Settings
@@ -71,38 +74,19 @@ VARIANTS = {
 #: Our variants: the worker is `python worker.py`; the target applies to them.
 OURS = ("ours", "sized", "ours-postgresql", "sized-postgresql")
 READING = """\
-Reading: with more projects than the 500 cached workflows, most leave the sticky cache before the task
-after their record activity, so the worker builds a sandbox for them twice (the second one replays the
-first task). Building one used to import `workflows/school_creation.py` and its six helper modules
-again each time; `labellisation/worker_app.py` now passes `workflows` through the sandbox (`before` is
-the same worker without that), which removed most of that cost and about a quarter of the worker's
-memory. What is left is the work itself, against the bare workflow's one task: about four activations
-per project (the start, the record activity's result, the replay after eviction, the eviction); the
-start and its replay each decode the process snapshot of the input with pydantic and run the path
-model's start, the search attributes and the UI's details; and the record activity (a SQLite
-transaction with the path measures). The last row is the same worker with its cache sized to hold
-every project, as the README's *Sizing the worker* advises for production: no project leaves the
-cache, so none is replayed and each one's sandbox is built once; the cost left is the start's task,
-the record activity and the task after it, against the bare workflow's one task.
-
-The host matters more than the code here, and not for the bare workflow. Three sessions, three hosts (all AMD
-EPYC, 2 cores, same kernel and Python). The run recorded at 9f21f05, code at 652227d: ours 20.8 ms, sized 15.3
-ms, bare 5.7 ms. The next session's, at f71a2fc: ours 61.1, sized 44.8, bare 8.2 ms. In the session of the
-table above, 652227d again (a second checkout, same venv) gave ours 48.4 and sized 35.3 ms, and the table's
-code, in a run of its own before the table's, 46.2 and 35.1 ms (53.4 and 35.4 in the table's run), bare 5.9 ms
-both times. No regression in the code, then, but a worker that costs two to three times as much on some hosts
-while the bare one hardly moves. What ours does and the bare workflow does not is hand work between threads
-and processes: aiosqlite runs every statement on its own thread (15 hand-offs for a project's first record
-batch), the SDK runs activations on a thread pool, the e-mail goes to the sink over a socket. On that host one
-round trip to a thread pool costs 90 to 110 µs of CPU (a no-op `run_in_executor`, 5,000 times; not measured on
-the other two hosts). Per thread there, in a sized SQLite run (29.5 ms a project): the event loop 15.8 ms (a
-py-spy profile of it: a third of its busy samples in the welcome e-mail's activity, 19 % in the SDK's
-activation handling, 10 % waking aiosqlite's thread), the activation threads about 5 ms, the SDK's Rust
-threads 4.8 ms. Records on PostgreSQL (asyncpg: sockets, no thread) cost less: the rows above. Tried and
-dropped: recording a project's first batch by a local activity in its first workflow task (as `sent-recorded-
-inline` does for the senders' events), which saves an activity task and a workflow task; on PostgreSQL, two
-runs each side in one session, ours 33.9 and 28.0 ms before, 28.2 and 25.3 after: within the noise, not worth
-a patch and a slower `POST /projects`.
+Reading: a new project of ours is one workflow task (patch `started-inline`): its start, then the results of its
+two local activities, the record batch and the welcome e-mail, in the same task (two activations for the SDK),
+against the bare workflow's one task that waits. It was three workflow tasks and two activity tasks (the start;
+the record activity and the task after it; the welcome's send activity and the task after it), and the rows
+without a sized cache replayed the start after each eviction. What is left is the work itself: the start decodes
+the process snapshot of the input with pydantic and runs the path model's start, the search attributes and the
+UI's details; the record batch (a SQLite transaction with the path measures, or PostgreSQL's); the welcome
+e-mail (rendering, MIME, the check, attempt counter and rows in the records, the SMTP exchange with the sink:
+about 5 ms of CPU alone, from 500 sends through `ActivityEnvironment` in an ad-hoc loop, not kept). With more
+projects than the 500 cached workflows, each new project past the 500th evicts an idle one (an activation that
+cancels its tasks); the sized rows, as the README's *Sizing the worker* advises for production, evict none.
+`workflows` is passed through the sandbox (`labellisation/worker_app.py`; `before` is the same worker without
+that), so a sandbox no longer imports `workflows/school_creation.py` and its helper modules each time.
 """
 
 
@@ -113,6 +97,32 @@ class Figures:
     idle_seconds: float
     cpu_seconds: float
     rss_mb: float
+    #: The messages in the sink once the worker was idle: one welcome e-mail per project of ours.
+    emails: int = 0
+
+
+def office_hours_zone(now: datetime) -> str | None:
+    """A time zone (`Etc/GMT±N`) where `now` is between 10:00 and 16:00 on a French working day, the nearest to
+    noon; None when there is none (a weekend or a holiday all round the world).
+
+    The `fnep` process sends the holder's welcome e-mail at once in office hours and holds it until the next
+    working morning otherwise (labellisation/path/reminders.py, `office_moment`): with the process's own zone,
+    a run in the evening would measure new projects without their e-mail. Each run takes its process's time zone
+    from here instead, so that every run measures the same work, whatever the hour.
+    """
+    found: list[tuple[float, str]] = []
+    for hours in range(-12, 15):
+        name = f"Etc/GMT{-hours:+d}" if hours else "Etc/GMT"  # POSIX signs: Etc/GMT-2 is two hours ahead of UTC
+        local = now.astimezone(ZoneInfo(name))
+        if is_working_day(local.date()) and 10 <= local.hour < 16:
+            found.append((abs(local.hour + local.minute / 60 - 13), name))
+    return min(found)[1] if found else None
+
+
+def office_hours_process(now: datetime) -> ProcessDefinition:
+    """`fnep` in a time zone where `now` is office hours (`office_hours_zone`); as shipped when there is none."""
+    zone = office_hours_zone(now)
+    return PROCESS if zone is None else PROCESS.model_copy(update={"timezone": zone})
 
 
 def worker_command(variant: str) -> list[str]:
@@ -131,13 +141,14 @@ def worker_process(
 async def start_all(client: Client, variant: str, count: int) -> float:
     """Start COUNT workflows of the variant, CONCURRENCY at a time; the wall time of all the starts."""
     gate = asyncio.Semaphore(CONCURRENCY)
+    process = office_hours_process(datetime.now(UTC))
 
     async def one(n: int) -> None:
         async with gate:
             if variant == "bare":
                 await client.start_workflow(BareUpdateWorkflow.run, id=f"bare-{n:05d}", task_queue=BARE_QUEUE)
                 return
-            start, attributes = start_input(n)
+            start, attributes = start_input(n, process)
             await client.start_workflow(
                 WORKFLOW_NAME, start, id=workflow_id(start.profile.project_id), task_queue=TASK_QUEUE,
                 search_attributes=attributes,
@@ -178,6 +189,7 @@ async def _measure(variant: str, count: int, tmp: Path, url: str) -> Figures:
             start_seconds = await start_all(env.client, variant, count)
             if variant != "bare":
                 await recorded(store, count)
+                await welcomed(tmp / "outbox", count)
             await idle(pid)
             idle_seconds = time.perf_counter() - began
             cpu = cpu_seconds(pid) - cpu_before
@@ -186,7 +198,19 @@ async def _measure(variant: str, count: int, tmp: Path, url: str) -> Figures:
         await store.close()
         await env.shutdown()
         sink.stop()
-    return Figures(variant, start_seconds, idle_seconds, cpu, rss)
+    return Figures(variant, start_seconds, idle_seconds, cpu, rss, _messages(tmp / "outbox"))
+
+
+def _messages(outbox: Path) -> int:
+    return sum(1 for _ in outbox.glob("*.eml")) if outbox.exists() else 0
+
+
+async def welcomed(outbox: Path, count: int) -> None:
+    """Wait until the sink holds COUNT messages (bounded: 2 minutes; the table shows how many came)."""
+    for _ in range(240):
+        if _messages(outbox) >= count:
+            return
+        await asyncio.sleep(0.5)
 
 
 def variants() -> list[str]:
@@ -204,15 +228,16 @@ async def main(count: int = DEFAULT_COUNT) -> None:
             figures.append(await measure(variant, count, Path(tmp)))
         f = figures[-1]
         print(f"{variant}: {f.cpu_seconds / count * 1000:.1f} ms of worker CPU per workflow")
-    report(figures, count)
+    report(figures, count, office_hours_zone(datetime.now(UTC)))
 
 
-def report(figures: list[Figures], count: int) -> None:
+def report(figures: list[Figures], count: int, zone: str | None) -> None:
     bare = next(f for f in figures if f.variant == "bare")
     per_bare = bare.cpu_seconds / count
     rows = [
-        "| worker | CPU until idle | per new workflow | ratio to bare | starts | until idle | memory idle | target |",
-        "| --- | --- | --- | --- | --- | --- | --- | --- |",
+        "| worker | CPU until idle | per new workflow | ratio to bare | starts | until idle | memory idle "
+        "| welcome e-mails | target |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
     for f in figures:
         per = f.cpu_seconds / count
@@ -220,7 +245,7 @@ def report(figures: list[Figures], count: int) -> None:
         rows.append(
             f"| {VARIANTS[f.variant]} | {f.cpu_seconds:.1f} s | {bold}{per * 1000:.1f} ms{bold} | {per / per_bare:.2f} "
             f"| {count / f.start_seconds:.0f}/s | {f.idle_seconds:.0f} s | {f.rss_mb:.0f} MB "
-            f"| {'≤ 20 ms' if f.variant in OURS else ''} |"
+            f"| {f'{f.emails:,}' if f.variant != 'bare' else ''} | {'≤ 20 ms' if f.variant in OURS else ''} |"
         )
     table = "\n".join(rows)
     print(table)
@@ -231,13 +256,16 @@ def report(figures: list[Figures], count: int) -> None:
         f"process, the dev server and the worker share the machine's cores. {count:,} workflows started, at most\n"
         f"{CONCURRENCY} in flight: ours as\n"
         f"`POST /projects` starts `fnep` projects (process snapshot in the input, search attributes set at\n"
-        f"start; per project a first workflow task, the record activity on SQLite or on the local PostgreSQL,\n"
-        f"the task after it, the holder's welcome e-mail and the task after it), the bare\n"
-        f"one with no input (one workflow task that waits). CPU: the worker's utime + stime (/proc) from its\n"
-        f"first polls until it is idle (< 2% of a core over 2 s; ours once the records database holds every\n"
-        f"project), divided by {count:,} (SQLite works inside the worker's process; the PostgreSQL server's own CPU\n"
-        f"is not counted). Variants run one after another in the same run (`before` only with\n"
-        f"`NEW_PROJECTS_BEFORE=1`). Machine: {machine()}.\n\n"
+        f"start; per project one workflow task, in which its first record batch, on SQLite or on the local\n"
+        f"PostgreSQL, and the holder's welcome e-mail to the sink run as local activities, patch `started-inline`),\n"
+        f"the bare one with no input (one workflow task that waits). The process's time zone is set for the run to\n"
+        f"one where it is office hours on a working day ({zone or 'none found: Europe/Paris'}), so that the\n"
+        f"welcome e-mail goes out at once whatever the hour the benchmark runs (`fnep` holds it until the next\n"
+        f"working morning otherwise); the sink's count is in the table. CPU: the worker's utime + stime (/proc)\n"
+        f"from its first polls until it is idle (< 2% of a core over 2 s; ours once the records database holds every\n"
+        f"project and the sink every welcome), divided by {count:,} (SQLite works inside the worker's process;\n"
+        f"the PostgreSQL server's own CPU is not counted). Variants run one after another in the same run\n"
+        f"(`before` only with `NEW_PROJECTS_BEFORE=1`). Machine: {machine()}.\n\n"
         f"{table}\n"
     )
     write_section("New projects", body + "\n" + READING)

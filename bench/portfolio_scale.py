@@ -62,7 +62,7 @@ from labellisation.devstack import _EmbeddedServer, free_port
 from labellisation.log_setup import configure_logging
 from labellisation.mail.sink import start_sink
 from labellisation.path.state import ProjectProfile, ProjectState
-from labellisation.process import load_process
+from labellisation.process import ProcessDefinition, load_process
 from labellisation.records.migrate import upgrade
 from labellisation.records.store import RecordStore
 from labellisation.records.tables import Base, ProjectRow
@@ -101,8 +101,8 @@ class Figures:
     phases: dict[str, float] | None = None
 
 
-def start_input(n: int) -> tuple[StartProject, TypedSearchAttributes]:
-    """What `POST /projects` sends to Temporal, for project number n."""
+def start_input(n: int, process: ProcessDefinition = PROCESS) -> tuple[StartProject, TypedSearchAttributes]:
+    """What `POST /projects` sends to Temporal, for project number n (the `fnep` process unless told)."""
     region = REGIONS[n % len(REGIONS)]
     profile = ProjectProfile(
         project_id=f"scale-{n:05d}", name=f"École de Production n° {n}", region=region, department="31",
@@ -113,7 +113,7 @@ def start_input(n: int) -> tuple[StartProject, TypedSearchAttributes]:
         SearchAttributePair(SA_STAGE, FIRST_STAGE), SearchAttributePair(SA_REGION, region),
         SearchAttributePair(SA_STATE, ProjectState.ACTIVE.value),
     ])  # fmt: skip
-    return StartProject(profile=profile, process_id="fnep", process=PROCESS), attributes
+    return StartProject(profile=profile, process_id="fnep", process=process), attributes
 
 
 async def start_all(client: Client, count: int) -> float:

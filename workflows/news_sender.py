@@ -5,21 +5,28 @@ Workflow code (deterministic): it runs beside the main loop as its own task, as 
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from datetime import datetime
+from collections.abc import Awaitable, Callable
+from datetime import datetime, timedelta
 
 from temporalio import workflow
-from temporalio.exceptions import ActivityError
+from temporalio.common import RetryPolicy
+from temporalio.exceptions import ActivityError, CancelledError, FailureError
+from temporalio.workflow import ActivityHandle
 
 with workflow.unsafe.imports_passed_through():
     from activities.notifications import NotificationActivities
-    from labellisation.path.news import SendNews, event_number, news_requests
+    from labellisation.path.news import NewsSent, SendNews, event_number, news_requests
     from labellisation.path.reminders import Role, office_moment
     from labellisation.path.state import Project
     from labellisation.path.transitions import mark_delivery_failed
 
 from workflows.refusals import delivery_refusal
 from workflows.reminder_sender import SEND_RETRIES, SEND_TIMEOUT
+
+#: A refusal for good: the addresses refused and the server's reply (workflows/refusals.py).
+Refused = tuple[list[str], str]
+#: One attempt of a new project's first news e-mail as a local activity (`started-inline`), within its workflow task.
+INLINE_SEND_TIMEOUT = timedelta(seconds=5)
 
 #: Patch: news e-mails of events. Runs started before it send none (their next run, after continue-as-new, does).
 PATCH_NEWS = "news-emails"
@@ -39,6 +46,12 @@ class NewsSender:
     With `mornings` (the patch `news-mornings`), news found outside office hours waits for the next working
     morning (`office_moment`), and the news due for a reader who has reminders due at the same moment is
     `take`n by the reminder sender into their e-mail: one e-mail per reader per project per morning.
+
+    With `inline_first` (the patch `started-inline`, for a new project), the first batch's e-mails are each tried
+    once as a local activity, in the workflow task that found them: a new project then needs one workflow task
+    and no activity task (#20 part 3). An attempt that fails short of a refusal for good (the server down, slow
+    beyond INLINE_SEND_TIMEOUT) goes the usual way, retried with backoff: the activity's check before the send
+    makes that as safe as any retry (README "Once").
     """
 
     def __init__(self, announced: int) -> None:
@@ -56,6 +69,8 @@ class NewsSender:
         self.taken: dict[Role, int] = {}
         #: True while a batch of news e-mails is on its way: nothing of it may be taken.
         self.sending = False
+        #: Try the next batch's e-mails as local activities first (a new project's first: `started-inline`).
+        self.inline_first = False
 
     def caught_up(self, project: Project) -> bool:
         return not self.enabled or self.announced >= project.next_event_number
@@ -112,23 +127,12 @@ class NewsSender:
             project = current()
             end = project.next_event_number
             requests = self._requests(project, end)
-            sending = [
-                workflow.start_activity_method(
-                    NotificationActivities.send_news,
-                    request,
-                    start_to_close_timeout=SEND_TIMEOUT,
-                    retry_policy=SEND_RETRIES,
-                )
-                for request in requests
-            ]
+            first, self.inline_first = self.inline_first, False
+            sending = [_start_inline(request) if first else _start(request) for request in requests]
             refused_any = False
             for request, handle in zip(requests, sending, strict=True):
-                try:
-                    await handle
-                except ActivityError as error:
-                    refusal = delivery_refusal(error)
-                    if refusal is None:
-                        raise
+                refusal = await (_inline_refusal(request, handle) if first else _refusal(handle))
+                if refusal is not None:
                     refused, reason = refusal
                     now = workflow.now()
                     replace(
@@ -143,3 +147,44 @@ class NewsSender:
             self.sending = False
             if refused_any:
                 wake()
+
+
+def _start(request: SendNews) -> ActivityHandle[NewsSent]:
+    """The activity sending `request`, started now."""
+    return workflow.start_activity_method(
+        NotificationActivities.send_news, request, start_to_close_timeout=SEND_TIMEOUT, retry_policy=SEND_RETRIES
+    )
+
+
+def _start_inline(request: SendNews) -> ActivityHandle[NewsSent]:
+    """A local activity sending `request`, started now: one attempt."""
+    return workflow.start_local_activity_method(
+        NotificationActivities.send_news,
+        request,
+        start_to_close_timeout=INLINE_SEND_TIMEOUT,
+        retry_policy=RetryPolicy(maximum_attempts=1),
+    )
+
+
+async def _refusal(sending: Awaitable[object]) -> Refused | None:
+    """What the send ends with: None once sent, the refusal for good; any other failure raised."""
+    try:
+        await sending
+    except ActivityError as error:
+        refusal = delivery_refusal(error)
+        if refusal is None:
+            raise
+        return refusal
+    return None
+
+
+async def _inline_refusal(request: SendNews, sending: Awaitable[object]) -> Refused | None:
+    """As `_refusal`, for a local attempt: a failure short of a refusal for good sends `request` the usual way."""
+    try:
+        await sending
+    except FailureError as error:  # a local activity's failure comes as its cause (ApplicationError, TimeoutError)
+        if isinstance(error, CancelledError):
+            raise
+        refusal = delivery_refusal(error)
+        return refusal if refusal is not None else await _refusal(_start(request))
+    return None

@@ -3,11 +3,13 @@ local activity, one attempt; when it fails the batch goes the usual way, an acti
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 
 from sqlalchemy.exc import OperationalError
 from temporalio import activity
 from temporalio.api.enums.v1 import EventType
+from temporalio.api.history.v1 import HistoryEvent
 from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
@@ -22,6 +24,14 @@ from tests.support.profiles import make_profile
 #: Past the `fnep` process's first reminder (its first step is due in six months, reminded 30 days before).
 PAST_THE_FIRST_REMINDERS = timedelta(days=160)
 LOCAL_ACTIVITY_MARKER = "core_local_activity"
+
+
+def local_activity(event: HistoryEvent) -> str | None:
+    """The activity type a local activity's marker names (`record_events`, `send_news`); None for another event."""
+    attributes = event.marker_recorded_event_attributes
+    if event.event_type != EventType.EVENT_TYPE_MARKER_RECORDED or attributes.marker_name != LOCAL_ACTIVITY_MARKER:
+        return None
+    return str(json.loads(attributes.details["data"].payloads[0].data)["activity_type"])
 
 
 class InlineUnreachable(RecordStore):
@@ -55,8 +65,8 @@ async def reminders_path(
     for event in history.events:
         if event.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED:
             kinds.append(f"activity {event.activity_task_scheduled_event_attributes.activity_type.name}")
-        elif event.event_type == EventType.EVENT_TYPE_MARKER_RECORDED:
-            kinds.append(f"marker {event.marker_recorded_event_attributes.marker_name}")
+        elif (local := local_activity(event)) is not None:
+            kinds.append(f"local {local}")
     return len(sent), sum(e.event_id in in_records for e in sent), kinds
 
 
@@ -68,7 +78,7 @@ async def test_a_sent_reminders_event_is_recorded_without_an_activity_task(
     sends = [i for i, kind in enumerate(kinds) if kind.startswith("activity send_reminder")]
     assert sends
     for i in sends:  # what the workflow did next: record the reminder's event inline
-        assert kinds[i + 1] == f"marker {LOCAL_ACTIVITY_MARKER}", kinds[i:]
+        assert kinds[i + 1] == f"local {ACTIVITY_RECORD_EVENTS}", kinds[i:]
 
 
 async def test_when_the_inline_record_fails_the_event_is_recorded_by_the_activity(
@@ -77,7 +87,7 @@ async def test_when_the_inline_record_fails_the_event_is_recorded_by_the_activit
     store = InlineUnreachable(sqlite_store.engine)
     sent, recorded, kinds = await reminders_path(client, task_queue, store, mailbox, time_skipping_env)
     assert sent >= 1 and recorded == sent
-    assert store.inline_attempts == kinds.count(f"marker {LOCAL_ACTIVITY_MARKER}") >= sent
+    assert store.inline_attempts == kinds.count(f"local {ACTIVITY_RECORD_EVENTS}") >= sent
     sends = [i for i, kind in enumerate(kinds) if kind.startswith("activity send_reminder")]
     for i in sends:  # one attempt inline, then the usual activity
-        assert kinds[i + 1 : i + 3] == [f"marker {LOCAL_ACTIVITY_MARKER}", f"activity {ACTIVITY_RECORD_EVENTS}"]
+        assert kinds[i + 1 : i + 3] == [f"local {ACTIVITY_RECORD_EVENTS}", f"activity {ACTIVITY_RECORD_EVENTS}"]

@@ -75,7 +75,7 @@ VARIANTS = {
 OURS = ("ours", "sized", "ours-postgresql", "sized-postgresql")
 READING = """\
 Reading: a new project of ours is one workflow task (patch `started-inline`): its start, then the results of its
-two local activities, the record batch and the welcome e-mail, in the same task (two activations for the SDK),
+two local activities, the record batch and the welcome e-mail, in the same task (two or three activations),
 against the bare workflow's one task that waits. It was three workflow tasks and two activity tasks (the start;
 the record activity and the task after it; the welcome's send activity and the task after it), and the rows
 without a sized cache replayed the start after each eviction. What is left is the work itself: the start decodes
@@ -138,10 +138,9 @@ def worker_process(
     return portfolio_scale.worker_process(client, env, log, worker_command(variant), task_queue)
 
 
-async def start_all(client: Client, variant: str, count: int) -> float:
+async def start_all(client: Client, variant: str, count: int, process: ProcessDefinition) -> float:
     """Start COUNT workflows of the variant, CONCURRENCY at a time; the wall time of all the starts."""
     gate = asyncio.Semaphore(CONCURRENCY)
-    process = office_hours_process(datetime.now(UTC))
 
     async def one(n: int) -> None:
         async with gate:
@@ -159,16 +158,17 @@ async def start_all(client: Client, variant: str, count: int) -> float:
     return time.perf_counter() - started
 
 
-async def measure(variant: str, count: int, tmp: Path) -> Figures:
+async def measure(variant: str, count: int, tmp: Path, process: ProcessDefinition | None = None) -> Figures:
     """One variant on its own dev server; the records on SQLite (a file in `tmp`), or on a fresh database of the
-    local PostgreSQL for the `-postgresql` variants."""
+    local PostgreSQL for the `-postgresql` variants. `process`: `office_hours_process` of now unless given."""
+    process = process or office_hours_process(datetime.now(UTC))
     if not variant.endswith("-postgresql"):
-        return await _measure(variant, count, tmp, f"sqlite+aiosqlite:///{tmp}/records.db")
+        return await _measure(variant, count, tmp, f"sqlite+aiosqlite:///{tmp}/records.db", process)
     async with postgres_database() as (url, _version):
-        return await _measure(variant, count, tmp, url)
+        return await _measure(variant, count, tmp, url, process)
 
 
-async def _measure(variant: str, count: int, tmp: Path, url: str) -> Figures:
+async def _measure(variant: str, count: int, tmp: Path, url: str, process: ProcessDefinition) -> Figures:
     await asyncio.to_thread(upgrade, url)
     smtp = free_port()
     sink = start_sink(tmp / "outbox", smtp)
@@ -186,7 +186,7 @@ async def _measure(variant: str, count: int, tmp: Path, url: str) -> Figures:
             await asyncio.sleep(1)  # let the worker settle (its schedule, its first polls) before counting
             cpu_before = cpu_seconds(pid)
             began = time.perf_counter()
-            start_seconds = await start_all(env.client, variant, count)
+            start_seconds = await start_all(env.client, variant, count, process)
             if variant != "bare":
                 await recorded(store, count)
                 await welcomed(tmp / "outbox", count)
@@ -223,12 +223,13 @@ def variants() -> list[str]:
 async def main(count: int = DEFAULT_COUNT) -> None:
     configure_logging("console", "WARNING")
     figures = []
+    process = office_hours_process(datetime.now(UTC))  # one zone for the whole run, the one the section names
     for variant in variants():
         with tempfile.TemporaryDirectory() as tmp:
-            figures.append(await measure(variant, count, Path(tmp)))
+            figures.append(await measure(variant, count, Path(tmp), process))
         f = figures[-1]
         print(f"{variant}: {f.cpu_seconds / count * 1000:.1f} ms of worker CPU per workflow")
-    report(figures, count, office_hours_zone(datetime.now(UTC)))
+    report(figures, count, process.timezone if process is not PROCESS else None)
 
 
 def report(figures: list[Figures], count: int, zone: str | None) -> None:

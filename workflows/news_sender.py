@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
-from temporalio.exceptions import ActivityError, CancelledError, FailureError
+from temporalio.exceptions import ActivityError, FailureError
 from temporalio.workflow import ActivityHandle
 
 with workflow.unsafe.imports_passed_through():
@@ -20,7 +20,7 @@ with workflow.unsafe.imports_passed_through():
     from labellisation.path.state import Project
     from labellisation.path.transitions import mark_delivery_failed
 
-from workflows.refusals import delivery_refusal
+from workflows.refusals import cancelled, delivery_refusal
 from workflows.reminder_sender import SEND_RETRIES, SEND_TIMEOUT
 
 #: A refusal for good: the addresses refused and the server's reply (workflows/refusals.py).
@@ -48,10 +48,11 @@ class NewsSender:
     `take`n by the reminder sender into their e-mail: one e-mail per reader per project per morning.
 
     With `inline_first` (the patch `started-inline`, for a new project), the first batch's e-mails are each tried
-    once as a local activity, in the workflow task that found them: a new project then needs one workflow task
-    and no activity task (#20 part 3). An attempt that fails short of a refusal for good (the server down, slow
-    beyond INLINE_SEND_TIMEOUT) goes the usual way, retried with backoff: the activity's check before the send
-    makes that as safe as any retry (README "Once").
+    once as a local activity, in the workflow task that found them (not when held for the morning: they then go
+    the usual way): a new project then needs one workflow task and no activity task (#20 part 3). The attempts
+    that fail short of a refusal for good (the server down, slow beyond INLINE_SEND_TIMEOUT) go the usual way
+    together, retried with backoff; one that timed out after the server took the message is sent again, its
+    attempt counted (README "Records database").
     """
 
     def __init__(self, announced: int) -> None:
@@ -101,13 +102,16 @@ class NewsSender:
             found += [r for r in news_requests(project, batch) if r.to is role]
         return found
 
-    async def _hold(self, current: Callable[[], Project]) -> None:
-        """Wait for office hours (`office_moment`), then while reminders are due or on their way."""
+    async def _hold(self, current: Callable[[], Project]) -> bool:
+        """Wait for office hours (`office_moment`), then while reminders are due or on their way; whether it had to
+        (the news then goes out in a later workflow task)."""
         now = workflow.now()
         self.held_until = office_moment(current(), now)
+        waits = self.held_until > now or self.reminders_busy()
         if self.held_until > now:
             await workflow.sleep(self.held_until - now)
         await workflow.wait_condition(lambda: not self.reminders_busy())
+        return waits
 
     async def run(
         self, current: Callable[[], Project], replace: Callable[[Project], None], wake: Callable[[], None]
@@ -121,17 +125,21 @@ class NewsSender:
             return
         while True:
             await workflow.wait_condition(lambda: self.announced < current().next_event_number)
-            if self.mornings:
-                await self._hold(current)
+            # Inline only in the task that found them: news held for the morning goes out the usual way.
+            first, self.inline_first = self.inline_first, False
+            if self.mornings and await self._hold(current):
+                first = False
             self.sending = True
             project = current()
             end = project.next_event_number
             requests = self._requests(project, end)
-            first, self.inline_first = self.inline_first, False
-            sending = [_start_inline(request) if first else _start(request) for request in requests]
+            if first:
+                refusals, sending = await _inline_attempts(requests)
+            else:  # every activity started here, in order, in this activation
+                refusals, sending = [None] * len(requests), {i: _start(r) for i, r in enumerate(requests)}
             refused_any = False
-            for request, handle in zip(requests, sending, strict=True):
-                refusal = await (_inline_refusal(request, handle) if first else _refusal(handle))
+            for i, request in enumerate(requests):
+                refusal = await _refusal(sending[i]) if i in sending else refusals[i]
                 if refusal is not None:
                     refused, reason = refusal
                     now = workflow.now()
@@ -161,7 +169,7 @@ def _start_inline(request: SendNews) -> ActivityHandle[NewsSent]:
     return workflow.start_local_activity_method(
         NotificationActivities.send_news,
         request,
-        start_to_close_timeout=INLINE_SEND_TIMEOUT,
+        schedule_to_close_timeout=INLINE_SEND_TIMEOUT,  # a wait for a free slot counted too
         retry_policy=RetryPolicy(maximum_attempts=1),
     )
 
@@ -178,13 +186,24 @@ async def _refusal(sending: Awaitable[object]) -> Refused | None:
     return None
 
 
-async def _inline_refusal(request: SendNews, sending: Awaitable[object]) -> Refused | None:
-    """As `_refusal`, for a local attempt: a failure short of a refusal for good sends `request` the usual way."""
-    try:
-        await sending
-    except FailureError as error:  # a local activity's failure comes as its cause (ApplicationError, TimeoutError)
-        if isinstance(error, CancelledError):
-            raise
-        refusal = delivery_refusal(error)
-        return refusal if refusal is not None else await _refusal(_start(request))
-    return None
+async def _inline_attempts(
+    requests: list[SendNews],
+) -> tuple[list[Refused | None], dict[int, ActivityHandle[NewsSent]]]:
+    """One local attempt per request, all at once; then, together, the usual activity for each attempt that failed
+    short of a refusal for good. The refusals of the attempts (None: sent, or sent again), and the activities
+    started for the others, by their index in `requests`."""
+    attempts = [_start_inline(request) for request in requests]
+    refusals: list[Refused | None] = []
+    failed: list[int] = []
+    for i, attempt in enumerate(attempts):
+        try:
+            await attempt
+            refusals.append(None)
+        except FailureError as error:
+            if cancelled(error):
+                raise
+            refusal = delivery_refusal(error)
+            refusals.append(refusal)
+            if refusal is None:
+                failed.append(i)
+    return refusals, {i: _start(requests[i]) for i in failed}  # started in one step: they retry side by side

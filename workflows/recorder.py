@@ -10,13 +10,15 @@ from datetime import timedelta
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
-from temporalio.exceptions import CancelledError, FailureError
+from temporalio.exceptions import FailureError
 
 with workflow.unsafe.imports_passed_through():
     from activities.records import RecordsActivities
     from labellisation.path.limits import record_batch_end
     from labellisation.path.state import EventKind, Project
     from labellisation.records.schema import RecordEvents, project_record
+
+from workflows.refusals import cancelled
 
 #: Events per record activity before the size bound (runs started before that patch keep this rule).
 RECORD_BATCH = 200
@@ -88,11 +90,11 @@ class EventRecorder:
             await workflow.execute_local_activity_method(
                 RecordsActivities.record_events,
                 batch,
-                start_to_close_timeout=INLINE_TIMEOUT,
+                schedule_to_close_timeout=INLINE_TIMEOUT,  # a wait for a free slot counted too
                 retry_policy=RetryPolicy(maximum_attempts=1),
             )
-        except FailureError as error:  # a local activity's failure comes as its cause (ApplicationError, TimeoutError)
-            if isinstance(error, CancelledError):
+        except FailureError as error:
+            if cancelled(error):
                 raise
             return False  # the records database did not answer: the usual way, retried with backoff
         return True

@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from temporalio import workflow
-from temporalio.exceptions import ActivityError, ApplicationError, FailureError
+from temporalio.exceptions import ActivityError, ApplicationError, CancelledError, FailureError
 
 with workflow.unsafe.imports_passed_through():
     from labellisation.contract import DELIVERY_REFUSED
@@ -24,3 +24,11 @@ def delivery_refusal(error: FailureError) -> tuple[list[str], str] | None:
     refused = [str(a) for a in details.get("refused", [])] if isinstance(details, dict) else []
     reason = str(details.get("reason", cause.message)) if isinstance(details, dict) else cause.message
     return refused, reason
+
+
+def cancelled(error: FailureError) -> bool:
+    """Whether an activity's failure is its cancellation. A local activity's failure comes as the error itself when
+    the activity raised it (an `ApplicationError`), wrapped in an `ActivityError` when it timed out or was
+    cancelled; an activity's always wrapped."""
+    cause = error.cause if isinstance(error, ActivityError) else None
+    return isinstance(error, CancelledError) or isinstance(cause, CancelledError)

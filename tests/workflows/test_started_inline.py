@@ -14,6 +14,8 @@ from temporalio.testing import WorkflowEnvironment
 from labellisation.contract import ACTIVITY_RECORD_EVENTS, ACTIVITY_SEND_NEWS
 from labellisation.devstack import free_port
 from labellisation.mail.sink import start_sink
+from labellisation.path.state import EventKind, Holder
+from labellisation.people import invite
 from labellisation.records.store import RecordStore
 from labellisation.settings import Settings
 from tests.support.driver import ProjectDriver, running
@@ -106,3 +108,27 @@ async def test_a_welcome_the_mail_server_could_not_take_at_first_goes_out_once_l
     kinds = steps(history)
     assert_fell_back(kinds, ACTIVITY_SEND_NEWS)
     assert kinds.count(f"activity {ACTIVITY_SEND_NEWS}") == 1
+
+
+async def test_a_welcome_refused_for_good_in_the_first_task_is_recorded_and_not_sent_again(
+    client: Client, sqlite_store: RecordStore, mailbox: Mailbox, task_queue: str
+) -> None:
+    """The local attempt's refusal is the refusal: no activity tries the holder's address again (the one `send_news`
+    activity is the coordinator's news of the refused address)."""
+    refused = "porteur@refuse.example"
+    coordinator = "coordination@fnep-bfc.fr"
+    await invite(
+        sqlite_store, role="coordinator", name="Camille", email=coordinator, regions=["bourgogne-franche-comte"]
+    )
+    profile = make_profile().model_copy(update={"holder": Holder(name="Association EdP Belfort", email=refused)})
+    async with running(client, task_queue, sqlite_store, mailbox.settings):
+        project = await ProjectDriver.start(client, task_queue, profile)
+        await until(lambda: [m for m in mailbox.news() if coordinator in str(m["To"])])
+        await project.quiet()
+        status = await project.status(include_history=True)
+        history = await project.handle.fetch_history()
+    [failed] = [e for e in status.history or [] if e.kind is EventKind.DELIVERY_FAILED]
+    assert failed.data["refused"] == [refused] and failed.data["reason"].startswith("550 5.1.1")
+    kinds = steps(history)
+    assert f"local {ACTIVITY_SEND_NEWS}" in kinds and kinds.count(f"activity {ACTIVITY_SEND_NEWS}") == 1
+    assert [m for m in mailbox.messages() if refused in str(m["To"])] == []

@@ -74,19 +74,18 @@ VARIANTS = {
 #: Our variants: the worker is `python worker.py`; the target applies to them.
 OURS = ("ours", "sized", "ours-postgresql", "sized-postgresql")
 READING = """\
-Reading: a new project of ours is one workflow task (patch `started-inline`): its start, then the results of its
-two local activities, the record batch and the welcome e-mail, in the same task (two or three activations),
-against the bare workflow's one task that waits. It was three workflow tasks and two activity tasks (the start;
-the record activity and the task after it; the welcome's send activity and the task after it), and the rows
-without a sized cache replayed the start after each eviction. What is left is the work itself: the start decodes
-the process snapshot of the input with pydantic and runs the path model's start, the search attributes and the
-UI's details; the record batch (a SQLite transaction with the path measures, or PostgreSQL's); the welcome
-e-mail (rendering, MIME, the check, attempt counter and rows in the records, the SMTP exchange with the sink:
-about 5 ms of CPU alone, from 500 sends through `ActivityEnvironment` in an ad-hoc loop, not kept). With more
-projects than the 500 cached workflows, each new project past the 500th evicts an idle one (an activation that
-cancels its tasks); the sized rows, as the README's *Sizing the worker* advises for production, evict none.
-`workflows` is passed through the sandbox (`labellisation/worker_app.py`; `before` is the same worker without
-that), so a sandbox no longer imports `workflows/school_creation.py` and its helper modules each time.
+Reading: a new project of ours, in office hours, is three workflow tasks and two activity tasks (the start; the
+record activity and the task after it; the holder's welcome e-mail and the task after it, the last two sometimes
+one), against the bare workflow's one task that waits. With more projects than the 500 cached workflows, most
+leave the sticky cache between their tasks, and the worker builds a sandbox again to replay the start; the sized
+rows, as the README's *Sizing the worker* advises for production, replay none. `workflows` is passed through the
+sandbox (`labellisation/worker_app.py`; `before` is the same worker without that), so a sandbox no longer imports
+`workflows/school_creation.py` and its helper modules each time. What is left is the work itself: the start
+decodes the process snapshot of the input with pydantic and runs the path model's start, the search attributes
+and the UI's details; the record batch (a SQLite transaction with the path measures, or PostgreSQL's); the
+welcome e-mail (rendering, MIME, the check, attempt counter and rows in the records, the SMTP exchange with the
+sink: about 5 ms of CPU alone, from 500 sends through `ActivityEnvironment` in an ad-hoc loop, not kept); and the
+SDK's handling of each task.
 """
 
 
@@ -257,8 +256,8 @@ def report(figures: list[Figures], count: int, zone: str | None) -> None:
         f"process, the dev server and the worker share the machine's cores. {count:,} workflows started, at most\n"
         f"{CONCURRENCY} in flight: ours as\n"
         f"`POST /projects` starts `fnep` projects (process snapshot in the input, search attributes set at\n"
-        f"start; per project one workflow task, in which its first record batch, on SQLite or on the local\n"
-        f"PostgreSQL, and the holder's welcome e-mail to the sink run as local activities, patch `started-inline`),\n"
+        f"start; per project a first workflow task, the record activity on SQLite or on the local PostgreSQL,\n"
+        f"the task after it, the holder's welcome e-mail to the sink and the task after it),\n"
         f"the bare one with no input (one workflow task that waits). The process's time zone is set for the run to\n"
         f"one where it is office hours on a working day ({zone or 'none found: Europe/Paris'}), so that the\n"
         f"welcome e-mail goes out at once whatever the hour the benchmark runs (`fnep` holds it until the next\n"

@@ -5,28 +5,21 @@ Workflow code (deterministic): it runs beside the main loop as its own task, as 
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-from datetime import datetime, timedelta
+from collections.abc import Callable
+from datetime import datetime
 
 from temporalio import workflow
-from temporalio.common import RetryPolicy
-from temporalio.exceptions import ActivityError, FailureError
-from temporalio.workflow import ActivityHandle
+from temporalio.exceptions import ActivityError
 
 with workflow.unsafe.imports_passed_through():
     from activities.notifications import NotificationActivities
-    from labellisation.path.news import NewsSent, SendNews, event_number, news_requests
+    from labellisation.path.news import SendNews, event_number, news_requests
     from labellisation.path.reminders import Role, office_moment
     from labellisation.path.state import Project
     from labellisation.path.transitions import mark_delivery_failed
 
-from workflows.refusals import cancelled, delivery_refusal
+from workflows.refusals import delivery_refusal
 from workflows.reminder_sender import SEND_RETRIES, SEND_TIMEOUT
-
-#: A refusal for good: the addresses refused and the server's reply (workflows/refusals.py).
-Refused = tuple[list[str], str]
-#: One attempt of a new project's first news e-mail as a local activity (`started-inline`), within its workflow task.
-INLINE_SEND_TIMEOUT = timedelta(seconds=5)
 
 #: Patch: news e-mails of events. Runs started before it send none (their next run, after continue-as-new, does).
 PATCH_NEWS = "news-emails"
@@ -46,13 +39,6 @@ class NewsSender:
     With `mornings` (the patch `news-mornings`), news found outside office hours waits for the next working
     morning (`office_moment`), and the news due for a reader who has reminders due at the same moment is
     `take`n by the reminder sender into their e-mail: one e-mail per reader per project per morning.
-
-    With `inline_first` (the patch `started-inline`, for a new project), the first batch's e-mails are each tried
-    once as a local activity, in the workflow task that found them (not when held for the morning: they then go
-    the usual way): a new project then needs one workflow task and no activity task (#20 part 3). The attempts
-    that fail short of a refusal for good (the server down, slow beyond INLINE_SEND_TIMEOUT) go the usual way
-    together, retried with backoff; one that timed out after the server took the message is sent again, its
-    attempt counted (README "Records database").
     """
 
     def __init__(self, announced: int) -> None:
@@ -70,8 +56,6 @@ class NewsSender:
         self.taken: dict[Role, int] = {}
         #: True while a batch of news e-mails is on its way: nothing of it may be taken.
         self.sending = False
-        #: Try the next batch's e-mails as local activities first (a new project's first: `started-inline`).
-        self.inline_first = False
 
     def caught_up(self, project: Project) -> bool:
         return not self.enabled or self.announced >= project.next_event_number
@@ -102,16 +86,13 @@ class NewsSender:
             found += [r for r in news_requests(project, batch) if r.to is role]
         return found
 
-    async def _hold(self, current: Callable[[], Project]) -> bool:
-        """Wait for office hours (`office_moment`), then while reminders are due or on their way; whether it had to
-        (the news then goes out in a later workflow task)."""
+    async def _hold(self, current: Callable[[], Project]) -> None:
+        """Wait for office hours (`office_moment`), then while reminders are due or on their way."""
         now = workflow.now()
         self.held_until = office_moment(current(), now)
-        waits = self.held_until > now or self.reminders_busy()
         if self.held_until > now:
             await workflow.sleep(self.held_until - now)
         await workflow.wait_condition(lambda: not self.reminders_busy())
-        return waits
 
     async def run(
         self, current: Callable[[], Project], replace: Callable[[Project], None], wake: Callable[[], None]
@@ -125,22 +106,29 @@ class NewsSender:
             return
         while True:
             await workflow.wait_condition(lambda: self.announced < current().next_event_number)
-            # Inline only in the task that found them: news held for the morning goes out the usual way.
-            first, self.inline_first = self.inline_first, False
-            if self.mornings and await self._hold(current):
-                first = False
+            if self.mornings:
+                await self._hold(current)
             self.sending = True
             project = current()
             end = project.next_event_number
             requests = self._requests(project, end)
-            if first:
-                refusals, sending = await _inline_attempts(requests)
-            else:  # every activity started here, in order, in this activation
-                refusals, sending = [None] * len(requests), {i: _start(r) for i, r in enumerate(requests)}
+            sending = [
+                workflow.start_activity_method(
+                    NotificationActivities.send_news,
+                    request,
+                    start_to_close_timeout=SEND_TIMEOUT,
+                    retry_policy=SEND_RETRIES,
+                )
+                for request in requests
+            ]
             refused_any = False
-            for i, request in enumerate(requests):
-                refusal = await _refusal(sending[i]) if i in sending else refusals[i]
-                if refusal is not None:
+            for request, handle in zip(requests, sending, strict=True):
+                try:
+                    await handle
+                except ActivityError as error:
+                    refusal = delivery_refusal(error)
+                    if refusal is None:
+                        raise
                     refused, reason = refusal
                     now = workflow.now()
                     replace(
@@ -155,55 +143,3 @@ class NewsSender:
             self.sending = False
             if refused_any:
                 wake()
-
-
-def _start(request: SendNews) -> ActivityHandle[NewsSent]:
-    """The activity sending `request`, started now."""
-    return workflow.start_activity_method(
-        NotificationActivities.send_news, request, start_to_close_timeout=SEND_TIMEOUT, retry_policy=SEND_RETRIES
-    )
-
-
-def _start_inline(request: SendNews) -> ActivityHandle[NewsSent]:
-    """A local activity sending `request`, started now: one attempt."""
-    return workflow.start_local_activity_method(
-        NotificationActivities.send_news,
-        request,
-        schedule_to_close_timeout=INLINE_SEND_TIMEOUT,  # a wait for a free slot counted too
-        retry_policy=RetryPolicy(maximum_attempts=1),
-    )
-
-
-async def _refusal(sending: Awaitable[object]) -> Refused | None:
-    """What the send ends with: None once sent, the refusal for good; any other failure raised."""
-    try:
-        await sending
-    except ActivityError as error:
-        refusal = delivery_refusal(error)
-        if refusal is None:
-            raise
-        return refusal
-    return None
-
-
-async def _inline_attempts(
-    requests: list[SendNews],
-) -> tuple[list[Refused | None], dict[int, ActivityHandle[NewsSent]]]:
-    """One local attempt per request, all at once; then, together, the usual activity for each attempt that failed
-    short of a refusal for good. The refusals of the attempts (None: sent, or sent again), and the activities
-    started for the others, by their index in `requests`."""
-    attempts = [_start_inline(request) for request in requests]
-    refusals: list[Refused | None] = []
-    failed: list[int] = []
-    for i, attempt in enumerate(attempts):
-        try:
-            await attempt
-            refusals.append(None)
-        except FailureError as error:
-            if cancelled(error):
-                raise
-            refusal = delivery_refusal(error)
-            refusals.append(refusal)
-            if refusal is None:
-                failed.append(i)
-    return refusals, {i: _start(requests[i]) for i in failed}  # started in one step: they retry side by side

@@ -26,9 +26,6 @@ RECORD_BATCH = 200
 PATCH_RECORD_BATCH_BYTES = "record-batch-bytes"
 #: Patch: a batch of the senders' events only is recorded first by a local activity (#20 part 1).
 PATCH_SENT_RECORDED_INLINE = "sent-recorded-inline"
-#: Patch: a new project's first batch of events is recorded by a local activity first, and its first news e-mails
-#: are sent by local activities first, in its first workflow task (#20 part 3; workflows/news_sender.py).
-PATCH_STARTED_INLINE = "started-inline"
 #: What the reminder sender adds once an e-mail went out or was refused: no command waits on their record.
 SENDERS_EVENTS = frozenset({EventKind.REMINDER_SENT, EventKind.DELIVERY_FAILED})
 #: The activity's timeouts and retries (as a local activity: one attempt, within the workflow task's timeout).
@@ -47,15 +44,11 @@ class EventRecorder:
     is tried once as a local activity: it runs in the workflow task that marked the e-mail, so a reminder costs
     one activity task and one workflow task fewer (the Monday burst). When that attempt fails, the batch goes
     the usual way. A batch with a command's events never waits in the workflow task: the command's answer would.
-    The one exception is a new project's first batch, with `inline_first` (the patch `started-inline`): it waits
-    in the project's first workflow task, whose only answer is the new project's status (`POST /projects`).
     """
 
     def __init__(self, recorded: int) -> None:
         #: How many of the current project's events the records database holds.
         self.recorded = recorded
-        #: Try the next batch as a local activity whatever it holds (a new project's first: `started-inline`).
-        self.inline_first = False
 
     def caught_up(self, project: Project) -> bool:
         return self.recorded == len(project.events)
@@ -72,9 +65,7 @@ class EventRecorder:
             else:
                 end = min(len(project.events), self.recorded + RECORD_BATCH)
             batch = RecordEvents(project=project_record(project), events=project.events[self.recorded : end])
-            senders_only = inline and all(e.kind in SENDERS_EVENTS for e in batch.events)
-            first, self.inline_first = self.inline_first, False
-            if not ((first or senders_only) and await self._inline(batch)):
+            if not (inline and all(e.kind in SENDERS_EVENTS for e in batch.events) and await self._inline(batch)):
                 await workflow.execute_activity_method(
                     RecordsActivities.record_events,
                     batch,
@@ -94,7 +85,7 @@ class EventRecorder:
                 retry_policy=RetryPolicy(maximum_attempts=1),
             )
         except FailureError as error:
-            if cancelled(error):
+            if cancelled(error):  # the recorder itself cancelled: not a failure to record
                 raise
             return False  # the records database did not answer: the usual way, retried with backoff
         return True

@@ -14,10 +14,9 @@ with workflow.unsafe.imports_passed_through():
     from labellisation.contract import DELIVERY_REFUSED
 
 
-def delivery_refusal(error: FailureError) -> tuple[list[str], str] | None:
-    """(the addresses refused, the server's reply) when the send ended with `delivery_refused`; else None. An
-    activity's error carries it as its cause; a local activity's error is it."""
-    cause = error.cause if isinstance(error, ActivityError) else error
+def delivery_refusal(error: ActivityError) -> tuple[list[str], str] | None:
+    """(the addresses refused, the server's reply) when the send ended with `delivery_refused`; else None."""
+    cause = error.cause
     if not isinstance(cause, ApplicationError) or cause.type != DELIVERY_REFUSED:
         return None
     details: Any = cause.details[0] if cause.details else {}

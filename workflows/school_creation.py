@@ -57,7 +57,7 @@ with workflow.unsafe.imports_passed_through():
 
 from workflows.background import BackgroundTasks
 from workflows.news_sender import PATCH_NEWS, PATCH_NEWS_MORNINGS, NewsSender
-from workflows.recorder import PATCH_STARTED_INLINE, EventRecorder
+from workflows.recorder import EventRecorder
 from workflows.reminder_sender import PATCH_CATCH_UP, ReminderSender
 from workflows.search_publisher import SearchPublisher
 from workflows.ui_details import DetailsPublisher
@@ -119,8 +119,6 @@ class SchoolCreationWorkflow:
                 self._reminders.sending or bool(self._reminders.due(self._current(), workflow.now()))
             )
             self._reminders.take_news = self._news.take
-        if start.project is None and workflow.patched(PATCH_STARTED_INLINE):  # a new project, not a carried one
-            self._recorder.inline_first = self._news.inline_first = True
         self._background.start("recorder", self._recorder.run(self._current))
         self._background.start("reminder sender", self._reminders.run(self._current, self._replace, self._wake))
         self._background.start("news sender", self._news.run(self._current, self._replace, self._wake))

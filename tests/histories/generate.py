@@ -18,11 +18,7 @@ patch `catch-up-mornings`). Since v8 (the patch `news-mornings`), news found out
 next working morning and rides with the reminders due to the same reader then (`send_reminders_with_news`): the
 scenario `news_in_the_morning` plays it on the `fnep` process (the only one with a calendar). Since v9 (the patch
 `sent-recorded-inline`), a record batch of the senders' events only (a reminder sent or refused) is recorded by a
-local activity first (a `core_local_activity` marker), in the workflow task that marked it. Since v10 (the patch
-`started-inline`), a new project's first record batch and its first news e-mails are each tried once by a local
-activity, in its first workflow task (two `core_local_activity` markers, no activity task, where the news goes out
-at once: every scenario but `news_in_the_morning`, whose `fnep` welcome waits for office hours when generated at
-night).
+local activity first (a `core_local_activity` marker), in the workflow task that marked it.
 """
 
 from __future__ import annotations

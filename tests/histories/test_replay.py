@@ -12,7 +12,6 @@ import json
 from pathlib import Path
 
 import pytest
-from temporalio.api.enums.v1 import EventType
 from temporalio.client import WorkflowHistory
 from temporalio.worker import Replayer
 from temporalio.workflow import NondeterminismError
@@ -21,7 +20,7 @@ from labellisation.converter import data_converter
 from labellisation.worker_app import WORKFLOWS, sandbox_runner
 from tests.histories.careless_change import ChangedWithoutAPatch
 from workflows.news_sender import PATCH_NEWS, PATCH_NEWS_MORNINGS
-from workflows.recorder import PATCH_SENT_RECORDED_INLINE, PATCH_STARTED_INLINE
+from workflows.recorder import PATCH_SENT_RECORDED_INLINE
 from workflows.reminder_sender import PATCH_CATCH_UP, PATCH_REMINDERS_MERGED
 from workflows.school_creation import PATCH_FAIR_CLOCKS
 
@@ -39,7 +38,7 @@ def load(path: Path) -> WorkflowHistory:
 
 def test_the_representative_histories_of_every_version_are_committed() -> None:
     versions = {p.parent.name for p in HISTORIES}
-    assert {"v1", "v2", "v3", "v4", "v5", "v6", "v7", "v8", "v9", "v10"} <= versions
+    assert {"v1", "v2", "v3", "v4", "v5", "v6", "v7", "v8", "v9"} <= versions
     for version in versions:
         added = {name for since, names in SCENARIOS_SINCE.items() if int(version[1:]) >= since for name in names}
         assert {p.stem for p in HISTORIES if p.parent.name == version} >= SCENARIOS | added, version
@@ -113,32 +112,6 @@ def test_a_sent_reminders_event_is_recorded_inline_from_v9_on() -> None:
         ]
         if path.stem == "full_path":  # its reminders went out
             assert ("core_local_activity" in markers) is (version(path) >= 9), path
-
-
-def test_a_new_project_is_recorded_and_welcomed_in_its_first_workflow_task_from_v10_on() -> None:
-    """The v10 projects took the patch `started-inline` (a continued run, not new, does not ask for it); where the
-    welcome went out at once (the `demo` process), their first workflow task recorded the project and sent it by
-    local activities, and no activity task was scheduled before the second workflow task."""
-    for path in HISTORIES:
-        new = not path.stem.endswith("_last_run")
-        assert (PATCH_STARTED_INLINE in patches(path)) is (new and version(path) >= 10), path
-        if not new or path.stem == "news_in_the_morning":
-            continue
-        first_task: list[str] = []
-        completed = 0
-        for event in load(path).events:
-            completed += event.event_type == EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED
-            if completed == 2:
-                break
-            if event.HasField("activity_task_scheduled_event_attributes"):
-                first_task.append(event.activity_task_scheduled_event_attributes.activity_type.name)
-            elif event.marker_recorded_event_attributes.marker_name == "core_local_activity":
-                data = event.marker_recorded_event_attributes.details["data"].payloads[0].data
-                first_task.append(f"local {json.loads(data)['activity_type']}")
-        if version(path) >= 10:  # nothing but the two local activities
-            assert sorted(first_task) == ["local record_events", "local send_news"], path
-        else:
-            assert "record_events" in first_task and not [a for a in first_task if a.startswith("local")], path
 
 
 @pytest.mark.parametrize("path", HISTORIES, ids=[f"{p.parent.name}-{p.stem}" for p in HISTORIES])

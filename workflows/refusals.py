@@ -1,4 +1,5 @@
-"""An e-mail the mail server refused for good, as a sender sees it: the activity's `delivery_refused` error.
+"""What a sender sees of a failed send or record: an e-mail the mail server refused for good (the activity's
+`delivery_refused` error), and a local activity's cancellation told from its failure.
 
 Workflow code (deterministic).
 """

@@ -27,7 +27,7 @@ LOCAL_ACTIVITY_MARKER = "core_local_activity"
 
 
 def local_activity(event: HistoryEvent) -> str | None:
-    """The activity type a local activity's marker names (`record_events`, `send_news`); None for another event."""
+    """The activity type a local activity's marker names (`record_events`); None for another event."""
     attributes = event.marker_recorded_event_attributes
     if event.event_type != EventType.EVENT_TYPE_MARKER_RECORDED or attributes.marker_name != LOCAL_ACTIVITY_MARKER:
         return None

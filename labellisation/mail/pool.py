@@ -20,6 +20,7 @@ import aiosmtplib
 from aiosmtplib import SMTPResponse
 
 from labellisation.mail.sender import SmtpSettings
+from labellisation.mail.wire import send_over
 
 #: Connections kept open, at most.
 POOL_SIZE = 4
@@ -37,11 +38,12 @@ class SmtpPool:
 
     async def send(self, message: Message) -> dict[str, SMTPResponse]:
         """Send over a pooled connection; the recipients refused while others were accepted (as `aiosmtplib.send`).
-        Raises as `aiosmtplib.send` does; the connection is then closed."""
+        Our compat32 messages go as `wire.send_over` writes them. Raises as `aiosmtplib.send` does; the connection
+        is then closed."""
         async with self._slots:
             smtp = await self._connection()
             try:
-                refused, _ = await smtp.send_message(message)
+                refused = await send_over(smtp, message)
             except BaseException:
                 await _close(smtp)
                 raise

@@ -239,14 +239,18 @@ class RecordStore:
         A number above 1 with no `reminders` row means an earlier attempt ended without its record: it may or may
         not have reached the SMTP server."""
         now = datetime.now(UTC)
-        insert = self._insert(EmailAttemptRow).values(
-            email_key=email_key, project_id=project_id, attempts=1, first_at=now, last_at=now
-        )
-        upsert = insert.on_conflict_do_update(
-            index_elements=["email_key"], set_={"attempts": EmailAttemptRow.attempts + 1, "last_at": now}
-        ).returning(EmailAttemptRow.attempts)
+        values = {"email_key": email_key, "project_id": project_id, "attempts": 1, "first_at": now, "last_at": now}
         # One statement: the upsert answers the count.
-        return int(await self.one_statement(upsert, {}, Result.scalar_one))
+        return int(await self.one_statement(self._attempt_upsert, values, Result.scalar_one))
+
+    @cached_property
+    def _attempt_upsert(self) -> Any:
+        """Built once, values bound at execution (it runs before every e-mail)."""
+        insert = self._insert(EmailAttemptRow)
+        return insert.on_conflict_do_update(
+            index_elements=["email_key"],
+            set_={"attempts": EmailAttemptRow.attempts + 1, "last_at": insert.excluded.last_at},
+        ).returning(EmailAttemptRow.attempts)
 
     async def record_reminder(
         self, reminder_id: str, project_id: str, step: str | None, kind: str, recipients: list[str], message_id: str
@@ -266,7 +270,11 @@ class RecordStore:
             for key, step, kind in keys
         ]  # fmt: skip
         # One statement, all its rows or none (asyncpg runs a batch of rows as one implicit transaction).
-        await self.one_statement(self._insert(ReminderRow).on_conflict_do_nothing(), rows, _changed)
+        await self.one_statement(self._reminder_insert, rows, _changed)
+
+    @cached_property
+    def _reminder_insert(self) -> Any:
+        return self._insert(ReminderRow).on_conflict_do_nothing()
 
 
 def _answered(connection: Connection, statement: Any, values: Any, answer: Callable[[Any], T]) -> T:

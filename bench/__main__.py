@@ -1,4 +1,4 @@
-"""All the benchmarks, or the parts named: `python -m bench [decision|path|portfolio|monday ...] [--count N]`.
+"""All the benchmarks, or the parts named: `python -m bench [decision|path|portfolio|monday|sends ...] [--count N]`.
 
 Each part prints its table and rewrites its own section of BENCHMARKS.md.
 `--count` replaces the default count of every part run (decisions, projects
@@ -15,6 +15,7 @@ from collections.abc import Awaitable, Callable
 from bench import (
     cold_restart,
     decision_latency,
+    email_sends,
     monday_burst,
     new_projects,
     path_analytics,
@@ -30,6 +31,7 @@ PARTS: dict[str, tuple[Callable[[int], Awaitable[None]], int]] = {
     "newprojects": (new_projects.main, new_projects.DEFAULT_COUNT),
     "cold": (cold_restart.main, cold_restart.DEFAULT_COUNT),
     "monday": (monday_burst.main, monday_burst.DEFAULT_COUNT),
+    "sends": (email_sends.main, email_sends.DEFAULT_COUNT),
 }
 
 

@@ -99,7 +99,7 @@ test: lock-check lint types unit
 
 # Benchmarks (not tests): each part prints its table and rewrites its section of BENCHMARKS.md.
 # `make bench` runs them all; `make bench BENCH=path` (decision, path, portfolio, analytics, newprojects, cold,
-# monday) runs one.
+# monday, sends) runs one.
 bench: $(VENV)/.installed-dev
 	LABELLISATION_LOG_LEVEL=WARNING $(BIN)/python -m bench $(BENCH)
 

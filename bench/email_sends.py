@@ -188,7 +188,7 @@ Machine: {machine()}.
 | built (`build_message`) | {flattening["build"]:.3f} |
 | flattened by aiosmtplib (`send_message`), its boundary drawn at random (as before) | {flattening["drawn"]:.3f} |
 | flattened by aiosmtplib, its boundary from the Message-ID | {flattening["aiosmtplib"]:.3f} |
-| flattened by `wire.flatten` (one-line headers as they are), its boundary from the Message-ID (as now) | {flattening["ours"]:.3f} |
+| flattened by `wire.flatten`, its boundary from the Message-ID (as now) | {flattening["ours"]:.3f} |
 | **ratio, flattening as now to as before** | **{flattening["ours"] / flattening["drawn"]:.2f}** |
 """
     print(body)

@@ -34,7 +34,6 @@ from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
@@ -43,12 +42,12 @@ from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxR
 
 from bench import portfolio_scale
 from bench.bare_workflow import BareUpdateWorkflow
-from bench.portfolio_scale import PROCESS, cpu_seconds, idle, memory_mb, postgres_database, recorded, start_input
+from bench.office_hours import PROCESS, office_hours_process
+from bench.portfolio_scale import cpu_seconds, idle, memory_mb, postgres_database, recorded, start_input
 from bench.report import machine, write_section
 from labellisation.contract import SEARCH_ATTRIBUTES, TASK_QUEUE, WORKFLOW_NAME, workflow_id
 from labellisation.converter import data_converter
 from labellisation.devstack import free_port
-from labellisation.french_calendar import is_working_day
 from labellisation.log_setup import configure_logging
 from labellisation.mail.sink import start_sink
 from labellisation.process import ProcessDefinition
@@ -84,7 +83,7 @@ sandbox (`labellisation/worker_app.py`; `before` is the same worker without that
 decodes the process snapshot of the input with pydantic and runs the path model's start, the search attributes
 and the UI's details; the record batch (a SQLite transaction with the path measures, or PostgreSQL's); the
 welcome e-mail (rendering, MIME, the check, attempt counter and rows in the records, the SMTP exchange with the
-sink: about 5 ms of CPU alone, from 500 sends through `ActivityEnvironment` in an ad-hoc loop, not kept); and the
+sink: about 8 ms of CPU alone through `ActivityEnvironment`, the `sends` part, *E-mail sends*); and the
 SDK's handling of each task.
 """
 
@@ -98,30 +97,6 @@ class Figures:
     rss_mb: float
     #: The messages in the sink once the worker was idle: one welcome e-mail per project of ours.
     emails: int = 0
-
-
-def office_hours_zone(now: datetime) -> str | None:
-    """A time zone (`Etc/GMT±N`) where `now` is between 10:00 and 16:00 on a French working day, the nearest to
-    noon; None when there is none (a weekend or a holiday all round the world).
-
-    The `fnep` process sends the holder's welcome e-mail at once in office hours and holds it until the next
-    working morning otherwise (labellisation/path/reminders.py, `office_moment`): with the process's own zone,
-    a run in the evening would measure new projects without their e-mail. Each run takes its process's time zone
-    from here instead, so that every run measures the same work, whatever the hour.
-    """
-    found: list[tuple[float, str]] = []
-    for hours in range(-12, 15):
-        name = f"Etc/GMT{-hours:+d}" if hours else "Etc/GMT"  # POSIX signs: Etc/GMT-2 is two hours ahead of UTC
-        local = now.astimezone(ZoneInfo(name))
-        if is_working_day(local.date()) and 10 <= local.hour < 16:
-            found.append((abs(local.hour + local.minute / 60 - 13), name))
-    return min(found)[1] if found else None
-
-
-def office_hours_process(now: datetime) -> ProcessDefinition:
-    """`fnep` in a time zone where `now` is office hours (`office_hours_zone`); as shipped when there is none."""
-    zone = office_hours_zone(now)
-    return PROCESS if zone is None else PROCESS.model_copy(update={"timezone": zone})
 
 
 def worker_command(variant: str) -> list[str]:

@@ -42,7 +42,14 @@ from labellisation.mail.news import NewsEmail
 from labellisation.mail.pool import SmtpPool
 from labellisation.mail.recipients import region_slug, staff
 from labellisation.mail.render import digest_parts, render, render_digest, render_news, render_reminders
-from labellisation.mail.sender import ATTEMPT_HEADER, build_message, message_id, permanent_refusal, send
+from labellisation.mail.sender import (
+    ATTEMPT_HEADER,
+    build_message,
+    message_id,
+    permanent_refusal,
+    send,
+    sender_domain,
+)
 from labellisation.path.news import NewsSent, SendNews, SendRemindersWithNews
 from labellisation.path.reminders import ReminderSent, Role, SendReminder, SendReminders
 from labellisation.people import Person, person_by_id
@@ -123,7 +130,7 @@ class NotificationActivities:
         reported, ends it with a non-retryable `delivery_refused` error naming the refused addresses (the rows
         written if others got it)."""
         addresses = [r.email for r in email.to]
-        mid = message_id(email.reminder_id, self.settings.mail_from.rsplit("@", 1)[-1])
+        mid = message_id(email.reminder_id, sender_domain(self.settings.mail_from))
         kind = str(email.kind)
         readers = await digest_readers_unless_sent(
             self.store, rows[0][0], [] if isinstance(email, DailyDigestEmail) else addresses

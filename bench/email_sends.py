@@ -92,7 +92,9 @@ def start_sink_process(outbox: Path, port: int) -> subprocess.Popen[bytes]:
     )
     sink = subprocess.Popen([sys.executable, "-c", code, str(outbox), str(port)], stdout=subprocess.PIPE)
     assert sink.stdout is not None
-    sink.stdout.readline()
+    if sink.stdout.readline() != b"up\n":
+        sink.kill()
+        raise RuntimeError(f"the sink did not start on port {port}")
     return sink
 
 
@@ -166,7 +168,7 @@ async def main(count: int = DEFAULT_COUNT) -> None:
         tmp = Path(directory)
         runs = [await sends("sqlite", f"sqlite+aiosqlite:///{tmp}/records.db", count, tmp)]
         async with postgres_database() as (url, _version):
-            runs.append(await sends("postgresql", url.replace("postgresql://", "postgresql+asyncpg://"), count, tmp))
+            runs.append(await sends("postgresql", url, count, tmp))
     report(runs, mime(count), count)
 
 

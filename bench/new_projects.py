@@ -42,7 +42,7 @@ from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxR
 
 from bench import portfolio_scale
 from bench.bare_workflow import BareUpdateWorkflow
-from bench.office_hours import PROCESS, office_hours_process
+from bench.office_hours import office_hours_process, zone_named
 from bench.portfolio_scale import cpu_seconds, idle, memory_mb, postgres_database, recorded, start_input
 from bench.report import machine, write_section
 from labellisation.contract import SEARCH_ATTRIBUTES, TASK_QUEUE, WORKFLOW_NAME, workflow_id
@@ -203,10 +203,10 @@ async def main(count: int = DEFAULT_COUNT) -> None:
             figures.append(await measure(variant, count, Path(tmp), process))
         f = figures[-1]
         print(f"{variant}: {f.cpu_seconds / count * 1000:.1f} ms of worker CPU per workflow")
-    report(figures, count, process.timezone if process is not PROCESS else None)
+    report(figures, count, zone_named(process))
 
 
-def report(figures: list[Figures], count: int, zone: str | None) -> None:
+def report(figures: list[Figures], count: int, zone: str) -> None:
     bare = next(f for f in figures if f.variant == "bare")
     per_bare = bare.cpu_seconds / count
     rows = [
@@ -234,7 +234,7 @@ def report(figures: list[Figures], count: int, zone: str | None) -> None:
         f"start; per project a first workflow task, the record activity on SQLite or on the local PostgreSQL,\n"
         f"the task after it, the holder's welcome e-mail to the sink and the task after it),\n"
         f"the bare one with no input (one workflow task that waits). The process's time zone is set for the run to\n"
-        f"one where it is office hours on a working day ({zone or 'none found: Europe/Paris'}), so that the\n"
+        f"one where it is office hours on a working day ({zone}), so that the\n"
         f"welcome e-mail goes out at once whatever the hour the benchmark runs (`fnep` holds it until the next\n"
         f"working morning otherwise); the sink's count is in the table. CPU: the worker's utime + stime (/proc)\n"
         f"from its first polls until it is idle (< 2% of a core over 2 s; ours once the records database holds every\n"

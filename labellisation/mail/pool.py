@@ -20,7 +20,7 @@ import aiosmtplib
 from aiosmtplib import SMTPResponse
 
 from labellisation.mail.sender import SmtpSettings
-from labellisation.mail.wire import send_over
+from labellisation.mail.wire import prepare, send_over
 
 #: Connections kept open, at most.
 POOL_SIZE = 4
@@ -38,12 +38,13 @@ class SmtpPool:
 
     async def send(self, message: Message) -> dict[str, SMTPResponse]:
         """Send over a pooled connection; the recipients refused while others were accepted (as `aiosmtplib.send`).
-        Our compat32 messages go as `wire.send_over` writes them. Raises as `aiosmtplib.send` does; the connection
+        Our compat32 messages go as `wire.prepare` writes them. Raises as `aiosmtplib.send` does; the connection
         is then closed."""
+        prepared = prepare(message)  # before any connection: a message that is not ours raises here
         async with self._slots:
             smtp = await self._connection()
             try:
-                refused = await send_over(smtp, message)
+                refused = await send_over(smtp, message, prepared)
             except BaseException:
                 await _close(smtp)
                 raise

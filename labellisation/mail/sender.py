@@ -77,6 +77,11 @@ def mailbox(name: str, address: str) -> Address:
     return Address(name, *address.rsplit("@", 1))
 
 
+def sender_domain(mail_from: str) -> str:
+    """The domain of our sender address ("Suivi FNEP <suivi@fnep.fr>": fnep.fr), the Message-ID's by default."""
+    return _sender(mail_from).domain
+
+
 def _sender(mail_from: str) -> Address:
     name, address = parseaddr(mail_from)
     if "@" not in address:

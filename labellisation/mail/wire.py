@@ -17,6 +17,7 @@ import io
 from email.generator import BytesGenerator
 from email.message import EmailMessage, Message
 from email.policy import Compat32
+from typing import NamedTuple
 
 import aiosmtplib
 from aiosmtplib import SMTPResponse
@@ -50,13 +51,30 @@ def flatten(message: Message) -> bytes:
         return out.getvalue()
 
 
-async def send_over(smtp: aiosmtplib.SMTP, message: Message) -> dict[str, SMTPResponse]:
-    """Send over an open connection; the recipients refused while others were accepted (as `send_message`)."""
+class Prepared(NamedTuple):
+    """A compat32 message as it goes: its envelope and its bytes."""
+
+    sender: str
+    recipients: list[str]
+    data: bytes
+
+
+def prepare(message: Message) -> Prepared | None:
+    """The envelope and bytes of a compat32 message; None for an `EmailMessage` (sent by `send_message`). Raises
+    ValueError for a message that is not ours to send (no sender or recipients, a Bcc)."""
     if isinstance(message, EmailMessage):
-        refused, _ = await smtp.send_message(message)
-        return refused
+        return None
     sender, recipients = _envelope(message)
-    refused, _ = await smtp.sendmail(sender, recipients, flatten(message))
+    return Prepared(sender, recipients, flatten(message))
+
+
+async def send_over(smtp: aiosmtplib.SMTP, message: Message, prepared: Prepared | None) -> dict[str, SMTPResponse]:
+    """Send over an open connection, `prepared` as `prepare` made it; the recipients refused while others were
+    accepted (as `send_message`)."""
+    if prepared is None:
+        refused, _ = await smtp.send_message(message)
+    else:
+        refused, _ = await smtp.sendmail(prepared.sender, prepared.recipients, prepared.data)
     return refused
 
 

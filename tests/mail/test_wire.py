@@ -8,8 +8,11 @@ from email.message import EmailMessage, Message
 from email.parser import BytesParser
 from email.policy import compat32
 from pathlib import Path
+from typing import Any
 
 import pytest
+from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import Envelope
 from aiosmtplib.email import flatten_message
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -19,7 +22,7 @@ from labellisation.mail.messages import Recipient, RecipientRole, ReminderDigest
 from labellisation.mail.pool import SmtpPool
 from labellisation.mail.render import render, render_reminders
 from labellisation.mail.sender import SmtpSettings, build_message
-from labellisation.mail.sink import start_sink
+from labellisation.mail.sink import OutboxHandler
 from labellisation.mail.wire import _POLICY, flatten
 from tests.support.mail_helpers import body, read_eml, reminder
 
@@ -93,10 +96,23 @@ def test_a_message_with_bcc_is_refused() -> None:
         flatten(message)
 
 
-async def test_the_pool_delivers_the_bytes_as_written(tmp_path: Path) -> None:
-    port = free_port()
-    sink = start_sink(tmp_path / "outbox", port)
-    pool = SmtpPool(SmtpSettings(port=port, timeout=10))
+class OptionsHandler(OutboxHandler):
+    """The dev sink's handler, keeping each message's MAIL FROM options."""
+
+    def __init__(self, outbox: Path) -> None:
+        super().__init__(outbox)
+        self.mail_options: list[list[str]] = []
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Envelope) -> str:
+        self.mail_options.append(list(envelope.mail_options))
+        return await super().handle_DATA(server, session, envelope)
+
+
+async def test_the_pool_delivers_the_bytes_as_written_and_7_bit(tmp_path: Path) -> None:
+    handler = OptionsHandler(tmp_path / "outbox")
+    relay = Controller(handler, hostname="127.0.0.1", port=free_port())
+    relay.start()
+    pool = SmtpPool(SmtpSettings(port=relay.port, timeout=10))
     many = [
         Recipient(role=RecipientRole.HOLDER, email=BELFORT, name="Élise"),
         *[Recipient(role=RecipientRole.REVIEWERS, email=f"r{n}@fnep.fr", name="Relecteur") for n in range(2)],
@@ -107,11 +123,53 @@ async def test_the_pool_delivers_the_bytes_as_written(tmp_path: Path) -> None:
         assert await pool.send(message) == {}
     finally:
         await pool.close()
-        sink.stop()
-    [path] = sink.messages()
+        relay.stop()
+    [path] = list((tmp_path / "outbox").glob("*.eml"))
     raw = path.read_bytes()
     assert raw.endswith(flatten(message).replace(b"\n", b"\r\n"))
+    assert raw.isascii()
+    [options] = handler.mail_options
+    # 7-bit throughout: no BODY=8BITMIME, no SMTPUTF8 (aiosmtplib announces the SIZE)
+    assert [o for o in options if not o.startswith("SIZE=")] == []
     received = read_eml(path)
     assert received["X-Sink-Envelope-From"] == "<suivi@fnep.fr>"
     assert received["X-Sink-Envelope-To"] == f"{BELFORT}, r0@fnep.fr, r1@fnep.fr"
     assert "Belfort" in body(received, "plain")
+
+
+async def test_an_international_address_still_goes_with_smtputf8(tmp_path: Path) -> None:
+    handler = OptionsHandler(tmp_path / "outbox")
+    relay = Controller(handler, hostname="127.0.0.1", port=free_port(), enable_SMTPUTF8=True)
+    relay.start()
+    pool = SmtpPool(SmtpSettings(port=relay.port, timeout=10))
+    email = reminder(to=[Recipient(role=RecipientRole.HOLDER, email="josé@edp-belfort.fr", name="José")])
+    try:
+        assert await pool.send(build_message(email, render(email), FROM)) == {}
+    finally:
+        await pool.close()
+        relay.stop()
+    [options] = handler.mail_options
+    assert "SMTPUTF8" in options
+    [path] = list((tmp_path / "outbox").glob("*.eml"))
+    assert read_eml(path)["X-Sink-Envelope-To"] == "josé@edp-belfort.fr"
+
+
+_PIECES = st.sampled_from(["a", "é", " ", "=", "==", "-", "--", "From ", "<p>", "&", "\n", "\t", "€", "3D"])
+
+
+@settings(max_examples=300, deadline=None)
+@given(text=st.lists(_PIECES, max_size=60).map("".join), html=st.lists(_PIECES, max_size=60).map("".join))
+def test_no_text_of_either_part_can_end_the_parts(text: str, html: str) -> None:
+    # The boundary comes from the Message-ID and starts with "==", which quoted-printable never writes: whatever
+    # the texts hold, the message has its two parts, each as written.
+    email = reminder()
+    rendered = render(email).model_copy(update={"text": text, "html": html})
+    message = build_message(email, rendered, FROM)
+    raw = flatten(message)
+    boundary = message.get_boundary()
+    assert boundary is not None and boundary.startswith("==")
+    delimiters = [line for line in raw.split(b"\n") if line.startswith(f"--{boundary}".encode())]
+    assert len(delimiters) == 3  # before each part, and the closing one
+    parsed = BytesParser(policy=policy.default).parsebytes(raw)
+    assert isinstance(parsed, EmailMessage)
+    assert [body(parsed, "plain"), body(parsed, "html")] == [text, html]

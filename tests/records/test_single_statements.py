@@ -6,12 +6,12 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from labellisation.records.store import RecordStore
-from labellisation.records.tables import ReminderRow
+from labellisation.records.tables import EmailAttemptRow, ReminderRow
 
 KEY = "edp-belfort:feasibility_study:overdue:2026-09-15T21:59:59+00:00"
 NEWS = "edp-belfort:news:3"
@@ -66,3 +66,22 @@ async def _backend(on: AsyncEngine | AsyncConnection) -> object:
     if on.dialect.name == "postgresql":
         return (await on.execute(text("SELECT pg_backend_pid()"))).scalar_one()
     return (await on.get_raw_connection()).driver_connection
+
+
+async def test_an_attempt_counts_and_keeps_its_first_moment(store: RecordStore) -> None:
+    # The upsert is built once per store (values bound at each call): the second attempt of a key counts 2 and
+    # moves `last_at`, `first_at` stays; another key starts at 1.
+    key = f"{KEY}:attempts"  # the PostgreSQL database is shared by this module's tests
+    assert await store.record_attempt(key, "edp-belfort") == 1
+    [(first_at, last_at)] = await _moments(store, key)
+    assert await store.record_attempt(key, "edp-belfort") == 2
+    [(first_again, last_again)] = await _moments(store, key)
+    assert first_again == first_at
+    assert last_again > last_at
+    assert await store.record_attempt(f"{key}:other", None) == 1
+
+
+async def _moments(store: RecordStore, key: str) -> list[tuple[datetime, datetime]]:
+    async with store.engine.connect() as connection:
+        query = select(EmailAttemptRow.first_at, EmailAttemptRow.last_at).where(EmailAttemptRow.email_key == key)
+        return [(first, last) for first, last in await connection.execute(query)]

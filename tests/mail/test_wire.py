@@ -14,7 +14,7 @@ import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import Envelope
 from aiosmtplib.email import flatten_message
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from labellisation.devstack import free_port
@@ -68,8 +68,7 @@ def test_the_bytes_are_the_ones_aiosmtplib_writes(message: Message) -> None:
     value=st.text(alphabet=st.characters(max_codepoint=0x7F), max_size=100),
 )
 def test_any_ascii_header_is_folded_as_compat32_folds_it(name: str, value: str) -> None:
-    if "".join(value.splitlines()) != value:
-        return  # a line break: build_message refuses it before any folding
+    assume("".join(value.splitlines()) == value)  # a line break: build_message refuses it before any folding
     assert _POLICY.fold_binary(name, value) == compat32.fold_binary(name, value)
 
 

@@ -34,3 +34,16 @@ async def skip_to_office_hours(env: WorkflowEnvironment) -> datetime:
     target = next_office_morning(now)
     await env.sleep(target - now)
     return target
+
+
+async def sleep_into_office_hours(env: WorkflowEnvironment, at_least: timedelta) -> datetime:
+    """Skip the time-skipping server's clock by `at_least`, then on to the next working morning (10:00 Paris) when
+    that lands outside office hours (a holiday, a weekend, the evening): a decision made then would have its news
+    held until that morning. That moment."""
+    now = await env.get_current_time()
+    target = now + at_least
+    local = target.astimezone(PARIS)
+    if not working_day(local.date()) or not time(10) <= local.time() < time(16):
+        target = next_office_morning(target)
+    await env.sleep(target - now)
+    return target

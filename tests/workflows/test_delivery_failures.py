@@ -24,6 +24,7 @@ from labellisation.records.store import RecordStore
 from labellisation.settings import Settings
 from tests.support.driver import ProjectDriver, running
 from tests.support.mailbox import Mailbox, until
+from tests.support.office_hours import sleep_into_office_hours
 from tests.support.profiles import make_profile
 
 REFUSED = "porteur@refuse.example"
@@ -51,7 +52,9 @@ async def test_a_refused_holder_address_is_recorded_told_and_blocks_nothing(
         await until(lambda: addressed_to(mailbox, COORDINATOR))  # told of the refused welcome
         await project.submit("opportunity_study")
         await until(lambda: addressed_to(mailbox, REVIEWER))
-        await time_skipping_env.sleep(timedelta(days=16))  # past 10 working days: the reviewer is reminded
+        # Past 10 working days (the reviewer is reminded), and in office hours: a decision on a holiday or a weekend
+        # would have its news (the second refusal) held until the next working morning.
+        await sleep_into_office_hours(time_skipping_env, timedelta(days=16))
         await project.decide("opportunity_study", "approve")  # the project goes on
         await project.quiet()  # nothing left retrying
         status = await project.status(include_history=True)

@@ -10,7 +10,7 @@ from activities.notifications import NotificationActivities
 from labellisation.path.reminders import Kind, Role
 from labellisation.records.store import RecordStore
 from labellisation.records.tables import ReminderRow
-from tests.mail.test_recipients import request
+from tests.support.mail_helpers import send_reminder_request as request
 from tests.support.mailbox import Mailbox
 
 

@@ -4,35 +4,18 @@ address only when nobody matches, and that fallback is logged."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
 from email.utils import getaddresses
-from zoneinfo import ZoneInfo
 
 import pytest
 from structlog.testing import capture_logs
 from temporalio.testing import ActivityEnvironment
 
 from activities.notifications import NotificationActivities
-from labellisation.path.reminders import Kind, PlannedReminder, Role, SendReminder
+from labellisation.path.reminders import Kind, Role, SendReminder
 from labellisation.people import disable, invite
 from labellisation.records.store import RecordStore
+from tests.support.mail_helpers import send_reminder_request as request
 from tests.support.mailbox import Mailbox
-
-PARIS = ZoneInfo("Europe/Paris")
-
-
-def request(kind: Kind, to: Role, region: str | None, department: str | None = "69") -> SendReminder:
-    now = datetime(2027, 3, 1, 9, 0, tzinfo=PARIS)
-    return SendReminder(
-        reminder=PlannedReminder(
-            reminder_id=f"edp-lyon:works:{kind.value}:{region}:{department}", kind=kind, to=to, step="works",
-            nominal=now, at=now,
-        ),
-        project_id="edp-lyon", school_name="École de Production de Lyon", city="Lyon", holder_name="Porteur",
-        holder_email="porteur@edp-lyon.fr", step_label="Locaux et travaux", stage_label="Mise en œuvre",
-        due_at=now - timedelta(days=30), days_overdue=30, days_waiting=12, review_on=None, pause_reason=None,
-        region=region, department=department,
-    )  # fmt: skip
 
 
 async def people(store: RecordStore) -> None:

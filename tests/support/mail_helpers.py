@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from email import policy
 from email.message import EmailMessage
 from email.parser import BytesParser
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from labellisation.mail.messages import Recipient, RecipientRole, ReminderEmail, ReminderKind
+from labellisation.path.reminders import Kind, PlannedReminder, Role, SendReminder
 
 PROJECT_URL = "https://suivi.fnep.fr/projects/edp-belfort"
+PARIS = ZoneInfo("Europe/Paris")
 
 
 def reminder(kind: ReminderKind = ReminderKind.OVERDUE, **changes: Any) -> ReminderEmail:
@@ -49,3 +52,18 @@ def body(message: EmailMessage, subtype: str) -> str:
     content = part.get_content()
     assert isinstance(content, str)
     return content
+
+
+def send_reminder_request(kind: Kind, to: Role, region: str | None, department: str | None = "69") -> SendReminder:
+    """A reminder of Lyon's works, 30 days late, for `to`, as the workflow asks the activity to send it."""
+    now = datetime(2027, 3, 1, 9, 0, tzinfo=PARIS)
+    return SendReminder(
+        reminder=PlannedReminder(
+            reminder_id=f"edp-lyon:works:{kind.value}:{region}:{department}", kind=kind, to=to, step="works",
+            nominal=now, at=now,
+        ),
+        project_id="edp-lyon", school_name="École de Production de Lyon", city="Lyon", holder_name="Porteur",
+        holder_email="porteur@edp-lyon.fr", step_label="Locaux et travaux", stage_label="Mise en œuvre",
+        due_at=now - timedelta(days=30), days_overdue=30, days_waiting=12, review_on=None, pause_reason=None,
+        region=region, department=department,
+    )  # fmt: skip

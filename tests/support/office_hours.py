@@ -4,6 +4,7 @@ the time-skipping server's clock into them: news found outside office hours wait
 
 from __future__ import annotations
 
+import os
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -11,6 +12,26 @@ import holidays
 from temporalio.testing import WorkflowEnvironment
 
 PARIS = ZoneInfo("Europe/Paris")
+#: A day (YYYY-MM-DD, ahead of today) to start every time-skipping test on, instead of the next working day: to
+#: try the suite on the eve of a holiday (a test that skips days must not depend on the date CI runs at).
+START_DATE = "LABELLISATION_TEST_START_DATE"
+
+
+def chosen_start(now: datetime) -> date:
+    """The day the time-skipping tests start on: START_DATE's when set, else the day after `now` (Paris)."""
+    following = now.astimezone(PARIS).date() + timedelta(days=1)
+    given = os.environ.get(START_DATE, "").strip()
+    if not given:
+        return following
+    try:
+        day = date.fromisoformat(given)
+    except ValueError:
+        raise ValueError(f"{START_DATE}={given!r}: not a date (YYYY-MM-DD)") from None
+    if day < following:
+        raise ValueError(
+            f"{START_DATE}={given}: the test server's clock only moves forward; give a day after {now:%Y-%m-%d}"
+        )
+    return day
 
 
 def working_day(day: date) -> bool:
@@ -29,9 +50,10 @@ def next_office_morning(now: datetime) -> datetime:
 
 
 async def skip_to_office_hours(env: WorkflowEnvironment) -> datetime:
-    """Skip the time-skipping server's clock to the next working morning, 10:00 Paris; that moment."""
+    """Skip the time-skipping server's clock to the next working morning, 10:00 Paris (on or after START_DATE when
+    set); that moment."""
     now = await env.get_current_time()
-    target = next_office_morning(now)
+    target = working_morning_on_or_after(chosen_start(now)) + timedelta(hours=1)
     await env.sleep(target - now)
     return target
 

@@ -263,8 +263,9 @@ async def test_portfolio_filters_take_the_ids_and_the_french_words_and_refuse_an
     )
     await passes(api, "opportunity_study", OTHER)
     await passes(api, "association", OTHER)
+    review_on = (await api.env.get_current_time() + timedelta(days=90)).date()  # ahead, whatever the date
     paused = await api.call("coordinator", "POST", f"/projects/{PROJECT}/pause",
-                            {"reason": "Attente du vote de la Région", "review_on": "2028-03-01"})  # fmt: skip
+                            {"reason": "Attente du vote de la Région", "review_on": str(review_on)})  # fmt: skip
     assert paused.status_code == 200, paused.text
     for project_id in (PROJECT, OTHER):
         await api.history(project_id)

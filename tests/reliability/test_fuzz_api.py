@@ -139,7 +139,8 @@ async def test_schemathesis_finds_no_server_error_for_any_role(tmp_path: Path) -
         project = {
             "project_id": "demo-lyon", "name": "École de Production de Lyon", "region": "auvergne-rhone-alpes",
             "department": "69", "city": "Lyon", "trades": ["Usinage"],
-            "holder": {"name": "A", "email": "porteur@edp-lyon.fr"}, "planned_opening": "2027-09-01",
+            "holder": {"name": "A", "email": "porteur@edp-lyon.fr"},
+            "planned_opening": f"{datetime.now(UTC).year + 2}-09-01",  # ahead, whatever the date
         }  # fmt: skip
         coordinator = {"Authorization": f"Bearer {tokens['LABELLISATION_COORDINATOR_TOKEN']}"}
         async with httpx.AsyncClient(timeout=30) as http:

@@ -6,7 +6,7 @@ import html
 import re
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 
 import httpx
@@ -239,10 +239,13 @@ def test_the_waiting_time_counts_working_days_against_the_fnep_review_delays() -
     assert waiting_time(submitted, datetime(2027, 6, 1, 8, 0, tzinfo=UTC), fnep)[2] == "escaladé à la coordination"
 
 
-async def test_a_paused_project_is_listed_without_its_decision_form(site: Site) -> None:
+async def test_a_paused_project_is_listed_without_its_decision_form(
+    site: Site, time_skipping_env: WorkflowEnvironment
+) -> None:
     await start_and_submit(site, profile(), "holder")
+    review_on = (await time_skipping_env.get_current_time()).date() + timedelta(days=90)  # ahead, whatever the date
     paused = await site.call(
-        "coordinator", "POST", f"/projects/{PROJECT}/pause", {"reason": "Vote", "review_on": "2027-03-01"}
+        "coordinator", "POST", f"/projects/{PROJECT}/pause", {"reason": "Vote", "review_on": review_on.isoformat()}
     )
     assert paused.status_code == 200, paused.text
     reviewer = await reviewer_of_belfort(site)

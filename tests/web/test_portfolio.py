@@ -272,13 +272,15 @@ async def test_invite_a_person(desk: Desk) -> None:
     assert 'value="porteur@exemple.fr"' in no_project.text and "--project" not in no_project.text
 
 
-async def test_move_a_deadline_and_abandon_through_the_forms(desk: Desk) -> None:
+async def test_move_a_deadline_and_abandon_through_the_forms(
+    desk: Desk, time_skipping_env: WorkflowEnvironment
+) -> None:
     csrf = await desk.csrf("/portefeuille/nouveau")
     assert (await desk.http.post("/portefeuille/nouveau", data=start_form(csrf))).status_code == 303
     page = await desk.http.get("/projets/edp-belfort/actions")
     step = re.search(r'<select id="c-d-step" name="step">\s*<option value="([^"]+)" selected', page.text)
     assert step, page.text
-    new_day = (datetime.now(UTC) + timedelta(days=400)).date()
+    new_day = (await time_skipping_env.get_current_time() + timedelta(days=400)).date()  # the workflows' clock
     form = {"csrf_token": csrf, "step": step[1], "due_on": "bientôt", "reason": "Étude élargie au bassin"}
     bad = await desk.http.post("/projets/edp-belfort/actions/echeance", data=form)
     assert bad.status_code == 422 and 'value="bientôt"' in bad.text and "Saisissez une date valide" in bad.text

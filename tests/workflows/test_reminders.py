@@ -282,7 +282,9 @@ async def test_silent_while_paused_but_the_review_reminders_then_reminders_resum
         today = (await time_skipping_env.get_current_time()).date()
         await project.update(Update.PAUSE, PauseProject(actor="c", reason="Vote", review_on=today + timedelta(30)))
         paused_at = (await project.status(include_history=True)).history or []
-        await time_skipping_env.sleep(timedelta(days=60))
+        # 40 days from the review date to the resume: at least 20 working days whatever the holidays (with 30, a
+        # start on 9 December 2027 put the third reminder after the resume: Assumption on 15 August 2028)
+        await time_skipping_env.sleep(timedelta(days=70))
         await project.update(Update.RESUME, ResumeProject(actor="c"))
         resumed_at = (await project.status(include_history=True)).history or []
         await time_skipping_env.sleep(timedelta(days=30))

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections.abc import AsyncIterator, Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -24,7 +25,15 @@ from labellisation.search_attributes import register_search_attributes
 from labellisation.settings import Settings
 from labellisation.temporal import time_skipping_server_binary
 from tests.support.mailbox import Mailbox
-from tests.support.office_hours import skip_to_office_hours
+from tests.support.office_hours import chosen_start, skip_to_office_hours
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """A wrong LABELLISATION_TEST_START_DATE stops the run once, before any test, with the reason."""
+    try:
+        chosen_start(datetime.now(UTC))
+    except ValueError as wrong:
+        raise pytest.UsageError(str(wrong)) from None
 
 
 @pytest.fixture

@@ -5,6 +5,7 @@ the time-skipping server's clock into them: news found outside office hours wait
 from __future__ import annotations
 
 import os
+import re
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -24,12 +25,15 @@ def chosen_start(now: datetime) -> date:
     if not given:
         return following
     try:
+        if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", given):
+            raise ValueError(given)
         day = date.fromisoformat(given)
     except ValueError:
         raise ValueError(f"{START_DATE}={given!r}: not a date (YYYY-MM-DD)") from None
     if day < following:
+        today = following - timedelta(days=1)
         raise ValueError(
-            f"{START_DATE}={given}: the test server's clock only moves forward; give a day after {now:%Y-%m-%d}"
+            f"{START_DATE}={given}: the test server's clock only moves forward; give a day after {today} (Paris)"
         )
     return day
 

@@ -40,7 +40,7 @@ def _start_schema(schema: dict[str, Any]) -> None:
             "trades": ["Usinage", "Chaudronnerie"],
             "diplomas": ["CAP Conducteur d'installations de production"],
             "holder": {"name": "Association EdP Belfort", "email": "porteur@edp-belfort.fr"},
-            "planned_opening": "2027-09-01",
+            "planned_opening": "2029-09-01",
             "process": "fnep",
         }
     ]
@@ -109,7 +109,7 @@ class DeadlineBody(_Body):
     reason: Reason
 
     model_config = ConfigDict(
-        extra="forbid", json_schema_extra={"examples": [{"due_on": "2027-06-30", "reason": "Étude élargie au bassin"}]}
+        extra="forbid", json_schema_extra={"examples": [{"due_on": "2028-06-30", "reason": "Étude élargie au bassin"}]}
     )
 
 
@@ -119,7 +119,7 @@ class PauseBody(_Body):
 
     model_config = ConfigDict(
         extra="forbid",
-        json_schema_extra={"examples": [{"reason": "Attente du vote de la Région", "review_on": "2027-03-01"}]},
+        json_schema_extra={"examples": [{"reason": "Attente du vote de la Région", "review_on": "2028-03-01"}]},
     )
 
 

@@ -25,11 +25,11 @@ def chosen_start(now: datetime) -> date:
     if not given:
         return following
     try:
-        if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", given):
-            raise ValueError(given)
-        day = date.fromisoformat(given)
-    except ValueError:
-        raise ValueError(f"{START_DATE}={given!r}: not a date (YYYY-MM-DD)") from None
+        day = date.fromisoformat(given) if re.fullmatch(r"\d{4}-\d{2}-\d{2}", given) else None
+    except ValueError:  # 2027-02-30
+        day = None
+    if day is None:
+        raise ValueError(f"{START_DATE}={given!r}: not a date (YYYY-MM-DD)")
     if day < following:
         today = following - timedelta(days=1)
         raise ValueError(
@@ -48,16 +48,21 @@ def working_morning_on_or_after(day: date) -> datetime:
     return datetime.combine(day, time(9), tzinfo=PARIS)
 
 
+def office_morning_on_or_after(day: date) -> datetime:
+    """10:00 Paris on the first working day on or after `day` (an hour into office hours: room for a test to run)."""
+    return working_morning_on_or_after(day) + timedelta(hours=1)
+
+
 def next_office_morning(now: datetime) -> datetime:
-    """10:00 Paris on the next working day after `now` (an hour into office hours: room for a test to run)."""
-    return working_morning_on_or_after(now.astimezone(PARIS).date() + timedelta(days=1)) + timedelta(hours=1)
+    """10:00 Paris on the next working day after `now`."""
+    return office_morning_on_or_after(now.astimezone(PARIS).date() + timedelta(days=1))
 
 
 async def skip_to_office_hours(env: WorkflowEnvironment) -> datetime:
     """Skip the time-skipping server's clock to the next working morning, 10:00 Paris (on or after START_DATE when
     set); that moment."""
     now = await env.get_current_time()
-    target = working_morning_on_or_after(chosen_start(now)) + timedelta(hours=1)
+    target = office_morning_on_or_after(chosen_start(now))
     await env.sleep(target - now)
     return target
 

@@ -28,6 +28,7 @@ def test_without_the_variable_the_tests_start_the_day_after_in_paris(monkeypatch
     [
         ("25/12/2031", "not a date (YYYY-MM-DD)"),
         ("20311225", "not a date (YYYY-MM-DD)"),
+        ("2031-02-30", "not a date (YYYY-MM-DD)"),
         ("2026-12-09", "give a day after 2026-12-09 (Paris)"),
         ("2020-01-01", "only moves forward"),
     ],
